@@ -1,0 +1,74 @@
+"""adamtune: find the Adam settings under which a Keras model trains well.
+
+    result = adamtune.search(build_model, (x, y), trials=50)
+    result.export("tuned.json")
+    cfg = adamtune.load_config("tuned.json")
+
+``import adamtune`` is light: TensorFlow, Keras and Optuna load only when a search, a guard or a
+config needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "HP",
+    "Data",
+    "DivergenceGuard",
+    "PreflightError",
+    "Result",
+    "SearchAborted",
+    "Space",
+    "StudyMismatchError",
+    "TrialError",
+    "TunedConfig",
+    "__version__",
+    "load_config",
+    "load_space",
+    "search",
+    "spaces",
+]
+
+_LAZY = {
+    "HP": "adamtune.params",
+    "Data": "adamtune.data",
+    "DivergenceGuard": "adamtune.training._guard",
+    "PreflightError": "adamtune._errors",
+    "Result": "adamtune.result",
+    "SearchAborted": "adamtune._errors",
+    "Space": "adamtune.spaces",
+    "StudyMismatchError": "adamtune._errors",
+    "TrialError": "adamtune._errors",
+    "TunedConfig": "adamtune.result",
+    "load_config": "adamtune.result",
+    "load_space": "adamtune.spaces",
+    "search": "adamtune._search",
+}
+
+if TYPE_CHECKING:
+    from adamtune import spaces
+    from adamtune._errors import PreflightError, SearchAborted, StudyMismatchError, TrialError
+    from adamtune._search import search
+    from adamtune.data import Data
+    from adamtune.params import HP
+    from adamtune.result import Result, TunedConfig, load_config
+    from adamtune.spaces import Space, load_space
+    from adamtune.training._guard import DivergenceGuard
+
+
+def __getattr__(name: str) -> Any:
+    if name == "spaces":
+        return importlib.import_module("adamtune.spaces")
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'adamtune' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,26 @@
+"""Exceptions raised by adamtune.
+
+Two families, as in KerasTuner's ``errors.py``: a :class:`TrialError` ends one trial and the study
+goes on; a :class:`SearchAborted` ends the search. Everything else adamtune raises on bad input is a
+plain ``ValueError`` or ``TypeError`` raised before any work is stored.
+"""
+
+from __future__ import annotations
+
+__all__ = ["PreflightError", "SearchAborted", "StudyMismatchError", "TrialError"]
+
+
+class PreflightError(ValueError):
+    """The model or the data cannot train at all; raised before any trial is stored."""
+
+
+class StudyMismatchError(ValueError):
+    """An existing study was created with a different space, objective or budget."""
+
+
+class SearchAborted(RuntimeError):
+    """The search cannot go on (for example, too many trials failed in a row)."""
+
+
+class TrialError(RuntimeError):
+    """One trial failed; the study records it and goes on."""

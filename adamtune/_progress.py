@@ -1,0 +1,82 @@
+"""Progress of a search: a bar on a terminal, one line per trial elsewhere, nothing at verbose=0."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, TextIO
+
+__all__ = ["Progress"]
+
+
+class Progress:
+    """An Optuna callback that shows finished trials, the best value so far and an ETA."""
+
+    def __init__(
+        self, *, target: int, done: int, objective: str, verbose: int, stream: TextIO | None = None
+    ) -> None:
+        self.target = target
+        self.done = done
+        self.start_done = done
+        self.objective = objective
+        self.verbose = verbose
+        self.stream = stream or sys.stderr
+        self.started = time.monotonic()
+        self.bar: Any = None
+        if verbose == 1 and getattr(self.stream, "isatty", lambda: False)():
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(
+                total=target,
+                initial=done,
+                desc="adamtune",
+                unit="trial",
+                file=self.stream,
+                dynamic_ncols=True,
+            )
+
+    def eta(self) -> float | None:
+        ran = self.done - self.start_done
+        if ran <= 0:
+            return None
+        return (time.monotonic() - self.started) / ran * max(self.target - self.done, 0)
+
+    def __call__(self, study: Any, trial: Any) -> None:
+        from optuna.trial import TrialState
+
+        if trial.state in (TrialState.COMPLETE, TrialState.PRUNED):
+            self.done += 1
+        best = _best_value(study)
+        if self.bar is not None:
+            self.bar.n = min(self.done, self.target)
+            self.bar.set_postfix_str(f"best {self.objective}={best}", refresh=True)
+            return
+        if self.verbose >= 1:
+            self.stream.write(self.line(trial, best) + "\n")
+            self.stream.flush()
+
+    def line(self, trial: Any, best: str) -> str:
+        from optuna.trial import TrialState
+
+        attrs = trial.user_attrs
+        outcome = attrs.get("outcome", trial.state.name.lower())
+        detail = attrs.get("reason") or attrs.get("error") or ""
+        value = "" if trial.state != TrialState.COMPLETE else f" {self.objective}={trial.value:.4g}"
+        eta = self.eta()
+        eta_text = "" if eta is None else f" | eta {time.strftime('%H:%M:%S', time.gmtime(eta))}"
+        return (
+            f"[adamtune] trial {trial.number} {outcome}{value}"
+            f"{f' ({detail})' if detail else ''} | {self.done}/{self.target} finished"
+            f" | best {self.objective}={best}{eta_text}"
+        )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _best_value(study: Any) -> str:
+    try:
+        return f"{study.best_value:.4g}"
+    except ValueError:
+        return "-"

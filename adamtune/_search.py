@@ -1,0 +1,223 @@
+"""``adamtune.search``: validate everything, pre-flight, then hand the loop to the engine."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from adamtune._errors import SearchAborted
+from adamtune._util import check_choice, check_positive_int, parse_duration
+
+__all__ = ["resolve_direction", "search"]
+
+_MAXIMIZE = ("accuracy", "auc", "precision", "recall", "f1", "r2")
+_MINIMIZE = ("loss", "error", "mae", "mse", "rmse", "crossentropy", "hinge")
+
+
+def resolve_direction(objective: str, direction: str | None) -> str:
+    """``minimize`` or ``maximize`` for ``objective``; an unknown metric needs ``direction``."""
+    if not isinstance(objective, str) or not objective:
+        raise TypeError(
+            f"`objective` must be a logged metric name such as 'val_loss'. "
+            f"Received: objective={objective!r}"
+        )
+    if direction is not None:
+        return check_choice(direction, "direction", ("minimize", "maximize"))
+    name = objective.lower()
+    if any(word in name for word in _MINIMIZE):
+        return "minimize"
+    if any(word in name for word in _MAXIMIZE):
+        return "maximize"
+    raise ValueError(
+        f"cannot tell whether to minimize or maximize `objective`={objective!r}; "
+        "pass direction='minimize' or direction='maximize'"
+    )
+
+
+def _default_study_name(model_fn: Callable[..., Any]) -> str:
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", getattr(model_fn, "__name__", "model"))
+    return f"adamtune-{name.strip('_') or 'model'}"
+
+
+@contextlib.contextmanager
+def _quiet_optuna() -> Iterator[None]:
+    import optuna
+
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(before)
+
+
+class _FailureStreak:
+    """Stops the study after ``limit`` failed trials in a row, remembering their errors."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.errors: list[str] = []
+
+    def __call__(self, study: Any, trial: Any) -> None:
+        from optuna.trial import TrialState
+
+        if trial.state != TrialState.FAIL:
+            self.errors.clear()
+            return
+        self.errors.append(
+            f"trial {trial.number}: {trial.user_attrs.get('error', 'unknown error')}"
+        )
+        if len(self.errors) >= self.limit:
+            study.stop()
+
+    @property
+    def tripped(self) -> bool:
+        return len(self.errors) >= self.limit
+
+
+def search(
+    model_fn: Callable[..., Any],
+    data: Any,
+    *,
+    space: Any = "default",
+    objective: str = "val_loss",
+    direction: str | None = None,
+    trials: int = 20,
+    timeout: float | str | None = None,
+    epochs: int | None = None,
+    storage: Any = None,
+    study_name: str | None = None,
+    seed: int | None = None,
+    pruner: Any = None,
+    loss: Any = None,
+    metrics: list[str] | None = None,
+    validation_split: float = 0.2,
+    max_failures: int = 5,
+    verbose: int = 1,
+) -> Any:
+    """Search Adam's settings for ``model_fn`` on ``data``; return a :class:`~adamtune.Result`.
+
+    Args:
+        model_fn: returns an uncompiled Keras model; takes no argument or one ``hp``.
+        data: ``(x, y)``, ``((x_train, y_train), (x_val, y_val))`` or :class:`adamtune.Data`.
+        space: a shipped space name, a path to a space file, or a :class:`adamtune.Space`.
+        objective: a logged metric, ``val_loss`` by default; ``direction`` is inferred for losses,
+            errors and accuracies, and must be given for other names.
+        trials: the study's total target of finished (complete or pruned) trials; calling again
+            with a larger number continues the same study.
+        timeout: stop starting trials after this long: seconds or a string like ``"8h"``.
+        epochs: epochs per trial (the pruning budget); the space's ``epochs`` by default.
+        storage: an Optuna storage URL or object; ``sqlite:///adamtune.db`` by default.
+        study_name: defaults to ``adamtune-<model_fn name>``.
+        seed: makes a single-worker study repeatable (sampler, split and Keras seeds).
+        pruner: ``hyperband`` (default), ``sha``, ``median``, ``none`` or an Optuna pruner.
+        loss, metrics: override the loss and metrics inferred from ``y`` and the model's output.
+        validation_split: share held out for validation when ``data`` has no validation set.
+        max_failures: stop after this many crashed trials in a row.
+        verbose: 0 silent, 1 progress bar (a line per trial when not on a terminal), 2 lines.
+    """
+    from adamtune import engine
+    from adamtune.data import prepare_data
+    from adamtune.result import Result
+    from adamtune.spaces import load_space
+    from adamtune.training import TrialSetup, chance_loss, preflight, takes_hp
+
+    # 1. Every argument, before any work: nothing is stored if one is wrong.
+    takes_hp(model_fn)
+    check_positive_int(trials, "trials")
+    seconds = parse_duration(timeout)
+    check_positive_int(epochs, "epochs", allow_none=True)
+    check_positive_int(max_failures, "max_failures")
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(f"`seed` must be an int or None. Received: seed={seed!r}")
+    if study_name is not None and (not isinstance(study_name, str) or not study_name.strip()):
+        raise ValueError(f"`study_name` must be a non-empty string. Received: {study_name!r}")
+    direction = resolve_direction(objective, direction)
+    the_space = load_space(space)
+    n_epochs = epochs or the_space.epochs
+    the_pruner = engine.make_pruner(pruner, n_epochs)
+    if storage is not None and isinstance(storage, str) and "://" not in storage:
+        engine.open_storage(storage)  # raises the storage URL error
+    prepared = prepare_data(data, validation_split=validation_split, seed=seed or 0)
+    name = study_name or _default_study_name(model_fn)
+
+    # 2. The pre-flight: one model, one batch, in seconds.
+    spec = preflight(model_fn, the_space, prepared, objective, loss=loss, metrics=metrics)
+    meta = {
+        "format": 1,
+        "space": the_space.to_dict(),
+        "objective": objective,
+        "direction": direction,
+        "epochs": n_epochs,
+        "data": prepared.fingerprint(),
+        "loss": spec.loss,
+        "metrics": spec.metrics,
+        "model": f"{getattr(model_fn, '__module__', '?')}:{getattr(model_fn, '__qualname__', '?')}",
+    }
+    setup = TrialSetup(
+        model_fn=model_fn,
+        space=the_space,
+        data=prepared,
+        loss=spec,
+        objective=objective,
+        direction=direction,
+        epochs=n_epochs,
+        chance_loss=chance_loss(prepared.target, prepared.y_train, spec.loss),
+        seed=seed,
+    )
+
+    # 3. The study: created, or resumed after checking it was made with the same settings.
+    with _quiet_optuna():
+        the_storage = engine.open_storage(storage)
+        study = engine.open_study(the_storage, name, meta, engine.make_sampler(seed), the_pruner)
+    result = Result(study, meta)
+    done = engine.finished_count(study)
+    if done >= trials:
+        if verbose:
+            print(
+                f"[adamtune] study {name!r} already has {done} finished trials "
+                f"(target {trials}); nothing to run",
+                file=sys.stderr,
+            )
+        return result
+    _run(study, setup, trials, done, seconds, max_failures, verbose)
+    return result
+
+
+def _run(
+    study: Any,
+    setup: Any,
+    target: int,
+    done: int,
+    seconds: float | None,
+    max_failures: int,
+    verbose: int,
+) -> None:
+    from optuna.study import MaxTrialsCallback
+
+    from adamtune import engine
+    from adamtune._progress import Progress
+
+    streak = _FailureStreak(max_failures)
+    progress = Progress(target=target, done=done, objective=setup.objective, verbose=verbose)
+    try:
+        with _quiet_optuna():
+            study.optimize(
+                engine.make_objective(setup),
+                timeout=seconds,
+                catch=(Exception,),
+                callbacks=[MaxTrialsCallback(target, states=engine.FINISHED), streak, progress],
+            )
+    finally:
+        progress.close()
+    if streak.tripped:
+        listed = "\n  ".join(streak.errors)
+        raise SearchAborted(
+            f"{streak.limit} trials failed in a row, so the search stopped:\n  {listed}\n"
+            "Fix the error (model_fn, data or memory), then run the same call again to continue"
+        )

@@ -1,0 +1,99 @@
+"""Small helpers shared by several modules: argument checks, durations and atomic writes."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: float | int | str | None, name: str = "timeout") -> float | None:
+    """Seconds from ``None``, a number of seconds, or a string such as ``"90s"``, ``"30m"``, ``"8h"``.
+
+    Compound strings (``"1h30m"``) are accepted as a sum of parts.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise TypeError(
+            f"`{name}` must be seconds or a string like '8h'. Received: {name}={value!r}"
+        )
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        seconds = _parse_duration_text(value, name)
+    else:
+        raise TypeError(
+            f"`{name}` must be seconds or a string like '8h'. "
+            f"Received: {name}={value!r} of type {type(value).__name__}"
+        )
+    if not seconds > 0:
+        raise ValueError(f"`{name}` must be positive. Received: {name}={value!r}")
+    return seconds
+
+
+def _parse_duration_text(text: str, name: str) -> float:
+    parts = re.findall(r"\d+(?:\.\d+)?\s*[a-zA-Z]*", text)
+    if not parts or "".join(parts).replace(" ", "") != text.replace(" ", ""):
+        raise ValueError(
+            f"`{name}` must be seconds or a duration such as '45s', '30m', '8h', '1h30m'. "
+            f"Received: {name}={text!r}"
+        )
+    total = 0.0
+    for part in parts:
+        match = _DURATION.match(part)
+        if match is None:
+            raise ValueError(
+                f"`{name}` has an unknown unit in {part.strip()!r}; use s, m, h or d. "
+                f"Received: {name}={text!r}"
+            )
+        total += float(match.group(1)) * _UNIT_SECONDS[(match.group(2) or "s").lower()]
+    return total
+
+
+def check_positive_int(value: Any, name: str, *, allow_none: bool = False) -> int | None:
+    """Return ``value`` if it is a positive int, else raise an error that names ``name``."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(
+            f"`{name}` must be a positive integer. Received: {name}={value!r} "
+            f"of type {type(value).__name__}"
+        )
+    if value <= 0:
+        raise ValueError(f"`{name}` must be a positive integer (>= 1). Received: {name}={value!r}")
+    return value
+
+
+def check_choice(value: Any, name: str, allowed: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``allowed``; otherwise list the allowed values."""
+    options = list(allowed)
+    if value not in options:
+        raise ValueError(
+            f"`{name}` must be one of {', '.join(repr(o) for o in options)}. "
+            f"Received: {name}={value!r}"
+        )
+    return str(value)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

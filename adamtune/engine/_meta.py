@@ -1,0 +1,50 @@
+"""What a study stores about itself, and the comparison that refuses a changed resume."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adamtune._errors import StudyMismatchError
+
+__all__ = ["META_KEY", "check_same", "diff"]
+
+META_KEY = "adamtune"
+# Keys whose change makes an old study's trials incomparable with new ones.
+COMPARED = ("space", "objective", "direction", "epochs", "data", "loss")
+
+
+def diff(stored: Any, given: Any, path: str = "") -> list[str]:
+    """Human-readable differences between two JSON-like values, by dotted path."""
+    if isinstance(stored, dict) and isinstance(given, dict):
+        out: list[str] = []
+        for key in list(stored) + [k for k in given if k not in stored]:
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in given:
+                out.append(f"{sub}: stored {stored[key]!r}, now absent")
+            elif key not in stored:
+                out.append(f"{sub}: absent in the stored study, now {given[key]!r}")
+            else:
+                out.extend(diff(stored[key], given[key], sub))
+        return out
+    if isinstance(stored, list | tuple) and isinstance(given, list | tuple):
+        stored, given = list(stored), list(given)
+    return [] if stored == given else [f"{path}: stored {stored!r}, now {given!r}"]
+
+
+def check_same(study_name: str, stored: dict[str, Any] | None, given: dict[str, Any]) -> None:
+    """Raise :class:`StudyMismatchError` naming every difference that matters for a resume."""
+    if stored is None:
+        raise StudyMismatchError(
+            f"study {study_name!r} exists in this storage but was not created by adamtune; "
+            "pick another `study_name`"
+        )
+    changes: list[str] = []
+    for key in COMPARED:
+        changes.extend(diff(stored.get(key), given.get(key), key))
+    if changes:
+        listed = "\n  ".join(changes)
+        raise StudyMismatchError(
+            f"study {study_name!r} was created with different settings, so its trials cannot be "
+            f"continued with these:\n  {listed}\nUse a new `study_name`, or call with the stored "
+            "settings to resume"
+        )

@@ -1,0 +1,200 @@
+"""The Optuna engine: storage, sampler, pruner, and the trial adapter.
+
+This module knows Optuna and the engine-agnostic trial runner; it never touches a Keras model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+
+from adamtune.engine._meta import META_KEY, check_same
+from adamtune.training import TrialSetup, run_trial
+
+__all__ = [
+    "DEFAULT_STORAGE",
+    "OptunaSource",
+    "make_objective",
+    "make_pruner",
+    "make_sampler",
+    "mask_url",
+    "open_storage",
+    "open_study",
+]
+
+DEFAULT_STORAGE = "sqlite:///adamtune.db"
+PRUNERS = ("hyperband", "sha", "median", "none")
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+def mask_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+class OptunaSource:
+    """A parameter source backed by an Optuna trial (define-by-run)."""
+
+    def __init__(self, trial: optuna.Trial) -> None:
+        self.trial = trial
+
+    def float(self, name: str, low: float, high: float, log: bool) -> float:
+        return self.trial.suggest_float(name, low, high, log=log)
+
+    def int(self, name: str, low: int, high: int, step: int, log: bool) -> int:
+        return self.trial.suggest_int(name, low, high, step=step, log=log)
+
+    def choice(self, name: str, choices: Sequence[Any]) -> Any:
+        return self.trial.suggest_categorical(name, list(choices))
+
+
+def open_storage(url: str | optuna.storages.BaseStorage | None) -> optuna.storages.BaseStorage:
+    """An Optuna storage from a URL (SQLite gets a long busy timeout), or the storage itself."""
+    if isinstance(url, optuna.storages.BaseStorage):
+        return url
+    url = url or DEFAULT_STORAGE
+    if not isinstance(url, str) or "://" not in url:
+        raise ValueError(
+            "`storage` must be an Optuna storage URL such as 'sqlite:///adamtune.db' or "
+            f"'postgresql://user@host/db', or a storage object. Received: storage={url!r}"
+        )
+    kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"timeout": 60}
+    try:
+        return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+    except Exception as exc:
+        raise ValueError(f"cannot open storage {mask_url(url)}: {type(exc).__name__}") from None
+
+
+def make_sampler(seed: int | None) -> optuna.samplers.BaseSampler:
+    """Multivariate TPE, grouped so the conditional regularizer strength is modelled per type."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(
+            multivariate=True, group=True, seed=seed, n_startup_trials=8
+        )
+
+
+def make_pruner(
+    pruner: str | optuna.pruners.BasePruner | None, epochs: int
+) -> optuna.pruners.BasePruner:
+    """``hyperband`` (default), ``sha``, ``median`` or ``none``; or an Optuna pruner instance."""
+    if isinstance(pruner, optuna.pruners.BasePruner):
+        return pruner
+    name = "hyperband" if pruner is None else pruner
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(
+            min_resource=1, max_resource=epochs, reduction_factor=3
+        )
+    if name == "sha":
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+    if name == "none":
+        return optuna.pruners.NopPruner()
+    raise ValueError(
+        f"`pruner` must be one of {', '.join(PRUNERS)} or an optuna.pruners.BasePruner. "
+        f"Received: pruner={pruner!r}"
+    )
+
+
+def _find_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study | None:
+    try:
+        return optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        return None
+
+
+def check_existing(storage: optuna.storages.BaseStorage, name: str, meta: dict[str, Any]) -> None:
+    """Refuse to continue a study created with other settings (read-only)."""
+    existing = _find_study(storage, name)
+    if existing is not None:
+        check_same(name, existing.user_attrs.get(META_KEY), _jsonable(meta))
+
+
+def open_study(
+    storage: optuna.storages.BaseStorage,
+    name: str,
+    meta: dict[str, Any],
+    sampler: optuna.samplers.BaseSampler,
+    pruner: optuna.pruners.BasePruner,
+) -> optuna.Study:
+    """Create the study, or load it after checking its stored settings match ``meta``."""
+    check_existing(storage, name, meta)
+    study = optuna.create_study(
+        storage=storage,
+        study_name=name,
+        direction=meta["direction"],
+        sampler=sampler,
+        pruner=pruner,
+        load_if_exists=True,
+    )
+    if META_KEY not in study.user_attrs:
+        study.set_user_attr(META_KEY, _jsonable(meta))
+    return study
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value))
+
+
+def finished_count(study: optuna.Study) -> int:
+    return len(study.get_trials(deepcopy=False, states=FINISHED))
+
+
+def _outcome_of_error(exc: BaseException) -> str:
+    name = type(exc).__name__
+    return "crashed-oom" if name in ("ResourceExhaustedError", "MemoryError") else "crashed-error"
+
+
+def make_objective(setup: TrialSetup) -> Callable[[optuna.Trial], float]:
+    """The Optuna objective: runs a trial, stores its outcome, prunes divergence."""
+
+    def objective(trial: optuna.Trial) -> float:
+        def prune(value: float, epoch: int) -> bool:
+            trial.report(value, epoch)
+            return trial.should_prune()
+
+        try:
+            result = run_trial(setup, OptunaSource(trial), prune, number=trial.number)
+        except Exception as exc:
+            trial.set_user_attr("outcome", _outcome_of_error(exc))
+            trial.set_user_attr("error", f"{type(exc).__name__}: {str(exc).strip()[:2000]}")
+            raise
+        attrs = {
+            "outcome": result.outcome,
+            "reason": result.reason,
+            "adam": result.hp.adam.to_dict(),
+            "user_params": result.hp.user_params,
+            "best_epoch": result.best_epoch,
+            "epochs_run": result.epochs_run,
+            "seconds": round(result.seconds, 3),
+            "last": {k: v[-1] for k, v in result.history.items() if v},
+        }
+        for key, value in attrs.items():
+            trial.set_user_attr(key, _jsonable(_finite(value)))
+        if result.diverged:
+            # Report the worst value at the epoch it failed, so samplers rank the region last.
+            trial.report(setup.worst, result.epochs_run - 1 if result.epochs_run else 0)
+            raise optuna.TrialPruned(f"{result.outcome}: {result.reason}")
+        if result.outcome == "pruned" or result.value is None:
+            raise optuna.TrialPruned("pruned by the engine's pruner")
+        return result.value
+
+    return objective
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value

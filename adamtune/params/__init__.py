@@ -1,0 +1,16 @@
+"""One trial's parameters: the Adam choices drawn from a space and the model_fn's own ``hp.*``."""
+
+from adamtune.params._adam import RESERVED, AdamParams, sample_adam_params, scale_for_batch
+from adamtune.params._hp import HP
+from adamtune.params._sources import DefaultSource, FixedSource, ParamSource
+
+__all__ = [
+    "HP",
+    "RESERVED",
+    "AdamParams",
+    "DefaultSource",
+    "FixedSource",
+    "ParamSource",
+    "sample_adam_params",
+    "scale_for_batch",
+]

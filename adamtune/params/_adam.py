@@ -1,0 +1,108 @@
+"""The Adam-specific parameters of one trial, and the batch-size coupling rules."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from adamtune.params._sources import ParamSource
+from adamtune.spaces import Space
+
+__all__ = ["RESERVED", "AdamParams", "sample_adam_params", "scale_for_batch"]
+
+# Names the space's own parameters use in a trial; a model_fn's hp.* names must differ.
+RESERVED = frozenset(
+    {
+        "base_learning_rate",
+        "learning_rate",
+        "batch_size",
+        "regularizer",
+        "regularizer_strength",
+        "batch_norm",
+        "scaling",
+        "beta_1",
+        "beta_2",
+        "epsilon",
+        "epochs",
+    }
+    | {f"{kind}_strength" for kind in ("l1", "l2", "l1_l2", "adamw")}
+)
+
+
+@dataclass(frozen=True)
+class AdamParams:
+    """Everything adamtune itself sets in a trial. ``learning_rate`` is already scaled."""
+
+    learning_rate: float
+    batch_size: int
+    regularizer: str = "none"
+    regularizer_strength: float = 0.0
+    batch_norm: bool = False
+    scaling: str = "none"
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-7
+    base_learning_rate: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def scale_for_batch(
+    value: float, batch_size: int, reference: int, rule: str, *, kind: str = "learning_rate"
+) -> float:
+    """Carry a value tuned at ``reference`` batch size to ``batch_size``.
+
+    For the square-root rule (Malladi et al. 2022) with k = batch_size / reference: the learning
+    rate grows by sqrt(k), (1 - beta) by k (kept below 1), epsilon shrinks by sqrt(k). The linear
+    rule (Goyal et al. 2017) scales only the learning rate, by k.
+    """
+    k = batch_size / reference
+    if rule == "none" or k == 1:
+        return value
+    if kind == "learning_rate":
+        return value * (math.sqrt(k) if rule == "sqrt" else k)
+    if rule != "sqrt":
+        return value
+    if kind in ("beta_1", "beta_2"):
+        return 1.0 - min((1.0 - value) * k, 0.999)
+    if kind == "epsilon":
+        return value / math.sqrt(k)
+    raise ValueError(f"scale_for_batch: unknown kind {kind!r}")
+
+
+def _pick(source: ParamSource, name: str, choices: tuple[Any, ...]) -> Any:
+    return choices[0] if len(choices) == 1 else source.choice(name, list(choices))
+
+
+def sample_adam_params(space: Space, source: ParamSource) -> AdamParams:
+    """Draw one trial's Adam parameters from ``source``, in a fixed order, coupling them."""
+    batch_size = int(_pick(source, "batch_size", space.batch_size))
+    lr_space = space.learning_rate
+    base = source.float("base_learning_rate", lr_space.low, lr_space.high, True)
+    ref, rule = lr_space.reference_batch_size, lr_space.rule
+    kinds = tuple(space.regularizer)
+    regularizer = str(_pick(source, "regularizer", kinds))
+    strength_range = space.regularizer[regularizer]
+    strength = 0.0
+    if strength_range is not None:
+        strength = source.float(
+            f"{regularizer}_strength", strength_range.low, strength_range.high, strength_range.log
+        )
+    constants: dict[str, float] = {}
+    for key in ("beta_1", "beta_2", "epsilon"):
+        rng = getattr(space, key)
+        if rng is not None:
+            raw = source.float(key, rng.low, rng.high, rng.log)
+            constants[key] = scale_for_batch(raw, batch_size, ref, rule, kind=key)
+    return AdamParams(
+        learning_rate=scale_for_batch(base, batch_size, ref, rule),
+        base_learning_rate=base,
+        batch_size=batch_size,
+        regularizer=regularizer,
+        regularizer_strength=strength,
+        batch_norm=bool(_pick(source, "batch_norm", space.batch_norm)),
+        scaling=str(_pick(source, "scaling", space.scaling)),
+        **constants,
+    )

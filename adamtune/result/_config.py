@@ -1,0 +1,110 @@
+"""``TunedConfig``: the tuned settings, loadable in training code with one line."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from adamtune.params import AdamParams
+
+__all__ = ["FORMAT_VERSION", "TunedConfig", "load_config"]
+
+FORMAT_VERSION = 1
+_ADAM_FIELDS = tuple(AdamParams.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class TunedConfig:
+    """Tuned Adam settings, as exported by a search.
+
+    ``optimizer`` and ``loss`` are Keras-serialized configs; ``adam`` holds the trial's Adam choices
+    (learning rate already scaled to ``batch_size``); ``user_params`` the model_fn's own values.
+    """
+
+    adam: AdamParams
+    epochs: int
+    optimizer: dict[str, Any]
+    loss: Any
+    metrics: list[str]
+    user_params: dict[str, Any] = field(default_factory=dict)
+    objective: str = "val_loss"
+    value: float | None = None
+    study_name: str | None = None
+    trial_number: int | None = None
+
+    # -- what training code uses ----------------------------------------------------------------
+    @property
+    def params(self) -> dict[str, Any]:
+        """Every tuned value: the Adam choices, the epochs and the model_fn's own."""
+        return {**self.adam.to_dict(), "epochs": self.epochs, **self.user_params}
+
+    def compile_kwargs(self) -> dict[str, Any]:
+        """``optimizer`` (a fresh Keras Adam/AdamW), ``loss`` and ``metrics`` for ``model.compile``."""
+        import keras
+
+        loss = keras.losses.deserialize(self.loss) if isinstance(self.loss, dict) else self.loss
+        return {
+            "optimizer": keras.optimizers.deserialize(dict(self.optimizer)),
+            "loss": loss,
+            "metrics": list(self.metrics),
+        }
+
+    def fit_kwargs(self) -> dict[str, Any]:
+        """``batch_size`` and ``epochs`` for ``model.fit``."""
+        return {"batch_size": self.adam.batch_size, "epochs": self.epochs}
+
+    def build(self, model_fn: Callable[..., Any]) -> Any:
+        """``model_fn``'s model with the tuned regularizer and BatchNorm applied."""
+        from adamtune.params import HP, FixedSource
+        from adamtune.training import build_model
+
+        source = FixedSource(self.user_params, what="this tuned config")
+        return build_model(model_fn, HP(self.adam, source))
+
+    def scaler(self) -> Any:
+        """A fresh, unfitted scikit-learn transformer for the tuned input scaling (identity if none)."""
+        from adamtune.data import make_scaler
+
+        return make_scaler(self.adam.scaling)
+
+    # -- files --------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_VERSION,
+            "study": self.study_name,
+            "trial": self.trial_number,
+            "objective": self.objective,
+            "value": self.value,
+            "adam": self.adam.to_dict(),
+            "fit": {"batch_size": self.adam.batch_size, "epochs": self.epochs},
+            "optimizer": self.optimizer,
+            "loss": self.loss,
+            "metrics": list(self.metrics),
+            "user_params": dict(self.user_params),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "<dict>") -> TunedConfig:
+        from adamtune.result._validate import config_from_mapping
+
+        return config_from_mapping(data, source)
+
+    def export(self, path: str | os.PathLike[str]) -> Path:
+        """Write JSON, YAML or a runnable ``.py`` snippet, chosen by the suffix; atomic."""
+        from adamtune.result._export import export_config
+
+        return export_config(self, path)
+
+
+def load_config(path: str | os.PathLike[str]) -> TunedConfig:
+    """Read a config written by :meth:`TunedConfig.export` (JSON or YAML)."""
+    from adamtune.result._export import read_config
+
+    return read_config(path)
+
+
+def adam_from_mapping(data: Mapping[str, Any]) -> AdamParams:
+    return AdamParams(**{k: data[k] for k in _ADAM_FIELDS if k in data})

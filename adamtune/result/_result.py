@@ -1,0 +1,106 @@
+"""``Result``: the study after a search, its best config and a table of its trials."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from adamtune.params import AdamParams
+from adamtune.result._config import TunedConfig
+
+__all__ = ["Result", "config_from_trial"]
+
+
+def config_from_trial(trial: Any, meta: dict[str, Any], study_name: str | None) -> TunedConfig:
+    """The TunedConfig of a finished trial (an Optuna ``FrozenTrial``) under a study's ``meta``."""
+    import keras
+
+    from adamtune.training import make_optimizer
+
+    attrs = trial.user_attrs
+    adam = AdamParams(**attrs["adam"])
+    best_epoch = attrs.get("best_epoch")
+    epochs = int(best_epoch) + 1 if isinstance(best_epoch, int) else int(meta["epochs"])
+    return TunedConfig(
+        adam=adam,
+        epochs=epochs,
+        optimizer=keras.optimizers.serialize(make_optimizer(adam)),
+        loss=meta["loss"],
+        metrics=list(meta["metrics"]),
+        user_params=dict(attrs.get("user_params") or {}),
+        objective=meta["objective"],
+        value=None if trial.value is None else float(trial.value),
+        study_name=study_name,
+        trial_number=trial.number,
+    )
+
+
+class Result:
+    """What :func:`adamtune.search` returns.
+
+    ``best`` is the best trial's :class:`TunedConfig`; ``study`` the Optuna study; ``trials`` a
+    pandas table with one row per trial; ``outcomes`` the count of each outcome.
+    """
+
+    def __init__(self, study: Any, meta: dict[str, Any]) -> None:
+        self.study = study
+        self.meta = meta
+
+    @property
+    def best(self) -> TunedConfig:
+        from optuna.trial import TrialState
+
+        complete = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if not complete:
+            counts = ", ".join(f"{k}: {v}" for k, v in sorted(self.outcomes.items())) or "none"
+            raise ValueError(
+                f"study {self.study.study_name!r} has no completed trial yet (outcomes: {counts}); "
+                "see Result.trials for the reasons, widen the space or run more trials"
+            )
+        return config_from_trial(self.study.best_trial, self.meta, self.study.study_name)
+
+    @property
+    def best_value(self) -> float:
+        return float(self.best.value) if self.best.value is not None else float("nan")
+
+    @property
+    def outcomes(self) -> Counter[str]:
+        """How many trials ended each way: ok, pruned, diverged-nan, crashed-error, ..."""
+        return Counter(
+            t.user_attrs.get("outcome", t.state.name.lower())
+            for t in self.study.get_trials(deepcopy=False)
+        )
+
+    @property
+    def trials(self) -> Any:
+        """A pandas DataFrame, one row per trial, with its state, outcome, reason and parameters."""
+        import pandas as pd
+
+        rows = []
+        for t in self.study.get_trials(deepcopy=False):
+            attrs = t.user_attrs
+            rows.append(
+                {
+                    "number": t.number,
+                    "state": t.state.name,
+                    "value": t.value,
+                    "outcome": attrs.get("outcome"),
+                    "reason": attrs.get("reason") or attrs.get("error"),
+                    **(attrs.get("adam") or {}),
+                    **(attrs.get("user_params") or {}),
+                    "best_epoch": attrs.get("best_epoch"),
+                    "epochs_run": attrs.get("epochs_run"),
+                    "seconds": attrs.get("seconds"),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def export(self, path: str | os.PathLike[str]) -> Path:
+        """Write the best config to ``path`` (.json, .yaml or .py)."""
+        return self.best.export(path)
+
+    def __repr__(self) -> str:
+        done = sum(self.outcomes.values())
+        return f"Result(study={self.study.study_name!r}, trials={done})"

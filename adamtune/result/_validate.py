@@ -1,0 +1,131 @@
+"""Checking a config mapping read from a file before it becomes a TunedConfig."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from adamtune.params import AdamParams
+from adamtune.result._config import FORMAT_VERSION, TunedConfig
+from adamtune.spaces import REGULARIZERS, SCALERS
+
+_TOP = (
+    "format",
+    "study",
+    "trial",
+    "objective",
+    "value",
+    "adam",
+    "fit",
+    "optimizer",
+    "loss",
+    "metrics",
+    "user_params",
+)
+_OPTIMIZERS = ("Adam", "AdamW")
+
+
+def _fail(source: str, fieldname: str, message: str) -> ValueError:
+    return ValueError(f"{source}: field `{fieldname}`: {message}")
+
+
+def _number(source: str, value: Any, fieldname: str, *, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _fail(source, fieldname, f"must be a finite number. Received: {value!r}")
+    if positive and value <= 0:
+        raise _fail(source, fieldname, f"must be > 0. Received: {value!r}")
+    return float(value)
+
+
+def _adam(source: str, raw: Any) -> AdamParams:
+    if not isinstance(raw, dict):
+        raise _fail(source, "adam", f"must be a mapping. Received: {raw!r}")
+    unknown = sorted(set(raw) - set(AdamParams.__dataclass_fields__))
+    if unknown:
+        raise _fail(source, "adam", f"unknown key(s) {unknown}")
+    for key in ("learning_rate", "batch_size"):
+        if key not in raw:
+            raise _fail(source, f"adam.{key}", "is required")
+    batch = raw["batch_size"]
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch <= 0:
+        raise _fail(source, "adam.batch_size", f"must be a positive integer. Received: {batch!r}")
+    if raw.get("regularizer", "none") not in REGULARIZERS:
+        raise _fail(
+            source,
+            "adam.regularizer",
+            f"must be one of {', '.join(REGULARIZERS)}. Received: {raw.get('regularizer')!r}",
+        )
+    if raw.get("scaling", "none") not in SCALERS:
+        raise _fail(
+            source,
+            "adam.scaling",
+            f"must be one of {', '.join(SCALERS)}. Received: {raw.get('scaling')!r}",
+        )
+    if not isinstance(raw.get("batch_norm", False), bool):
+        raise _fail(
+            source, "adam.batch_norm", f"must be true or false. Received: {raw.get('batch_norm')!r}"
+        )
+    numbers = {
+        k: _number(source, raw[k], f"adam.{k}", positive=k != "regularizer_strength")
+        for k in (
+            "learning_rate",
+            "regularizer_strength",
+            "beta_1",
+            "beta_2",
+            "epsilon",
+            "base_learning_rate",
+        )
+        if raw.get(k) is not None
+    }
+    return AdamParams(**{**raw, **numbers})
+
+
+def config_from_mapping(data: Any, source: str) -> TunedConfig:
+    """Validate ``data`` field by field; errors name ``source`` and the field."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{source}: an adamtune config must be a mapping. Received: {data!r}")
+    unknown = sorted(set(data) - set(_TOP))
+    if unknown:
+        raise _fail(source, "<top level>", f"unknown key(s) {unknown}; allowed: {', '.join(_TOP)}")
+    if data.get("format") != FORMAT_VERSION:
+        raise _fail(source, "format", f"must be {FORMAT_VERSION}. Received: {data.get('format')!r}")
+    for key in ("adam", "fit", "optimizer", "loss", "metrics"):
+        if key not in data:
+            raise _fail(source, key, "is required")
+    adam = _adam(source, data["adam"])
+    fit = data["fit"]
+    epochs = fit.get("epochs") if isinstance(fit, dict) else None
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs <= 0:
+        raise _fail(source, "fit.epochs", f"must be a positive integer. Received: {epochs!r}")
+    if fit.get("batch_size") != adam.batch_size:
+        raise _fail(
+            source,
+            "fit.batch_size",
+            f"must equal adam.batch_size ({adam.batch_size}). Received: {fit.get('batch_size')!r}",
+        )
+    optimizer = data["optimizer"]
+    if not isinstance(optimizer, dict) or optimizer.get("class_name") not in _OPTIMIZERS:
+        raise _fail(
+            source,
+            "optimizer",
+            f"must be a Keras-serialized Adam or AdamW config. Received: {optimizer!r}"[:300],
+        )
+    metrics = data["metrics"]
+    if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
+        raise _fail(source, "metrics", f"must be a list of metric names. Received: {metrics!r}")
+    user = data.get("user_params") or {}
+    if not isinstance(user, dict):
+        raise _fail(source, "user_params", f"must be a mapping. Received: {user!r}")
+    value = data.get("value")
+    return TunedConfig(
+        adam=adam,
+        epochs=epochs,
+        optimizer=optimizer,
+        loss=data["loss"],
+        metrics=metrics,
+        user_params=user,
+        objective=str(data.get("objective", "val_loss")),
+        value=None if value is None else _number(source, value, "value"),
+        study_name=data.get("study"),
+        trial_number=data.get("trial"),
+    )

@@ -1,0 +1,112 @@
+"""The Adam search space as plain, immutable Python objects.
+
+A space file and a :class:`Space` are the same thing: :func:`Space.from_dict` reads the mapping a
+file holds and :meth:`Space.to_dict` writes it back, so ``Space.from_dict(s.to_dict()) == s``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "REGULARIZERS",
+    "RULES",
+    "SCALERS",
+    "SCHEMA_VERSION",
+    "FloatRange",
+    "LearningRate",
+    "Space",
+]
+
+SCHEMA_VERSION = 1
+REGULARIZERS = ("none", "l1", "l2", "l1_l2", "adamw")
+SCALERS = ("none", "standard", "minmax", "robust")
+RULES = ("none", "linear", "sqrt")
+
+
+@dataclass(frozen=True)
+class FloatRange:
+    """A closed float range, sampled on a log scale when ``log`` is true."""
+
+    low: float
+    high: float
+    log: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"low": self.low, "high": self.high, "log": self.log}
+
+
+@dataclass(frozen=True)
+class LearningRate:
+    """Learning-rate range for ``reference_batch_size``, scaled to each trial's batch size.
+
+    ``rule`` is ``"sqrt"`` (Adam's square-root rule, Malladi et al. 2022), ``"linear"`` (Goyal et
+    al. 2017, for SGD) or ``"none"``.
+    """
+
+    low: float
+    high: float
+    reference_batch_size: int = 32
+    rule: str = "sqrt"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "low": self.low,
+            "high": self.high,
+            "reference_batch_size": self.reference_batch_size,
+            "rule": self.rule,
+        }
+
+
+@dataclass(frozen=True)
+class Space:
+    """What a search may try. Build one in code or load it with :func:`adamtune.load_space`.
+
+    ``regularizer`` maps each allowed type to the range of its strength (``None`` for ``"none"``);
+    the strength is conditional on the type.
+    """
+
+    name: str
+    learning_rate: LearningRate
+    batch_size: tuple[int, ...]
+    regularizer: dict[str, FloatRange | None]
+    batch_norm: tuple[bool, ...] = (False, True)
+    scaling: tuple[str, ...] = SCALERS
+    epochs: int = 20
+    beta_1: FloatRange | None = None
+    beta_2: FloatRange | None = None
+    epsilon: FloatRange | None = None
+    description: str = ""
+    version: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        """The mapping a space file holds, in the file's key order."""
+        out: dict[str, Any] = {"version": self.version, "name": self.name}
+        if self.description:
+            out["description"] = self.description
+        out["learning_rate"] = self.learning_rate.to_dict()
+        out["batch_size"] = list(self.batch_size)
+        out["regularizer"] = {
+            kind: (None if rng is None else rng.to_dict()) for kind, rng in self.regularizer.items()
+        }
+        out["batch_norm"] = list(self.batch_norm)
+        out["scaling"] = list(self.scaling)
+        out["epochs"] = self.epochs
+        for key in ("beta_1", "beta_2", "epsilon"):
+            rng = getattr(self, key)
+            if rng is not None:
+                out[key] = rng.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "<dict>") -> Space:
+        """Validate ``data`` field by field; errors name ``source``, the field and what was allowed."""
+        from adamtune.spaces._validate import space_from_mapping
+
+        return space_from_mapping(data, source)
+
+    def to_yaml(self) -> str:
+        import yaml
+
+        return str(yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None))

@@ -1,0 +1,202 @@
+"""Field-by-field validation of a space mapping, with errors that name the file and the field."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from adamtune.spaces._space import (
+    REGULARIZERS,
+    RULES,
+    SCALERS,
+    SCHEMA_VERSION,
+    FloatRange,
+    LearningRate,
+    Space,
+)
+
+_TOP_KEYS = (
+    "version",
+    "name",
+    "description",
+    "learning_rate",
+    "batch_size",
+    "regularizer",
+    "batch_norm",
+    "scaling",
+    "epochs",
+    "beta_1",
+    "beta_2",
+    "epsilon",
+)
+_REQUIRED = ("version", "name", "learning_rate", "batch_size", "regularizer")
+
+
+class _Ctx:
+    """Carries the source name so every error says where it came from."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, fieldname: str, message: str) -> ValueError:
+        return ValueError(f"{self.source}: field `{fieldname}`: {message}")
+
+    def mapping(self, value: Any, fieldname: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.fail(fieldname, f"must be a mapping. Received: {_show(value)}")
+        unknown = [k for k in value if k not in allowed]
+        if unknown:
+            raise self.fail(
+                fieldname,
+                f"unknown key(s) {', '.join(repr(k) for k in unknown)}; "
+                f"allowed: {', '.join(allowed)}",
+            )
+        return value
+
+    def number(self, value: Any, fieldname: str) -> float:
+        if isinstance(value, str):
+            hint = ""
+            try:
+                float(value)
+                hint = (
+                    " (YAML reads a number such as 1e-5 as text: write 1.0e-5)"
+                    if "e" in value.lower()
+                    else " (remove the quotes)"
+                )
+            except ValueError:
+                pass
+            raise self.fail(fieldname, f"must be a number. Received: {value!r}{hint}")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(fieldname, f"must be a number. Received: {_show(value)}")
+        if not math.isfinite(value):
+            raise self.fail(fieldname, f"must be finite. Received: {value!r}")
+        return float(value)
+
+    def boolean(self, value: Any, fieldname: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(fieldname, f"must be true or false. Received: {_show(value)}")
+        return value
+
+    def positive_int(self, value: Any, fieldname: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise self.fail(fieldname, f"must be a positive integer. Received: {_show(value)}")
+        return value
+
+    def nonempty_list(self, value: Any, fieldname: str) -> list[Any]:
+        if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
+            raise self.fail(fieldname, f"must be a list of choices. Received: {_show(value)}")
+        if not value:
+            raise self.fail(fieldname, "must list at least one choice. Received: []")
+        seen: list[Any] = []
+        for item in value:
+            if item in seen and type(item) is type(seen[seen.index(item)]):
+                raise self.fail(fieldname, f"lists {item!r} twice")
+            seen.append(item)
+        return list(value)
+
+
+def _show(value: Any) -> str:
+    return f"{value!r} ({type(value).__name__})"
+
+
+def _range(ctx: _Ctx, value: Any, fieldname: str, *, log_default: bool) -> FloatRange:
+    raw = ctx.mapping(value, fieldname, ("low", "high", "log"))
+    for key in ("low", "high"):
+        if key not in raw:
+            raise ctx.fail(f"{fieldname}.{key}", "is required")
+    low = ctx.number(raw["low"], f"{fieldname}.low")
+    high = ctx.number(raw["high"], f"{fieldname}.high")
+    log = ctx.boolean(raw.get("log", log_default), f"{fieldname}.log")
+    if low > high:
+        raise ctx.fail(fieldname, f"low must be <= high. Received: low={low!r}, high={high!r}")
+    if log and low <= 0:
+        raise ctx.fail(f"{fieldname}.low", f"must be > 0 for a log range. Received: {low!r}")
+    return FloatRange(low=low, high=high, log=log)
+
+
+def _learning_rate(ctx: _Ctx, value: Any) -> LearningRate:
+    raw = ctx.mapping(value, "learning_rate", ("low", "high", "reference_batch_size", "rule"))
+    rng = _range(
+        ctx, {k: raw[k] for k in ("low", "high") if k in raw}, "learning_rate", log_default=True
+    )
+    ref = ctx.positive_int(
+        raw.get("reference_batch_size", 32), "learning_rate.reference_batch_size"
+    )
+    rule = raw.get("rule", "sqrt")
+    if rule not in RULES:
+        raise ctx.fail(
+            "learning_rate.rule", f"must be one of {', '.join(RULES)}. Received: {rule!r}"
+        )
+    return LearningRate(low=rng.low, high=rng.high, reference_batch_size=ref, rule=rule)
+
+
+def _regularizer(ctx: _Ctx, value: Any) -> dict[str, FloatRange | None]:
+    raw = ctx.mapping(value, "regularizer", REGULARIZERS)
+    if not raw:
+        raise ctx.fail("regularizer", f"must list at least one of {', '.join(REGULARIZERS)}")
+    out: dict[str, FloatRange | None] = {}
+    for kind, rng in raw.items():
+        if kind == "none":
+            if rng not in (None, {}):
+                raise ctx.fail("regularizer.none", f"takes no strength range. Received: {rng!r}")
+            out[kind] = None
+        else:
+            out[kind] = _range(ctx, rng, f"regularizer.{kind}", log_default=True)
+    return out
+
+
+def _adam_constant(ctx: _Ctx, value: Any, key: str) -> FloatRange:
+    rng = _range(ctx, value, key, log_default=key == "epsilon")
+    if rng.low < 0 or rng.high >= 1 or (key == "epsilon" and rng.low <= 0):
+        allowed = "(0, 1)" if key == "epsilon" else "[0, 1)"
+        raise ctx.fail(key, f"must lie in {allowed}. Received: low={rng.low!r}, high={rng.high!r}")
+    return rng
+
+
+def space_from_mapping(data: Any, source: str) -> Space:
+    """Build a :class:`Space` from a mapping, checking every field."""
+    ctx = _Ctx(source)
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{source}: a space must be a mapping of fields. Received: {_show(data)}")
+    raw = ctx.mapping(data, "<top level>", _TOP_KEYS)
+    for key in _REQUIRED:
+        if key not in raw:
+            raise ctx.fail(key, "is required")
+    if raw["version"] != SCHEMA_VERSION or isinstance(raw["version"], bool):
+        raise ctx.fail("version", f"must be {SCHEMA_VERSION}. Received: {raw['version']!r}")
+    name = raw["name"]
+    if not isinstance(name, str) or not name.strip():
+        raise ctx.fail("name", f"must be a non-empty string. Received: {_show(name)}")
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        raise ctx.fail("description", f"must be a string. Received: {_show(description)}")
+    batch_sizes = ctx.nonempty_list(raw["batch_size"], "batch_size")
+    for i, size in enumerate(batch_sizes):
+        ctx.positive_int(size, f"batch_size[{i}]")
+    batch_norm = ctx.nonempty_list(raw.get("batch_norm", [False, True]), "batch_norm")
+    for i, flag in enumerate(batch_norm):
+        ctx.boolean(flag, f"batch_norm[{i}]")
+    scaling = ctx.nonempty_list(raw.get("scaling", list(SCALERS)), "scaling")
+    for i, scaler in enumerate(scaling):
+        if scaler not in SCALERS:
+            raise ctx.fail(
+                f"scaling[{i}]", f"must be one of {', '.join(SCALERS)}. Received: {scaler!r}"
+            )
+    extras = {
+        key: _adam_constant(ctx, raw[key], key)
+        for key in ("beta_1", "beta_2", "epsilon")
+        if raw.get(key) is not None
+    }
+    return Space(
+        name=name,
+        description=description,
+        learning_rate=_learning_rate(ctx, raw["learning_rate"]),
+        batch_size=tuple(batch_sizes),
+        regularizer=_regularizer(ctx, raw["regularizer"]),
+        batch_norm=tuple(batch_norm),
+        scaling=tuple(scaling),
+        epochs=ctx.positive_int(raw.get("epochs", 20), "epochs"),
+        version=SCHEMA_VERSION,
+        **extras,
+    )

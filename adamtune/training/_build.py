@@ -1,0 +1,97 @@
+"""Building and compiling one model for a trial's parameters; shared by trials and exports."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from adamtune.params import HP, AdamParams
+from adamtune.training._layers import apply_choices, is_rewritable, make_regularizer
+
+__all__ = ["build_model", "make_optimizer", "takes_hp"]
+
+ModelFn = Callable[..., Any]
+
+
+def takes_hp(model_fn: ModelFn) -> bool:
+    """Whether ``model_fn`` wants the ``hp`` argument (it takes one positional argument)."""
+    if not callable(model_fn):
+        raise TypeError(
+            f"`model_fn` must be a callable returning an uncompiled keras.Model. "
+            f"Received: {model_fn!r} of type {type(model_fn).__name__}"
+        )
+    try:
+        signature = inspect.signature(model_fn)
+    except (TypeError, ValueError):
+        return False
+    positional = [
+        p
+        for p in signature.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    required = [p for p in positional if p.default is p.empty]
+    if len(required) > 1:
+        raise TypeError(
+            f"`model_fn` must take no argument or one `hp` argument. Received a function with "
+            f"required parameters {[p.name for p in required]}"
+        )
+    return bool(positional) or any(
+        p.kind is p.VAR_POSITIONAL for p in signature.parameters.values()
+    )
+
+
+def _subclassed_error(model: Any) -> TypeError:
+    return TypeError(
+        f"model_fn returned a subclassed model ({type(model).__name__}), whose layers adamtune "
+        "cannot rebuild to add the trial's regularizer or BatchNorm. Let model_fn take an `hp` "
+        "argument and use `hp.regularizer()` for kernel_regularizer and `hp.batch_norm` to place "
+        "BatchNormalization, or restrict the space to regularizer none/adamw and batch_norm [false]"
+    )
+
+
+def build_model(model_fn: ModelFn, hp: HP) -> Any:
+    """Call ``model_fn`` and apply the regularizer/BatchNorm it did not apply itself."""
+    import keras
+
+    model = model_fn(hp) if takes_hp(model_fn) else model_fn()
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            "model_fn must return an uncompiled keras.Model. "
+            f"It returned: {model!r} of type {type(model).__name__}"
+        )
+    adam = hp.adam
+    regularizer = (
+        None
+        if hp.used_regularizer
+        else make_regularizer(adam.regularizer, adam.regularizer_strength)
+    )
+    batch_norm = adam.batch_norm and not hp.used_batch_norm
+    if (regularizer is not None or batch_norm) and not is_rewritable(model):
+        raise _subclassed_error(model)
+    return apply_choices(model, regularizer, batch_norm)
+
+
+def needs_rewrite(
+    hp: HP, space_regularizers: tuple[str, ...], space_batch_norm: tuple[bool, ...]
+) -> bool:
+    """Whether some trial of the space would have adamtune rebuild the model."""
+    layer_regs = any(kind in ("l1", "l2", "l1_l2") for kind in space_regularizers)
+    return (layer_regs and not hp.used_regularizer) or (
+        True in space_batch_norm and not hp.used_batch_norm
+    )
+
+
+def make_optimizer(adam: AdamParams) -> Any:
+    """Adam, or AdamW for decoupled weight decay, with the trial's numbers."""
+    import keras
+
+    common = {
+        "learning_rate": adam.learning_rate,
+        "beta_1": adam.beta_1,
+        "beta_2": adam.beta_2,
+        "epsilon": adam.epsilon,
+    }
+    if adam.regularizer == "adamw":
+        return keras.optimizers.AdamW(weight_decay=adam.regularizer_strength, **common)
+    return keras.optimizers.Adam(**common)

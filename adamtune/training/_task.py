@@ -1,0 +1,112 @@
+"""Choosing the loss, the metrics and the chance level from the labels and the model's output."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from adamtune._errors import PreflightError
+from adamtune.data import Target
+
+__all__ = ["LossSpec", "chance_loss", "infer_loss"]
+
+_PROBABILITY = {"sigmoid", "softmax"}
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """A loss as a Keras-serialized config, and the metrics to compile with."""
+
+    loss: Any
+    metrics: list[str]
+
+    def build_loss(self) -> Any:
+        import keras
+
+        return keras.losses.deserialize(self.loss) if isinstance(self.loss, dict) else self.loss
+
+
+def _output_units_and_activation(model: Any) -> tuple[int, str | None]:
+    shape = model.outputs[0].shape if getattr(model, "outputs", None) else model.output_shape
+    if isinstance(model.output_shape, list):
+        raise PreflightError(
+            "model_fn returned a model with several outputs; adamtune tunes single-output models"
+        )
+    units = int(shape[-1]) if shape[-1] is not None else 1
+    activation = None
+    last = model.layers[-1] if model.layers else None
+    if last is not None:
+        act = last.get_config().get("activation")
+        activation = act if isinstance(act, str) else None
+        if last.__class__.__name__ in ("Softmax", "Activation") and activation is None:
+            activation = "softmax" if last.__class__.__name__ == "Softmax" else None
+    return units, activation
+
+
+def _serialize(loss: Any) -> Any:
+    import keras
+
+    return keras.losses.serialize(loss)
+
+
+def infer_loss(target: Target, model: Any) -> LossSpec:
+    """The loss and metrics for ``target`` given the model's output; a mismatch is a clear error."""
+    import keras
+
+    units, activation = _output_units_and_activation(model)
+    logits = activation not in _PROBABILITY
+    if target.kind == "binary":
+        if units == 1:
+            return LossSpec(
+                _serialize(keras.losses.BinaryCrossentropy(from_logits=logits)), ["accuracy"]
+            )
+        if units == 2:
+            return LossSpec(
+                _serialize(keras.losses.SparseCategoricalCrossentropy(from_logits=logits)),
+                ["accuracy"],
+            )
+        raise PreflightError(
+            f"labels are binary (0/1) but the model outputs {units} units; end the model with "
+            "Dense(1, activation='sigmoid') or Dense(2, activation='softmax')"
+        )
+    if target.kind == "multiclass":
+        if units < (target.n_classes or 0):
+            raise PreflightError(
+                f"labels take {target.n_classes} classes (0..{(target.n_classes or 1) - 1}) but the "
+                f"model outputs {units} unit(s); end the model with "
+                f"Dense({target.n_classes}, activation='softmax')"
+            )
+        return LossSpec(
+            _serialize(keras.losses.SparseCategoricalCrossentropy(from_logits=logits)),
+            ["accuracy"],
+        )
+    if target.kind == "onehot":
+        if units != target.n_classes:
+            raise PreflightError(
+                f"labels are one-hot over {target.n_classes} classes but the model outputs "
+                f"{units} unit(s); end the model with Dense({target.n_classes}, activation='softmax')"
+            )
+        return LossSpec(
+            _serialize(keras.losses.CategoricalCrossentropy(from_logits=logits)), ["accuracy"]
+        )
+    if units != target.n_outputs:
+        raise PreflightError(
+            f"the regression target has {target.n_outputs} column(s) but the model outputs "
+            f"{units} unit(s)"
+        )
+    return LossSpec(_serialize(keras.losses.MeanSquaredError()), ["mae"])
+
+
+def chance_loss(target: Target, y: np.ndarray, loss: Any) -> float | None:
+    """The loss of a constant prediction at the label frequencies (cross-entropy losses only)."""
+    name = loss.get("class_name", "") if isinstance(loss, dict) else str(loss)
+    if "Crossentropy" not in name and "crossentropy" not in name:
+        return None
+    labels = y.argmax(axis=1) if y.ndim == 2 else y.astype(np.int64)
+    counts = np.bincount(labels)
+    p = counts[counts > 0] / counts.sum()
+    entropy = float(-(p * np.log(p)).sum())
+    return entropy if entropy > 0 and math.isfinite(entropy) else None

@@ -1,0 +1,162 @@
+"""One trial, engine-agnostic: data + scaler -> model_fn(hp) -> compile(Adam) -> fit -> score.
+
+The engine adapter hands in a parameter source and a pruning hook; this module never sees the
+engine, and the engine never sees a Keras model.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from adamtune.data import Prepared, scale_split
+from adamtune.params import HP, ParamSource, sample_adam_params
+from adamtune.spaces import Space
+from adamtune.training._build import build_model, make_optimizer
+from adamtune.training._task import LossSpec
+
+__all__ = ["PruneHook", "TrialResult", "TrialSetup", "run_trial"]
+
+
+class PruneHook(Protocol):
+    """The engine's pruning hook: given the epoch's objective value, say whether to stop now."""
+
+    def __call__(self, value: float, epoch: int) -> bool: ...
+
+
+@dataclass
+class TrialSetup:
+    """Everything constant across the trials of one search."""
+
+    model_fn: Callable[..., Any]
+    space: Space
+    data: Prepared
+    loss: LossSpec
+    objective: str
+    direction: str
+    epochs: int
+    chance_loss: float | None
+    seed: int | None = None
+    _scaled: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    def scaled(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Train/validation inputs under scaler ``name``, fitted on the training split, cached."""
+        if name not in self._scaled:
+            self._scaled[name] = scale_split(name, self.data.x_train, self.data.x_val)
+        return self._scaled[name]
+
+    def better(self, a: float, b: float) -> bool:
+        return a < b if self.direction == "minimize" else a > b
+
+    @property
+    def worst(self) -> float:
+        return math.inf if self.direction == "minimize" else -math.inf
+
+
+@dataclass
+class TrialResult:
+    """What a trial produced. ``outcome`` is ``ok``, ``pruned`` or a divergence outcome."""
+
+    hp: HP
+    outcome: str
+    value: float | None
+    best_epoch: int | None
+    epochs_run: int
+    reason: str | None
+    history: dict[str, list[float]]
+    seconds: float
+
+    @property
+    def diverged(self) -> bool:
+        return self.outcome not in ("ok", "pruned")
+
+
+def _history_floats(history: Any) -> dict[str, list[float]]:
+    return {k: [float(v) for v in vals] for k, vals in getattr(history, "history", {}).items()}
+
+
+def _make_reporter(setup: TrialSetup, guard: Any, prune: PruneHook) -> Any:
+    import keras
+
+    class _Reporter(keras.callbacks.Callback):
+        """Reports each epoch's objective to the engine; stops training when it says prune."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.pruned = False
+            self.best: float | None = None
+            self.best_epoch: int | None = None
+            self.epochs_run = 0
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            self.epochs_run = epoch + 1
+            if guard.outcome is not None:
+                return
+            logs = logs or {}
+            if setup.objective not in logs:
+                raise KeyError(
+                    f"objective {setup.objective!r} is not among the logged values {sorted(logs)}"
+                )
+            value = float(logs[setup.objective])
+            if not math.isfinite(value):
+                return  # the guard stops a non-finite run; do not report NaN to the engine
+            if self.best is None or setup.better(value, self.best):
+                self.best, self.best_epoch = value, epoch
+            if prune(value, epoch):
+                self.pruned = True
+                self.model.stop_training = True
+
+    return _Reporter()
+
+
+def run_trial(
+    setup: TrialSetup, source: ParamSource, prune: PruneHook, number: int = 0
+) -> TrialResult:
+    """Run one trial. Exceptions from user code propagate; the engine adapter records them."""
+    import keras
+
+    from adamtune.training._guard import DivergenceGuard
+
+    start = time.perf_counter()
+    try:
+        if setup.seed is not None:
+            keras.utils.set_random_seed(setup.seed + number)
+        hp = HP(sample_adam_params(setup.space, source), source)
+        model = build_model(setup.model_fn, hp)
+        model.compile(
+            optimizer=make_optimizer(hp.adam),
+            loss=setup.loss.build_loss(),
+            metrics=list(setup.loss.metrics),
+        )
+        x_train, x_val = setup.scaled(hp.adam.scaling)
+        guard = DivergenceGuard(chance_loss=setup.chance_loss)
+        reporter = _make_reporter(setup, guard, prune)
+        history = model.fit(
+            x_train,
+            setup.data.y_train,
+            batch_size=hp.adam.batch_size,
+            epochs=setup.epochs,
+            validation_data=(x_val, setup.data.y_val),
+            callbacks=[guard, reporter],
+            verbose=0,
+        )
+        outcome = guard.outcome or ("pruned" if reporter.pruned else "ok")
+        return TrialResult(
+            hp=hp,
+            outcome=outcome,
+            value=reporter.best,
+            best_epoch=reporter.best_epoch,
+            epochs_run=reporter.epochs_run,
+            reason=guard.reason,
+            history=_history_floats(history),
+            seconds=time.perf_counter() - start,
+        )
+    finally:
+        keras.backend.clear_session()
+        gc.collect()

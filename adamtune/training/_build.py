@@ -93,5 +93,7 @@ def make_optimizer(adam: AdamParams) -> Any:
         "epsilon": adam.epsilon,
     }
     if adam.regularizer == "adamw":
-        return keras.optimizers.AdamW(weight_decay=adam.regularizer_strength, **common)
-    return keras.optimizers.Adam(**common)
+        return keras.optimizers.AdamW(
+            weight_decay=adam.regularizer_strength, name="adamtune_adamw", **common
+        )
+    return keras.optimizers.Adam(name="adamtune_adam", **common)

@@ -25,9 +25,13 @@ class DivergenceGuard(keras.callbacks.Callback):
         min_batches: batches to wait before the blow-up check (the NaN check never waits).
         chance_loss: loss of a model that predicts a constant (``ln K`` for K balanced classes).
             When given, stop if an epoch ends at or above ``chance_loss * (1 - chance_tolerance)``
-            once ``warmup_epochs`` epochs have run.
+            and improved on the epoch before by less than ``min_improvement`` (relative), once
+            ``warmup_epochs`` epochs and ``warmup_batches`` batches have run. A slow run whose loss
+            still falls is left to the pruner; a flat one at chance level has collapsed.
         chance_tolerance: relative margin below ``chance_loss`` that still counts as chance.
         warmup_epochs: epochs before the chance-level check starts.
+        warmup_batches: batches before the chance-level check starts.
+        min_improvement: relative fall in epoch loss below which a run at chance counts as flat.
 
     After ``fit``, ``outcome`` is ``None`` (no problem), ``"diverged-nan"``, ``"diverged-blowup"`` or
     ``"collapsed-to-chance"``; ``reason`` says why in words, with the numbers; ``stopped_epoch`` and
@@ -41,6 +45,8 @@ class DivergenceGuard(keras.callbacks.Callback):
         chance_loss: float | None = None,
         chance_tolerance: float = 0.02,
         warmup_epochs: int = 2,
+        warmup_batches: int = 30,
+        min_improvement: float = 0.01,
     ) -> None:
         super().__init__()
         if not blowup_factor > 1:
@@ -59,11 +65,19 @@ class DivergenceGuard(keras.callbacks.Callback):
             raise ValueError(
                 f"`warmup_epochs` must be >= 1. Received: warmup_epochs={warmup_epochs}"
             )
+        if warmup_batches < 0:
+            raise ValueError(f"`warmup_batches` must be >= 0. Received: warmup_batches={warmup_batches}")
+        if not 0 <= min_improvement < 1:
+            raise ValueError(
+                f"`min_improvement` must be in [0, 1). Received: min_improvement={min_improvement}"
+            )
         self.blowup_factor = blowup_factor
         self.min_batches = min_batches
         self.chance_loss = chance_loss
         self.chance_tolerance = chance_tolerance
         self.warmup_epochs = warmup_epochs
+        self.warmup_batches = warmup_batches
+        self.min_improvement = min_improvement
         self._reset()
 
     def _reset(self) -> None:
@@ -75,6 +89,7 @@ class DivergenceGuard(keras.callbacks.Callback):
         self.last_loss: float | None = None
         self._epoch = 0
         self._batches = 0
+        self._previous_epoch_loss: float | None = None
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._reset()
@@ -114,13 +129,18 @@ class DivergenceGuard(keras.callbacks.Callback):
             if key in logs and not math.isfinite(float(logs[key])):
                 self._stop("diverged-nan", f"{key} became {float(logs[key])} at epoch {epoch + 1}")
                 return
-        if self.chance_loss is None or epoch + 1 < self.warmup_epochs or "loss" not in logs:
+        if self.chance_loss is None or "loss" not in logs:
             return
-        loss = float(logs["loss"])
-        if loss >= self.chance_loss * (1 - self.chance_tolerance):
+        loss, previous = float(logs["loss"]), self._previous_epoch_loss
+        self._previous_epoch_loss = loss
+        if epoch + 1 < self.warmup_epochs or self._batches < self.warmup_batches:
+            return
+        at_chance = loss >= self.chance_loss * (1 - self.chance_tolerance)
+        flat = previous is not None and loss > previous * (1 - self.min_improvement)
+        if at_chance and flat:
             self._stop(
                 "collapsed-to-chance",
-                f"loss {loss:.4g} after {epoch + 1} epochs is at chance level "
+                f"loss {loss:.4g} after {epoch + 1} epochs is flat at or above chance level "
                 f"{self.chance_loss:.4g} (a constant prediction)",
             )
 
@@ -139,4 +159,6 @@ class DivergenceGuard(keras.callbacks.Callback):
             "chance_loss": self.chance_loss,
             "chance_tolerance": self.chance_tolerance,
             "warmup_epochs": self.warmup_epochs,
+            "warmup_batches": self.warmup_batches,
+            "min_improvement": self.min_improvement,
         }

@@ -236,3 +236,23 @@ def test_bad_input_fails_before_anything_is_stored(
     with pytest.raises(error, match=match):
         adamtune.search(model_fn, datasets[data], storage=storage, verbose=0, epochs=1, **kwargs)
     assert not _db_path(storage).exists()
+
+
+def test_regression_target_gets_mse_and_a_quiet_run_prints_nothing(
+    storage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sklearn.datasets import load_diabetes
+
+    data = load_diabetes()
+    x, y = data.data.astype("float32"), (data.target / 100).astype("float32")
+    result = adamtune.search(
+        lambda: mlp(10, 1, activation="linear"),
+        (x, y),
+        trials=2,
+        storage=storage,
+        study_name="reg",
+        **QUICK,
+    )
+    assert result.best.loss["class_name"] == "MeanSquaredError"
+    assert result.best.metrics == ["mae"]
+    assert capsys.readouterr().err == ""

@@ -132,7 +132,7 @@ def infer_target(y: np.ndarray) -> Target:
     return Target("regression", None, 1)
 
 
-def _unpack(data: Any) -> tuple[Any, Any, Any, Any, float]:
+def _unpack(data: Any) -> tuple[Any, Any, Any, Any, float | None]:
     if isinstance(data, Data):
         if (data.x_val is None) != (data.y_val is None):
             raise ValueError("adamtune.Data: give both x_val and y_val, or neither")
@@ -145,7 +145,7 @@ def _unpack(data: Any) -> tuple[Any, Any, Any, Any, float]:
                     f"{_FORMS}. Received nested tuples of lengths {len(first)}, {len(second)}"
                 )
             return first[0], first[1], second[0], second[1], 0.0
-        return first, second, None, None, -1.0
+        return first, second, None, None, None  # None: use prepare_data(validation_split=)
     raise TypeError(f"{_FORMS}. Received: {type(data).__name__}")
 
 
@@ -161,7 +161,7 @@ def _same_length(x: np.ndarray, y: np.ndarray, names: str) -> None:
 def prepare_data(data: Any, *, validation_split: float = 0.2, seed: int = 0) -> Prepared:
     """Check ``data`` and split it (seeded, stratified for classes) when no validation set is given."""
     x_raw, y_raw, xv_raw, yv_raw, split = _unpack(data)
-    if split < 0:
+    if split is None:
         split = validation_split
     x, y = _check_x(_to_array(x_raw, "x"), "x"), _check_y(_to_array(y_raw, "y"), "y")
     _same_length(x, y, "x and y")

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from adamtune.params._sources import ParamSource
-from adamtune.spaces import Space
+from adamtune.spaces import RULES, Space
 
 __all__ = ["RESERVED", "AdamParams", "sample_adam_params", "scale_for_batch"]
 
@@ -28,6 +28,9 @@ RESERVED = frozenset(
     }
     | {f"{kind}_strength" for kind in ("l1", "l2", "l1_l2", "adamw")}
 )
+
+
+_KINDS = ("learning_rate", "beta_1", "beta_2", "epsilon")
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,14 @@ def scale_for_batch(
     rate grows by sqrt(k), (1 - beta) by k (kept below 1), epsilon shrinks by sqrt(k). The linear
     rule (Goyal et al. 2017) scales only the learning rate, by k.
     """
+    if rule not in RULES:
+        raise ValueError(
+            f"scale_for_batch: `rule` must be one of {', '.join(RULES)}. Received: rule={rule!r}"
+        )
+    if kind not in _KINDS:
+        raise ValueError(
+            f"scale_for_batch: `kind` must be one of {', '.join(_KINDS)}. Received: kind={kind!r}"
+        )
     k = batch_size / reference
     if rule == "none" or k == 1:
         return value
@@ -67,9 +78,7 @@ def scale_for_batch(
         return value
     if kind in ("beta_1", "beta_2"):
         return 1.0 - min((1.0 - value) * k, 0.999)
-    if kind == "epsilon":
-        return value / math.sqrt(k)
-    raise ValueError(f"scale_for_batch: unknown kind {kind!r}")
+    return value / math.sqrt(k)  # epsilon
 
 
 def _pick(source: ParamSource, name: str, choices: tuple[Any, ...]) -> Any:

@@ -41,8 +41,9 @@ def _read_text_mapping(text: str, suffix: str, source: str) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.constructor.ConstructorError as exc:
+        where = "" if exc.problem_mark is None else f" at line {exc.problem_mark.line + 1}"
         raise ValueError(
-            f"{source}: uses a YAML tag adamtune does not read ({exc.problem}); "
+            f"{source}: uses a YAML tag adamtune does not read{where} ({exc.problem}); "
             "space files hold plain values only (no !!python/... tags)"
         ) from None
     except yaml.YAMLError as exc:

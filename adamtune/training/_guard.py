@@ -66,7 +66,9 @@ class DivergenceGuard(keras.callbacks.Callback):
                 f"`warmup_epochs` must be >= 1. Received: warmup_epochs={warmup_epochs}"
             )
         if warmup_batches < 0:
-            raise ValueError(f"`warmup_batches` must be >= 0. Received: warmup_batches={warmup_batches}")
+            raise ValueError(
+                f"`warmup_batches` must be >= 0. Received: warmup_batches={warmup_batches}"
+            )
         if not 0 <= min_improvement < 1:
             raise ValueError(
                 f"`min_improvement` must be in [0, 1). Received: min_improvement={min_improvement}"

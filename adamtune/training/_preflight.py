@@ -31,10 +31,27 @@ def _build_once(model_fn: Callable[..., Any], space: Space) -> tuple[HP, Any]:
     return hp, model
 
 
+def _output_shape(model: Any, x: Any) -> tuple[int | None, ...]:
+    """Call the model on two samples: this builds a Sequential without keras.Input and
+    subclassed models, which declare no output shape before their first call."""
+    try:
+        out = model(x[:2])
+    except Exception as exc:
+        raise PreflightError(
+            f"calling the model on 2 samples of x failed ({type(exc).__name__}: "
+            f"{str(exc).strip()[:500]}); check that the model's input shape matches x"
+        ) from exc
+    if not hasattr(out, "shape"):
+        raise PreflightError(
+            "model_fn returned a model with several outputs; adamtune tunes single-output models"
+        )
+    return tuple(out.shape)
+
+
 def _loss_spec(loss: Any, metrics: list[str] | None, data: Prepared, model: Any) -> LossSpec:
     import keras
 
-    inferred = infer_loss(data.target, model)
+    inferred = infer_loss(data.target, model, _output_shape(model, data.x_train))
     if loss is None:
         return inferred if metrics is None else LossSpec(inferred.loss, list(metrics))
     try:

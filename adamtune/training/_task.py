@@ -29,12 +29,23 @@ class LossSpec:
         return keras.losses.deserialize(self.loss) if isinstance(self.loss, dict) else self.loss
 
 
-def _output_units_and_activation(model: Any) -> tuple[int, str | None]:
-    shape = model.outputs[0].shape if getattr(model, "outputs", None) else model.output_shape
-    if isinstance(model.output_shape, list):
+def _declared_output_shape(model: Any) -> Any:
+    try:
+        declared = model.output_shape
+    except AttributeError:
+        raise PreflightError(
+            f"the output shape of {type(model).__name__} is not known until it is called; pass "
+            "output_shape=model(x[:2]).shape, or start the model with keras.Input"
+        ) from None
+    if isinstance(declared, list):
         raise PreflightError(
             "model_fn returned a model with several outputs; adamtune tunes single-output models"
         )
+    return model.outputs[0].shape if getattr(model, "outputs", None) else declared
+
+
+def _output_units_and_activation(model: Any, output_shape: Any = None) -> tuple[int, str | None]:
+    shape = _declared_output_shape(model) if output_shape is None else output_shape
     units = int(shape[-1]) if shape[-1] is not None else 1
     activation = None
     last = model.layers[-1] if model.layers else None
@@ -52,11 +63,15 @@ def _serialize(loss: Any) -> Any:
     return keras.losses.serialize(loss)
 
 
-def infer_loss(target: Target, model: Any) -> LossSpec:
-    """The loss and metrics for ``target`` given the model's output; a mismatch is a clear error."""
+def infer_loss(target: Target, model: Any, output_shape: Any = None) -> LossSpec:
+    """The loss and metrics for ``target`` given the model's output; a mismatch is a clear error.
+
+    ``output_shape`` is the shape of the model's output on a batch; it is needed for models that do
+    not declare one (a Sequential without ``keras.Input``, subclassed models).
+    """
     import keras
 
-    units, activation = _output_units_and_activation(model)
+    units, activation = _output_units_and_activation(model, output_shape)
     logits = activation not in _PROBABILITY
     if target.kind == "binary":
         if units == 1:

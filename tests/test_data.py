@@ -355,3 +355,19 @@ def test_make_scaler_unknown_name() -> None:
         make_scaler("zscore")
     with pytest.raises(ValueError, match=r"Received: scaling='zscore'"):
         scale_split("zscore", np.ones((3, 2)), np.ones((2, 2)))
+
+
+def test_too_few_samples_for_a_stratified_split_is_explained() -> None:
+    x = np.random.default_rng(0).normal(size=(20, 3)).astype("float32")
+    y = np.repeat(np.arange(10), 2)
+    with pytest.raises(
+        ValueError, match=r"20 samples split 80%/20% leave fewer samples than the 10"
+    ):
+        prepare_data((x, y))
+
+
+def test_data_without_its_own_split_uses_the_searchs_split() -> None:
+    x = np.random.default_rng(0).normal(size=(100, 3)).astype("float32")
+    y = np.arange(100) % 2
+    assert len(prepare_data(Data(x, y), validation_split=0.3).x_val) == 30
+    assert len(prepare_data(Data(x, y, validation_split=0.1), validation_split=0.3).x_val) == 10

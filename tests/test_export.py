@@ -514,3 +514,17 @@ def test_export_creates_missing_directories(tmp_path: Path) -> None:
     path = _config().export(tmp_path / "a" / "b" / "tuned.yaml")
     assert yaml.safe_load(path.read_text())["study"] == "digits"
     assert [p.name for p in path.parent.iterdir()] == ["tuned.yaml"]
+
+
+def test_load_config_refuses_an_optimizer_that_disagrees_with_adam(tmp_path: Path) -> None:
+    data = _config().to_dict()
+    data["optimizer"]["config"]["learning_rate"] = 0.5
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=r"`optimizer\.config\.learning_rate`: must equal adam's"):
+        load_config(path)
+    data = _config().to_dict()
+    data["adam"]["regularizer"] = "adamw"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=r"`optimizer\.class_name`: must be 'AdamW'"):
+        load_config(path)

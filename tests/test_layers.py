@@ -210,11 +210,6 @@ def test_batch_norm_after_hidden_conv() -> None:
     assert tuple(model(np.zeros((2, 8, 8, 1), np.float32)).shape) == (2, 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the output layer is taken to be the model's last layer, so a Dense followed by a "
-    "separate Activation('softmax') gets BatchNorm on its logits",
-)
 def test_no_batch_norm_on_logits_before_a_separate_softmax_layer() -> None:
     def model_fn() -> Any:
         return keras.Sequential(
@@ -229,6 +224,16 @@ def test_no_batch_norm_on_logits_before_a_separate_softmax_layer() -> None:
     model = build_model(model_fn, _hp(batch_norm=True))
     names = [type(layer).__name__ for layer in _body(model)]
     assert names.count("BatchNormalization") == 1
+
+
+def test_no_batch_norm_on_functional_logits_before_a_softmax_layer() -> None:
+    inputs = keras.Input(shape=(N_IN,))
+    hidden = keras.layers.Dense(8, activation="relu")(inputs)
+    logits = keras.layers.Dense(N_OUT)(hidden)
+    model = keras.Model(inputs, keras.layers.Softmax()(logits))
+    rebuilt = build_model(lambda: model, _hp(batch_norm=True))
+    names = [type(layer).__name__ for layer in rebuilt.layers]
+    assert names == ["InputLayer", "Dense", "BatchNormalization", "Activation", "Dense", "Softmax"]
 
 
 def test_apply_choices_with_nothing_to_do_returns_the_model() -> None:

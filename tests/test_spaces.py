@@ -384,3 +384,15 @@ def test_space_of_wrong_type_is_a_type_error(bad: Any) -> None:
         rf"Received: .* of type {type(bad).__name__}",
     ):
         load_space(bad)
+
+
+def test_version_must_be_the_integer_one() -> None:
+    data = _valid()
+    data["version"] = 1.0
+    with pytest.raises(ValueError, match=r"`version`: must be 1\. Received: 1\.0"):
+        Space.from_dict(data, "s.yaml")
+
+
+def test_a_missing_file_with_any_suffix_is_reported_as_a_path() -> None:
+    with pytest.raises(ValueError, match=r"no space file at 'missing\.json'"):
+        adamtune.load_space("missing.json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,14 +21,15 @@ class Data:
     """Training data, with an optional explicit validation set.
 
     Without ``x_val``/``y_val`` a seeded validation split of ``validation_split`` is made
-    (stratified for classification).
+    (stratified for classification); ``None`` uses the ``validation_split`` given to the search
+    (0.2 by default).
     """
 
     x: Any
     y: Any
     x_val: Any = None
     y_val: Any = None
-    validation_split: float = 0.2
+    validation_split: float | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,13 @@ def prepare_data(data: Any, *, validation_split: float = 0.2, seed: int = 0) -> 
             raise ValueError(
                 f"class(es) {rare} have a single sample, so no stratified validation split can "
                 "hold them; add samples or pass ((x_train, y_train), (x_val, y_val))"
+            )
+        n_val, n_classes = math.ceil(split * len(y)), int(np.count_nonzero(counts))
+        if n_val < n_classes or len(y) - n_val < n_classes:
+            raise ValueError(
+                f"{len(y)} samples split {1 - split:.0%}/{split:.0%} leave fewer samples than the "
+                f"{n_classes} classes in one part, so a stratified split is impossible; add data "
+                "or pass ((x_train, y_train), (x_val, y_val))"
             )
     x_tr, x_va, y_tr, y_va = train_test_split(
         x, y, test_size=split, random_state=seed, stratify=stratify

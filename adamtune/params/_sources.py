@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-__all__ = ["DefaultSource", "FixedSource", "ParamSource"]
+__all__ = ["DefaultSource", "FixedSource", "MissingParamError", "ParamSource"]
 
 
 class ParamSource(Protocol):
@@ -23,6 +23,13 @@ class ParamSource(Protocol):
     def choice(self, name: str, choices: Sequence[Any]) -> Any: ...
 
 
+class MissingParamError(KeyError):
+    """A model_fn asked for a parameter the stored values do not hold."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class FixedSource:
     """Values stored by a finished trial; a name the trial never saw is an error."""
 
@@ -33,7 +40,7 @@ class FixedSource:
     def _get(self, name: str) -> Any:
         if name not in self._values:
             known = ", ".join(sorted(self._values)) or "none"
-            raise KeyError(
+            raise MissingParamError(
                 f"model_fn asked for parameter {name!r}, which {self._what} does not hold "
                 f"(it holds: {known}). Was the model_fn changed after the search?"
             )

@@ -80,6 +80,37 @@ def _adam(source: str, raw: Any) -> AdamParams:
     return AdamParams(**{**raw, **numbers})
 
 
+def _check_optimizer_matches(source: str, optimizer: dict[str, Any], adam: AdamParams) -> None:
+    """The optimizer config is what compile_kwargs() builds: it must agree with ``adam``."""
+    config = optimizer.get("config")
+    if not isinstance(config, dict):
+        raise _fail(source, "optimizer.config", f"must be a mapping. Received: {config!r}")
+    expected = "AdamW" if adam.regularizer == "adamw" else "Adam"
+    if optimizer["class_name"] != expected:
+        raise _fail(
+            source,
+            "optimizer.class_name",
+            f"must be {expected!r} for regularizer "
+            f"{adam.regularizer!r}. Received: {optimizer['class_name']!r}",
+        )
+    pairs = [
+        ("learning_rate", adam.learning_rate),
+        ("beta_1", adam.beta_1),
+        ("beta_2", adam.beta_2),
+        ("epsilon", adam.epsilon),
+    ]
+    if expected == "AdamW":
+        pairs.append(("weight_decay", adam.regularizer_strength))
+    for key, want in pairs:
+        got = config.get(key)
+        if not isinstance(got, int | float) or not math.isclose(got, want, rel_tol=1e-6):
+            raise _fail(
+                source,
+                f"optimizer.config.{key}",
+                f"must equal adam's value {want!r}. Received: {got!r}",
+            )
+
+
 def config_from_mapping(data: Any, source: str) -> TunedConfig:
     """Validate ``data`` field by field; errors name ``source`` and the field."""
     if not isinstance(data, dict):
@@ -110,6 +141,7 @@ def config_from_mapping(data: Any, source: str) -> TunedConfig:
             "optimizer",
             f"must be a Keras-serialized Adam or AdamW config. Received: {optimizer!r}"[:300],
         )
+    _check_optimizer_matches(source, optimizer, adam)
     metrics = data["metrics"]
     if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
         raise _fail(source, "metrics", f"must be a list of metric names. Received: {metrics!r}")

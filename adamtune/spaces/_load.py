@@ -61,7 +61,7 @@ def load_space(space: str | os.PathLike[str] | Space) -> Space:
         )
     text = os.fspath(space)
     path = Path(text)
-    if path.suffix in _SUFFIXES or os.sep in text or path.exists():
+    if path.suffix or os.sep in text or path.exists():
         if not path.is_file():
             raise ValueError(f"`space`: no space file at {text!r}")
         if path.suffix not in _SUFFIXES:

@@ -163,7 +163,7 @@ def space_from_mapping(data: Any, source: str) -> Space:
     for key in _REQUIRED:
         if key not in raw:
             raise ctx.fail(key, "is required")
-    if raw["version"] != SCHEMA_VERSION or isinstance(raw["version"], bool):
+    if raw["version"] != SCHEMA_VERSION or type(raw["version"]) is not int:
         raise ctx.fail("version", f"must be {SCHEMA_VERSION}. Received: {raw['version']!r}")
     name = raw["name"]
     if not isinstance(name, str) or not name.strip():

@@ -36,11 +36,31 @@ def _has_kernel(config: dict[str, Any]) -> bool:
 
 
 def _output_layers(model: Any) -> set[int]:
+    """Ids of the layers between the model's outputs and the last kernel layer before each.
+
+    A Dense followed by a separate ``Activation("softmax")`` is an output layer too: BatchNorm
+    must not land on its logits.
+    """
     import keras
 
+    found: set[int] = set()
     if isinstance(model, keras.Sequential):
-        return {id(model.layers[-1])} if model.layers else set()
-    return {id(t._keras_history[0]) for t in model.outputs}
+        for layer in reversed(model.layers):
+            found.add(id(layer))
+            if _has_kernel(layer.get_config()):
+                break
+        return found
+    stack = [t._keras_history[0] for t in model.outputs]
+    while stack:
+        layer = stack.pop()
+        if id(layer) in found:
+            continue
+        found.add(id(layer))
+        if _has_kernel(layer.get_config()):
+            continue
+        for node in getattr(layer, "_inbound_nodes", []):
+            stack.extend(t._keras_history[0] for t in node.input_tensors)
+    return found
 
 
 class _Rewriter:

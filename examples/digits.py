@@ -36,7 +36,7 @@ def build_model(hp: Any) -> Any:
     )
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> Any:
     import adamtune
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"best val_accuracy {best.value:.4f} with {best.params}")
     print(f"outcomes: {dict(result.outcomes)}")
     print(f"wrote {result.export(args.out)}")
+    return result
 
 
 if __name__ == "__main__":

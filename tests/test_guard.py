@@ -300,6 +300,7 @@ def test_get_config_round_trips() -> None:
         warmup_epochs=3,
         warmup_batches=7,
         min_improvement=0.05,
+        monitor="data_loss",
     )
     config = guard.get_config()
     assert config == {
@@ -310,5 +311,46 @@ def test_get_config_round_trips() -> None:
         "warmup_epochs": 3,
         "warmup_batches": 7,
         "min_improvement": 0.05,
+        "monitor": "data_loss",
     }
     assert adamtune.DivergenceGuard(**config).get_config() == config
+
+
+def test_a_monitor_missing_from_the_logs_is_an_error_not_a_fallback(digits: Any) -> None:
+    x, y = digits
+    model = mlp(64, 10)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    guard = adamtune.DivergenceGuard(chance_loss=math.log(10), monitor="data_loss")
+    with pytest.raises(KeyError, match=r"monitor 'data_loss' is not in the epoch's logs"):
+        model.fit(x[:64], y[:64], epochs=1, verbose=0, callbacks=[guard])
+
+
+def test_the_chance_check_reads_the_unpenalized_loss_when_told(digits: Any) -> None:
+    """A heavy L1 penalty keeps Keras's `loss` above ln 10 while the model learns."""
+    import keras
+
+    x, y = digits
+    x = x / 16.0
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(64,)),
+            keras.layers.Dense(
+                64, activation="relu", kernel_regularizer=keras.regularizers.L1(1e-2)
+            ),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    data_loss = keras.metrics.MeanMetricWrapper(
+        keras.losses.sparse_categorical_crossentropy, name="data_loss"
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=[data_loss],
+    )
+    keras.utils.set_random_seed(0)
+    guard = adamtune.DivergenceGuard(chance_loss=math.log(10), monitor="data_loss")
+    history = model.fit(x, y, epochs=3, batch_size=32, verbose=0, callbacks=[guard])
+    assert history.history["loss"][-1] > math.log(10) * 0.98  # the penalty alone is above chance
+    assert history.history["data_loss"][-1] < math.log(10) * 0.7  # while the model learns
+    assert guard.outcome is None

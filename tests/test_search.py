@@ -12,7 +12,7 @@ import pytest
 from conftest import mlp
 
 import adamtune
-from adamtune.spaces import LearningRate, Space
+from adamtune.spaces import FloatRange, LearningRate, Space
 
 QUICK = dict(space="quick", epochs=3, verbose=0, seed=0)
 
@@ -256,3 +256,23 @@ def test_regression_target_gets_mse_and_a_quiet_run_prints_nothing(
     assert result.best.loss["class_name"] == "MeanSquaredError"
     assert result.best.metrics == ["mae"]
     assert capsys.readouterr().err == ""
+
+
+def test_val_loss_is_scored_without_the_l2_penalty(digits: Any, storage: str) -> None:
+    space = _fixed_space(
+        3e-3, regularizer={"l2": FloatRange(1e-2, 1e-2, log=True)}, epochs=2, scaling=("standard",)
+    )
+    result = adamtune.search(
+        digits_model,
+        digits,
+        space=space,
+        trials=1,
+        storage=storage,
+        pruner="none",
+        verbose=0,
+        seed=0,
+    )
+    (trial,) = result.study.trials
+    last = trial.user_attrs["last"]
+    assert last["val_loss"] > last["val_data_loss"] + 0.05  # Keras adds the penalty here
+    assert trial.value <= last["val_data_loss"] + 1e-9

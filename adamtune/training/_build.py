@@ -9,7 +9,14 @@ from typing import Any
 from adamtune.params import HP, AdamParams
 from adamtune.training._layers import apply_choices, is_rewritable, make_regularizer
 
-__all__ = ["build_model", "make_optimizer", "takes_hp"]
+__all__ = [
+    "build_model",
+    "finish_model",
+    "make_optimizer",
+    "needs_rewrite",
+    "subclassed_error",
+    "takes_hp",
+]
 
 ModelFn = Callable[..., Any]
 
@@ -41,7 +48,7 @@ def takes_hp(model_fn: ModelFn) -> bool:
     )
 
 
-def _subclassed_error(model: Any) -> TypeError:
+def subclassed_error(model: Any) -> TypeError:
     return TypeError(
         f"model_fn returned a subclassed model ({type(model).__name__}), whose layers adamtune "
         "cannot rebuild to add the trial's regularizer or BatchNorm. Let model_fn take an `hp` "
@@ -52,9 +59,13 @@ def _subclassed_error(model: Any) -> TypeError:
 
 def build_model(model_fn: ModelFn, hp: HP) -> Any:
     """Call ``model_fn`` and apply the regularizer/BatchNorm it did not apply itself."""
+    return finish_model(model_fn(hp) if takes_hp(model_fn) else model_fn(), hp)
+
+
+def finish_model(model: Any, hp: HP) -> Any:
+    """Check what a model_fn returned and apply the choices it left to adamtune."""
     import keras
 
-    model = model_fn(hp) if takes_hp(model_fn) else model_fn()
     if not isinstance(model, keras.Model):
         raise TypeError(
             "model_fn must return an uncompiled keras.Model. "
@@ -68,7 +79,7 @@ def build_model(model_fn: ModelFn, hp: HP) -> Any:
     )
     batch_norm = adam.batch_norm and not hp.used_batch_norm
     if (regularizer is not None or batch_norm) and not is_rewritable(model):
-        raise _subclassed_error(model)
+        raise subclassed_error(model)
     return apply_choices(model, regularizer, batch_norm)
 
 

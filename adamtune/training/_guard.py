@@ -32,6 +32,10 @@ class DivergenceGuard(keras.callbacks.Callback):
         warmup_epochs: epochs before the chance-level check starts.
         warmup_batches: batches before the chance-level check starts.
         min_improvement: relative fall in epoch loss below which a run at chance counts as flat.
+        monitor: the logged loss the chance check reads at epoch end. Keras's ``loss`` includes
+            the L1/L2 penalty, which can sit above chance while the model learns; adamtune's
+            searches pass the unpenalized ``"data_loss"`` metric they compile in. A monitor missing
+            from the epoch's logs is an error, not a silent fallback.
 
     After ``fit``, ``outcome`` is ``None`` (no problem), ``"diverged-nan"``, ``"diverged-blowup"`` or
     ``"collapsed-to-chance"``; ``reason`` says why in words, with the numbers; ``stopped_epoch`` and
@@ -47,6 +51,7 @@ class DivergenceGuard(keras.callbacks.Callback):
         warmup_epochs: int = 2,
         warmup_batches: int = 30,
         min_improvement: float = 0.01,
+        monitor: str = "loss",
     ) -> None:
         super().__init__()
         if not blowup_factor > 1:
@@ -80,6 +85,7 @@ class DivergenceGuard(keras.callbacks.Callback):
         self.warmup_epochs = warmup_epochs
         self.warmup_batches = warmup_batches
         self.min_improvement = min_improvement
+        self.monitor = monitor
         self._reset()
 
     def _reset(self) -> None:
@@ -131,9 +137,14 @@ class DivergenceGuard(keras.callbacks.Callback):
             if key in logs and not math.isfinite(float(logs[key])):
                 self._stop("diverged-nan", f"{key} became {float(logs[key])} at epoch {epoch + 1}")
                 return
-        if self.chance_loss is None or "loss" not in logs:
+        if self.chance_loss is None:
             return
-        loss, previous = float(logs["loss"]), self._previous_epoch_loss
+        if self.monitor not in logs:
+            raise KeyError(
+                f"DivergenceGuard: monitor {self.monitor!r} is not in the epoch's logs "
+                f"{sorted(logs)}; pass monitor= one of those, or compile the metric in"
+            )
+        loss, previous = float(logs[self.monitor]), self._previous_epoch_loss
         self._previous_epoch_loss = loss
         if epoch + 1 < self.warmup_epochs or self._batches < self.warmup_batches:
             return
@@ -142,7 +153,7 @@ class DivergenceGuard(keras.callbacks.Callback):
         if at_chance and flat:
             self._stop(
                 "collapsed-to-chance",
-                f"loss {loss:.4g} after {epoch + 1} epochs is flat at or above chance level "
+                f"{self.monitor} {loss:.4g} after {epoch + 1} epochs is flat at or above chance level "
                 f"{self.chance_loss:.4g} (a constant prediction)",
             )
 
@@ -163,4 +174,5 @@ class DivergenceGuard(keras.callbacks.Callback):
             "warmup_epochs": self.warmup_epochs,
             "warmup_batches": self.warmup_batches,
             "min_improvement": self.min_improvement,
+            "monitor": self.monitor,
         }

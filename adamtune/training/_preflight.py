@@ -10,25 +10,25 @@ from adamtune._errors import PreflightError
 from adamtune.data import Prepared
 from adamtune.params import HP, DefaultSource, sample_adam_params
 from adamtune.spaces import Space
-from adamtune.training._build import build_model, needs_rewrite
+from adamtune.training._build import finish_model, needs_rewrite, subclassed_error, takes_hp
 from adamtune.training._layers import is_rewritable
-from adamtune.training._task import LossSpec, infer_loss
+from adamtune.training._task import LossSpec, infer_loss, monitored_key
 
 __all__ = ["preflight"]
 
 
-def _build_once(model_fn: Callable[..., Any], space: Space) -> tuple[HP, Any]:
+def _build_once(model_fn: Callable[..., Any], space: Space) -> Any:
+    """model_fn's model for middle-of-the-range values; errors in user code become PreflightError."""
     source = DefaultSource()
     hp = HP(sample_adam_params(space, source), source)
     try:
-        model = build_model(model_fn, hp)
-    except TypeError as exc:
-        if "model_fn" in str(exc):
-            raise
-        raise PreflightError(f"model_fn raised {type(exc).__name__}: {exc}") from exc
+        raw = model_fn(hp) if takes_hp(model_fn) else model_fn()
     except Exception as exc:
         raise PreflightError(f"model_fn raised {type(exc).__name__}: {exc}") from exc
-    return hp, model
+    model = finish_model(raw, hp)
+    if needs_rewrite(hp, tuple(space.regularizer), space.batch_norm) and not is_rewritable(model):
+        raise subclassed_error(model)
+    return model
 
 
 def _output_shape(model: Any, x: Any) -> tuple[int | None, ...]:
@@ -48,10 +48,22 @@ def _output_shape(model: Any, x: Any) -> tuple[int | None, ...]:
     return tuple(out.shape)
 
 
-def _loss_spec(loss: Any, metrics: list[str] | None, data: Prepared, model: Any) -> LossSpec:
+def _check_label_shape(out_shape: tuple[int | None, ...], data: Prepared) -> None:
+    """One-hot and multi-output regression labels must match the output shape exactly."""
+    labels = data.y_train.shape[1:]
+    if data.y_train.ndim == 2 and tuple(out_shape[1:]) != tuple(labels):
+        raise PreflightError(
+            f"the model outputs shape {tuple(out_shape)} for 2 samples but the labels have shape "
+            f"(2, {', '.join(str(n) for n in labels)})"
+        )
+
+
+def _loss_spec(
+    loss: Any, metrics: list[str] | None, data: Prepared, model: Any, out_shape: tuple[Any, ...]
+) -> LossSpec:
     import keras
 
-    inferred = infer_loss(data.target, model, _output_shape(model, data.x_train))
+    inferred = infer_loss(data.target, model, out_shape)
     if loss is None:
         return inferred if metrics is None else LossSpec(inferred.loss, list(metrics))
     try:
@@ -59,6 +71,35 @@ def _loss_spec(loss: Any, metrics: list[str] | None, data: Prepared, model: Any)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"`loss` is not a Keras loss. Received: loss={loss!r} ({exc})") from None
     return LossSpec(serialized, list(metrics) if metrics is not None else inferred.metrics)
+
+
+def _train_one_batch(model: Any, spec: LossSpec, data: Prepared) -> dict[str, float]:
+    """Compile with Adam(1e-3) and fit one batch with validation; the last logged values."""
+    import keras
+
+    n = min(32, len(data.x_train))
+    try:
+        model.compile(
+            optimizer=keras.optimizers.Adam(1e-3),
+            loss=spec.build_loss(),
+            metrics=spec.compile_metrics(),
+        )
+        history = model.fit(
+            data.x_train[:n],
+            data.y_train[:n],
+            batch_size=n,
+            epochs=1,
+            verbose=0,
+            validation_data=(data.x_val[:n], data.y_val[:n]),
+        )
+    except Exception as exc:
+        raise PreflightError(
+            f"one training batch failed ({type(exc).__name__}: {str(exc).strip()[:500]}); "
+            "check that the model's input shape matches x and its output matches y"
+        ) from exc
+    finally:
+        keras.backend.clear_session()
+    return {k: float(v[-1]) for k, v in history.history.items()}
 
 
 def preflight(
@@ -71,57 +112,20 @@ def preflight(
     metrics: list[str] | None = None,
 ) -> LossSpec:
     """Build, compile and fit one batch; return the loss to use. Raise :class:`PreflightError`."""
-    import keras
-
-    hp, model = _build_once(model_fn, space)
-    if needs_rewrite(hp, tuple(space.regularizer), space.batch_norm) and not is_rewritable(model):
-        from adamtune.training._build import _subclassed_error
-
-        raise _subclassed_error(model)
-    spec = _loss_spec(loss, metrics, data, model)
-    batch = min(32, len(data.x_train))
-    x, y = data.x_train[:batch], data.y_train[:batch]
-    xv, yv = data.x_val[:batch], data.y_val[:batch]
-    try:
-        model.compile(
-            optimizer=keras.optimizers.Adam(1e-3),
-            loss=spec.build_loss(),
-            metrics=list(spec.metrics),
-        )
-        out = model.predict(x[:2], verbose=0)
-        expected = (
-            (2, *data.y_train.shape[1:]) if data.target.kind in ("onehot", "regression") else None
-        )
-        if (
-            expected is not None
-            and tuple(out.shape) != expected
-            and not (
-                data.target.kind == "regression" and out.shape == (2, 1) and data.y_train.ndim == 1
-            )
-        ):
-            raise PreflightError(
-                f"the model outputs shape {tuple(out.shape)} for 2 samples but the labels need "
-                f"{expected}"
-            )
-        history = model.fit(x, y, batch_size=batch, epochs=1, validation_data=(xv, yv), verbose=0)
-    except PreflightError:
-        raise
-    except Exception as exc:
-        raise PreflightError(
-            f"one training batch failed ({type(exc).__name__}: {str(exc).strip()[:500]}); "
-            "check that the model's input shape matches x and its output matches y"
-        ) from exc
-    finally:
-        keras.backend.clear_session()
-    logs = {k: v[-1] for k, v in history.history.items()}
-    if not math.isfinite(float(logs.get("loss", math.nan))):
+    model = _build_once(model_fn, space)
+    out_shape = _output_shape(model, data.x_train)
+    _check_label_shape(out_shape, data)
+    spec = _loss_spec(loss, metrics, data, model, out_shape)
+    logs = _train_one_batch(model, spec, data)
+    if not math.isfinite(logs.get("loss", math.nan)):
         raise PreflightError(
             f"the loss of the first batch is {logs.get('loss')} at a learning rate of 1e-3; "
             "check the labels against the loss and the data for extreme values"
         )
-    if objective not in logs:
+    if monitored_key(objective) not in logs:
+        shown = sorted(k for k in logs if "data_loss" not in k)
         raise ValueError(
             f"`objective` {objective!r} is not logged by this model; it logs "
-            f"{', '.join(sorted(logs))}. Pick one of those, or pass `metrics=` that produce it"
+            f"{', '.join(shown)}. Pick one of those, or pass `metrics=` that produce it"
         )
     return spec

@@ -11,7 +11,11 @@ import numpy as np
 from adamtune._errors import PreflightError
 from adamtune.data import Target
 
-__all__ = ["LossSpec", "chance_loss", "infer_loss"]
+__all__ = ["DATA_LOSS", "LossSpec", "chance_loss", "infer_loss", "monitored_key"]
+
+# The loss without the L1/L2 penalty Keras adds to `loss` and `val_loss`: what adamtune monitors when
+# the objective is a loss, so trials with kernel regularizers compete fairly with none and AdamW.
+DATA_LOSS = "data_loss"
 
 _PROBABILITY = {"sigmoid", "softmax"}
 
@@ -27,6 +31,25 @@ class LossSpec:
         import keras
 
         return keras.losses.deserialize(self.loss) if isinstance(self.loss, dict) else self.loss
+
+    def compile_metrics(self) -> list[Any]:
+        """The metrics to compile a trial with: the user's, plus the unpenalized ``data_loss``."""
+        import keras
+        from keras.src.losses.losses import LossFunctionWrapper
+
+        loss = self.build_loss()
+        if isinstance(loss, str):
+            loss = keras.losses.get(loss)
+        if isinstance(loss, keras.losses.Loss):  # per-sample values, so the mean is exact
+            per_sample = loss.__class__.from_config({**loss.get_config(), "reduction": None})
+        else:
+            per_sample = LossFunctionWrapper(loss, reduction=None)
+        return [*self.metrics, keras.metrics.MeanMetricWrapper(per_sample, name=DATA_LOSS)]
+
+
+def monitored_key(objective: str) -> str:
+    """The logged key a search watches for ``objective``: ``val_loss`` means ``val_data_loss``."""
+    return {"loss": DATA_LOSS, "val_loss": f"val_{DATA_LOSS}"}.get(objective, objective)
 
 
 def _declared_output_shape(model: Any) -> Any:

@@ -19,7 +19,7 @@ from adamtune.data import Prepared, scale_split
 from adamtune.params import HP, ParamSource, sample_adam_params
 from adamtune.spaces import Space
 from adamtune.training._build import build_model, make_optimizer
-from adamtune.training._task import LossSpec
+from adamtune.training._task import DATA_LOSS, LossSpec, monitored_key
 
 __all__ = ["PruneHook", "TrialResult", "TrialSetup", "run_trial"]
 
@@ -50,6 +50,11 @@ class TrialSetup:
         if name not in self._scaled:
             self._scaled[name] = scale_split(name, self.data.x_train, self.data.x_val)
         return self._scaled[name]
+
+    @property
+    def monitor(self) -> str:
+        """The logged key behind ``objective`` (a loss is watched without its L1/L2 penalty)."""
+        return monitored_key(self.objective)
 
     def better(self, a: float, b: float) -> bool:
         return a < b if self.direction == "minimize" else a > b
@@ -99,11 +104,12 @@ def _make_reporter(setup: TrialSetup, guard: Any, prune: PruneHook) -> Any:
             if guard.outcome is not None:
                 return
             logs = logs or {}
-            if setup.objective not in logs:
+            if setup.monitor not in logs:
                 raise KeyError(
-                    f"objective {setup.objective!r} is not among the logged values {sorted(logs)}"
+                    f"objective {setup.objective!r} ({setup.monitor!r}) is not among the logged "
+                    f"values {sorted(logs)}"
                 )
-            value = float(logs[setup.objective])
+            value = float(logs[setup.monitor])
             if not math.isfinite(value):
                 return  # the guard stops a non-finite run; do not report NaN to the engine
             if self.best is None or setup.better(value, self.best):
@@ -132,10 +138,10 @@ def run_trial(
         model.compile(
             optimizer=make_optimizer(hp.adam),
             loss=setup.loss.build_loss(),
-            metrics=list(setup.loss.metrics),
+            metrics=setup.loss.compile_metrics(),
         )
         x_train, x_val = setup.scaled(hp.adam.scaling)
-        guard = DivergenceGuard(chance_loss=setup.chance_loss)
+        guard = DivergenceGuard(chance_loss=setup.chance_loss, monitor=DATA_LOSS)
         reporter = _make_reporter(setup, guard, prune)
         history = model.fit(
             x_train,

@@ -141,8 +141,7 @@ def search(
     the_space = load_space(space)
     n_epochs = epochs or the_space.epochs
     the_pruner = engine.make_pruner(pruner, n_epochs)
-    if storage is not None and isinstance(storage, str) and "://" not in storage:
-        engine.open_storage(storage)  # raises the storage URL error
+    engine.check_storage(storage)
     prepared = prepare_data(data, validation_split=validation_split, seed=seed or 0)
     name = study_name or _default_study_name(model_fn)
 

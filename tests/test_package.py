@@ -72,3 +72,11 @@ def test_a_storage_that_is_not_a_url_is_refused() -> None:
 
     with pytest.raises(ValueError, match=r"`storage` must be an Optuna storage URL"):
         open_storage("adamtune.db")
+
+
+def test_mask_url_hides_passwords_that_contain_at_signs() -> None:
+    from adamtune.engine import mask_url
+
+    assert mask_url("postgresql://u:p@ss:w@rd@host:5432/db") == "postgresql://u:***@host:5432/db"
+    assert mask_url("postgresql://u@host/db") == "postgresql://u@host/db"
+    assert mask_url("sqlite:///adamtune.db") == "sqlite:///adamtune.db"

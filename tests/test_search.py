@@ -276,3 +276,31 @@ def test_val_loss_is_scored_without_the_l2_penalty(digits: Any, storage: str) ->
     last = trial.user_attrs["last"]
     assert last["val_loss"] > last["val_data_loss"] + 0.05  # Keras adds the penalty here
     assert trial.value <= last["val_data_loss"] + 1e-9
+
+
+def test_loss_and_metrics_can_be_overridden(storage: str) -> None:
+    import keras
+    from sklearn.datasets import load_diabetes
+
+    data = load_diabetes()
+    x, y = data.data.astype("float32"), (data.target / 100).astype("float32")
+    result = adamtune.search(
+        lambda: mlp(10, 1, activation="linear"),
+        (x, y),
+        trials=1,
+        loss=keras.losses.Huber(delta=0.5),
+        metrics=["mse"],
+        storage=storage,
+        **QUICK,
+    )
+    assert result.best.loss["class_name"] == "MeanAbsoluteError"
+    assert result.best.metrics == ["mse"]
+    with pytest.raises(ValueError, match=r"`loss` is not a Keras loss\. Received: loss='nope'"):
+        adamtune.search(
+            lambda: mlp(10, 1, activation="linear"),
+            (x, y),
+            loss="nope",
+            storage=storage,
+            study_name="other",
+            **QUICK,
+        )

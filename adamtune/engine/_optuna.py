@@ -21,6 +21,7 @@ from adamtune.training import TrialSetup, run_trial
 __all__ = [
     "DEFAULT_STORAGE",
     "OptunaSource",
+    "check_storage",
     "make_objective",
     "make_pruner",
     "make_sampler",
@@ -36,7 +37,7 @@ FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 def mask_url(url: str) -> str:
     """``url`` with any password replaced by ``***``."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    return re.sub(r"(://[^:/@]+:)[^/]*@", r"\1***@", url)
 
 
 class OptunaSource:
@@ -55,16 +56,24 @@ class OptunaSource:
         return self.trial.suggest_categorical(name, list(choices))
 
 
+def check_storage(url: Any) -> None:
+    """Refuse anything that is neither a storage URL nor an Optuna storage, without opening it."""
+    if url is None or isinstance(url, optuna.storages.BaseStorage):
+        return
+    if not isinstance(url, str) or "://" not in url:
+        shown = mask_url(url) if isinstance(url, str) else repr(url)
+        raise ValueError(
+            "`storage` must be an Optuna storage URL such as 'sqlite:///adamtune.db' or "
+            f"'postgresql://user@host/db', or a storage object. Received: storage={shown}"
+        )
+
+
 def open_storage(url: str | optuna.storages.BaseStorage | None) -> optuna.storages.BaseStorage:
     """An Optuna storage from a URL (SQLite gets a long busy timeout), or the storage itself."""
+    check_storage(url)
     if isinstance(url, optuna.storages.BaseStorage):
         return url
     url = url or DEFAULT_STORAGE
-    if not isinstance(url, str) or "://" not in url:
-        raise ValueError(
-            "`storage` must be an Optuna storage URL such as 'sqlite:///adamtune.db' or "
-            f"'postgresql://user@host/db', or a storage object. Received: storage={url!r}"
-        )
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 60}

@@ -1,10 +1,11 @@
 """Search spaces: what a study may try, as files in ``search_spaces/`` or as Python objects."""
 
-from adamtune.spaces._load import available, load_space
+from adamtune.spaces._load import available, load_space, save_space
 from adamtune.spaces._space import (
     REGULARIZERS,
     RULES,
     SCALERS,
+    SCHEMA_VERSION,
     FloatRange,
     LearningRate,
     Space,
@@ -14,9 +15,11 @@ __all__ = [
     "REGULARIZERS",
     "RULES",
     "SCALERS",
+    "SCHEMA_VERSION",
     "FloatRange",
     "LearningRate",
     "Space",
     "available",
     "load_space",
+    "save_space",
 ]

@@ -1,4 +1,4 @@
-"""Finding and reading space files: shipped names and user paths, with safe loaders only."""
+"""Space files: finding shipped names, reading user paths with safe loaders only, and writing."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from adamtune._util import atomic_write_text
 from adamtune.spaces._space import Space
 
 _SUFFIXES = (".yaml", ".yml", ".toml")
@@ -28,18 +29,45 @@ def available() -> list[str]:
 
 def _read_text_mapping(text: str, suffix: str, source: str) -> Any:
     if suffix == ".toml":
-        try:
-            import tomllib
-        except ModuleNotFoundError:  # Python 3.10
-            import tomli as tomllib
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"{source}: not valid TOML: {exc}") from None
+        return _read_toml(text, source)
+    return _read_yaml(text, source)
+
+
+def _read_toml(text: str, source: str) -> Any:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # TOML refuses a key or table given twice; its message does not say that is the fix.
+        hint = (
+            " (a key or table is given twice: keep one)"
+            if any(word in str(exc) for word in ("overwrite", "twice", "Duplicate"))
+            else ""
+        )
+        raise ValueError(f"{source}: not valid TOML: {exc}{hint}") from None
+
+
+def _read_yaml(text: str, source: str) -> Any:
     import yaml
 
+    from adamtune.spaces._yaml import DuplicateKeyError, StrictSafeLoader
+
     try:
-        return yaml.safe_load(text)
+        # StrictSafeLoader is a yaml.SafeLoader: plain values only, never a Python object.
+        return yaml.load(text, Loader=StrictSafeLoader)
+    except DuplicateKeyError as exc:
+        lines = (
+            f"line {exc.line}"
+            if exc.first_line == exc.line
+            else f"lines {exc.first_line} and {exc.line}"
+        )
+        raise ValueError(
+            f"{source}: field `{exc.field}`: is given twice in one mapping ({lines}); "
+            "YAML would silently keep only the last, so remove one"
+        ) from None
     except yaml.constructor.ConstructorError as exc:
         where = "" if exc.problem_mark is None else f" at line {exc.problem_mark.line + 1}"
         raise ValueError(
@@ -82,3 +110,30 @@ def load_space(space: str | os.PathLike[str] | Space) -> Space:
         f"`space`: unknown space {text!r}. Shipped spaces: {', '.join(available())}; "
         "or pass a path to a .yaml/.toml file, or a Space object"
     )
+
+
+def save_space(space: Space, path: str | os.PathLike[str]) -> Path:
+    """Write ``space`` to ``path``, as YAML for .yaml/.yml or TOML for .toml, atomically.
+
+    The space is checked first, as :func:`load_space` would check the file, so nothing invalid is
+    written; the file loads back with the same :meth:`Space.to_dict` (and equal to ``space`` when
+    its choices are tuples, as in a loaded Space). Returns the path written.
+    """
+    if not isinstance(space, Space):
+        raise TypeError(
+            f"`space` must be a Space. Received: {space!r} of type {type(space).__name__}"
+        )
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(
+            "`path` must be a path ending in .yaml, .yml or .toml. "
+            f"Received: path={path!r} of type {type(path).__name__}"
+        )
+    target = Path(path)
+    if target.suffix not in _SUFFIXES:
+        raise ValueError(
+            "`path` must end in .yaml, .yml or .toml (the suffix picks the format). "
+            f"Received: path={os.fspath(path)!r}"
+        )
+    Space.from_dict(space.to_dict(), f"{target} (not written)")
+    text = space.to_toml() if target.suffix == ".toml" else space.to_yaml()
+    return atomic_write_text(target, text)

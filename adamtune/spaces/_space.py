@@ -1,7 +1,9 @@
 """The Adam search space as plain, immutable Python objects.
 
 A space file and a :class:`Space` are the same thing: :func:`Space.from_dict` reads the mapping a
-file holds and :meth:`Space.to_dict` writes it back, so ``Space.from_dict(s.to_dict()) == s``.
+file holds and :meth:`Space.to_dict` writes it back, so ``Space.from_dict(s.to_dict()) == s``;
+:meth:`Space.to_yaml` and :meth:`Space.to_toml` give a file's text, and
+:func:`adamtune.spaces.save_space` writes one.
 """
 
 from __future__ import annotations
@@ -107,6 +109,21 @@ class Space:
         return space_from_mapping(data, source)
 
     def to_yaml(self) -> str:
+        """The space as a YAML file's text; ``yaml.safe_load`` of it gives :meth:`to_dict`."""
         import yaml
 
         return str(yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None))
+
+    def to_toml(self) -> str:
+        """The space as a TOML file's text; ``Space.from_dict(tomllib.loads(text)) == self``.
+
+        TOML has no null, so the strength-less ``none`` regularizer is written as an empty table
+        (``[regularizer.none]``, the same as ``none = {}``), which a space file may hold too.
+        """
+        import tomli_w
+
+        data = self.to_dict()
+        data["regularizer"] = {
+            kind: ({} if rng is None else rng) for kind, rng in data["regularizer"].items()
+        }
+        return tomli_w.dumps(data)

@@ -91,6 +91,7 @@ def search(
     storage: Any = None,
     study_name: str | None = None,
     seed: int | None = None,
+    strategy: Any = "tpe",
     pruner: Any = None,
     loss: Any = None,
     metrics: list[str] | None = None,
@@ -113,13 +114,15 @@ def search(
         storage: an Optuna storage URL or object; ``sqlite:///adamtune.db`` by default.
         study_name: defaults to ``adamtune-<model_fn name>``.
         seed: makes a single-worker study repeatable (sampler, split and Keras seeds).
+        strategy: how to search: a name from ``adamtune.strategies.available()`` (``tpe`` by
+            default, ``random``, ``qmc``, ``cmaes``, ``grid``) or an Optuna sampler instance.
         pruner: ``hyperband`` (default), ``sha``, ``median``, ``none`` or an Optuna pruner.
         loss, metrics: override the loss and metrics inferred from ``y`` and the model's output.
         validation_split: share held out for validation when ``data`` has no validation set.
         max_failures: stop after this many crashed trials in a row.
         verbose: 0 silent, 1 progress bar (a line per trial when not on a terminal), 2 lines.
     """
-    from adamtune import engine
+    from adamtune import engine, strategies
     from adamtune.data import prepare_data
     from adamtune.result import Result
     from adamtune.spaces import load_space
@@ -141,12 +144,18 @@ def search(
     the_space = load_space(space)
     n_epochs = epochs or the_space.epochs
     the_pruner = engine.make_pruner(pruner, n_epochs)
+    strategies.check(strategy)
     engine.check_storage(storage)
     prepared = prepare_data(data, validation_split=validation_split, seed=seed or 0)
     name = study_name or _default_study_name(model_fn)
 
     # 2. The pre-flight: one model, one batch, in seconds.
-    spec = preflight(model_fn, the_space, prepared, objective, loss=loss, metrics=metrics)
+    report = preflight(model_fn, the_space, prepared, objective, loss=loss, metrics=metrics)
+    spec = report.loss
+    sampler = strategies.get(
+        strategy,
+        strategies.StrategyContext(the_space, seed, n_epochs, report.user_params),
+    )
     meta = {
         "format": 1,
         "space": the_space.to_dict(),
@@ -156,6 +165,7 @@ def search(
         "data": prepared.fingerprint(),
         "loss": spec.loss,
         "metrics": spec.metrics,
+        "strategy": strategy if isinstance(strategy, str) else type(strategy).__name__,
         "model": f"{getattr(model_fn, '__module__', '?')}:{getattr(model_fn, '__qualname__', '?')}",
     }
     setup = TrialSetup(
@@ -173,7 +183,7 @@ def search(
     # 3. The study: created, or resumed after checking it was made with the same settings.
     with _quiet_optuna():
         the_storage = engine.open_storage(storage)
-        study = engine.open_study(the_storage, name, meta, engine.make_sampler(seed), the_pruner)
+        study = engine.open_study(the_storage, name, meta, sampler, the_pruner)
     result = Result(study, meta)
     done = engine.finished_count(study)
     if done >= trials:

@@ -492,8 +492,8 @@ def test_preflight_builds_models_that_declare_no_output_shape() -> None:
         epochs=1,
     )
     for model_fn in (_seq_without_input, SubclassedMLP):
-        spec = preflight(model_fn, space, data, "val_loss")
-        assert spec.loss["class_name"] == "SparseCategoricalCrossentropy"
+        report = preflight(model_fn, space, data, "val_loss")
+        assert report.loss.loss["class_name"] == "SparseCategoricalCrossentropy"
     with_l2 = Space(**{**space.__dict__, "regularizer": {"l2": FloatRange(1e-5, 1e-3, log=True)}})
     with pytest.raises(TypeError, match=r"subclassed model"):
         preflight(SubclassedMLP, with_l2, data, "val_loss")

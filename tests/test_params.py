@@ -205,18 +205,18 @@ def test_hp_regularizer_marks_it_used_and_returns_keras_objects() -> None:
 
 def test_hp_records_user_params() -> None:
     hp = _hp()
-    assert hp.int("units", 8, 64) == 8
+    assert hp.int("units", 8, 64) == 36  # the middle of the range
     assert hp.float("dropout", 0.0, 0.5) == pytest.approx(0.25)
     assert hp.float("l_rate_head", 1e-4, 1e-2, log=True) == pytest.approx(1e-3)
     assert hp.choice("act", ["relu", "tanh"]) == "relu"
     assert hp.user_params == {
-        "units": 8,
+        "units": 36,
         "dropout": pytest.approx(0.25),
         "l_rate_head": pytest.approx(1e-3),
         "act": "relu",
     }
     params = hp.params
-    assert params["units"] == 8 and params["learning_rate"] == 1e-3 and params["batch_size"] == 32
+    assert params["units"] == 36 and params["learning_rate"] == 1e-3 and params["batch_size"] == 32
     assert "units" in repr(hp)
 
 
@@ -315,3 +315,12 @@ def test_hp_choice_refuses_values_a_study_cannot_store(bad: Any) -> None:
 
 def test_hp_choice_accepts_storable_values() -> None:
     assert _hp().choice("c", [None, True, 1, 2.5, "x"]) is None
+
+
+def test_default_source_picks_the_middle_on_the_step_grid() -> None:
+    from adamtune.params import DefaultSource
+
+    source = DefaultSource()
+    assert source.int("a", 8, 64, 1, False) == 36
+    assert source.int("b", 32, 256, 1, True) == 91  # geometric middle
+    assert source.int("c", 0, 10, 4, False) == 4  # on the grid 0, 4, 8

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,7 +23,6 @@ __all__ = [
     "check_storage",
     "make_objective",
     "make_pruner",
-    "make_sampler",
     "mask_url",
     "open_storage",
     "open_study",
@@ -81,15 +79,6 @@ def open_storage(url: str | optuna.storages.BaseStorage | None) -> optuna.storag
         return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
     except Exception as exc:
         raise ValueError(f"cannot open storage {mask_url(url)}: {type(exc).__name__}") from None
-
-
-def make_sampler(seed: int | None) -> optuna.samplers.BaseSampler:
-    """Multivariate TPE, grouped so the conditional regularizer strength is modelled per type."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.samplers.TPESampler(
-            multivariate=True, group=True, seed=seed, n_startup_trials=8
-        )
 
 
 def make_pruner(

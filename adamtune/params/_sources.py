@@ -65,7 +65,8 @@ class DefaultSource:
         return (low + high) / 2
 
     def int(self, name: str, low: int, high: int, step: int, log: bool) -> int:
-        return low
+        middle = math.sqrt(low * high) if log else (low + high) / 2
+        return min(high, low + step * round((middle - low) / step))
 
     def choice(self, name: str, choices: Sequence[Any]) -> Any:
         return choices[0]

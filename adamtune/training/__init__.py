@@ -7,13 +7,14 @@ from typing import Any
 
 from adamtune.training._build import build_model, make_optimizer, takes_hp
 from adamtune.training._layers import apply_choices, make_regularizer
-from adamtune.training._preflight import preflight
+from adamtune.training._preflight import PreflightReport, preflight
 from adamtune.training._task import LossSpec, chance_loss, infer_loss
 from adamtune.training._trial import PruneHook, TrialResult, TrialSetup, run_trial
 
 __all__ = [
     "DivergenceGuard",
     "LossSpec",
+    "PreflightReport",
     "PruneHook",
     "TrialResult",
     "TrialSetup",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from adamtune._errors import PreflightError
@@ -14,10 +15,18 @@ from adamtune.training._build import finish_model, needs_rewrite, subclassed_err
 from adamtune.training._layers import is_rewritable
 from adamtune.training._task import LossSpec, infer_loss, monitored_key
 
-__all__ = ["preflight"]
+__all__ = ["PreflightReport", "preflight"]
 
 
-def _build_once(model_fn: Callable[..., Any], space: Space) -> Any:
+@dataclass(frozen=True)
+class PreflightReport:
+    """What the pre-flight learned: the loss to train with and the model_fn's own parameters."""
+
+    loss: LossSpec
+    user_params: dict[str, Any]
+
+
+def _build_once(model_fn: Callable[..., Any], space: Space) -> tuple[HP, Any]:
     """model_fn's model for middle-of-the-range values; errors in user code become PreflightError."""
     source = DefaultSource()
     hp = HP(sample_adam_params(space, source), source)
@@ -28,7 +37,7 @@ def _build_once(model_fn: Callable[..., Any], space: Space) -> Any:
     model = finish_model(raw, hp)
     if needs_rewrite(hp, tuple(space.regularizer), space.batch_norm) and not is_rewritable(model):
         raise subclassed_error(model)
-    return model
+    return hp, model
 
 
 def _output_shape(model: Any, x: Any) -> tuple[int | None, ...]:
@@ -110,9 +119,9 @@ def preflight(
     *,
     loss: Any = None,
     metrics: list[str] | None = None,
-) -> LossSpec:
-    """Build, compile and fit one batch; return the loss to use. Raise :class:`PreflightError`."""
-    model = _build_once(model_fn, space)
+) -> PreflightReport:
+    """Build, compile and fit one batch; report the loss to use. Raise :class:`PreflightError`."""
+    hp, model = _build_once(model_fn, space)
     out_shape = _output_shape(model, data.x_train)
     _check_label_shape(out_shape, data)
     spec = _loss_spec(loss, metrics, data, model, out_shape)
@@ -128,4 +137,4 @@ def preflight(
             f"`objective` {objective!r} is not logged by this model; it logs "
             f"{', '.join(shown)}. Pick one of those, or pass `metrics=` that produce it"
         )
-    return spec
+    return PreflightReport(loss=spec, user_params=hp.user_params)

@@ -1,0 +1,124 @@
+"""Built-in Optuna strategies: each turns a space into a configured Optuna sampler."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from adamtune.strategies._registry import StrategyContext, register
+
+__all__ = ["grid_values"]
+
+
+@contextmanager
+def _quiet_experimental() -> Iterator[None]:
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        yield
+
+
+def _tpe(context: StrategyContext) -> Any:
+    import optuna
+
+    with _quiet_experimental():
+        return optuna.samplers.TPESampler(
+            multivariate=True, group=True, seed=context.seed, n_startup_trials=8
+        )
+
+
+def _random(context: StrategyContext) -> Any:
+    import optuna
+
+    return optuna.samplers.RandomSampler(seed=context.seed)
+
+
+def _qmc(context: StrategyContext) -> Any:
+    import optuna
+
+    with _quiet_experimental():
+        return optuna.samplers.QMCSampler(
+            qmc_type="sobol",
+            scramble=True,
+            seed=context.seed,
+            independent_sampler=optuna.samplers.RandomSampler(seed=context.seed),
+            warn_independent_sampling=False,
+            warn_asynchronous_seeding=False,
+        )
+
+
+def _cmaes(context: StrategyContext) -> Any:
+    import optuna
+
+    try:
+        import cmaes  # noqa: F401
+    except ImportError:
+        raise ImportError(
+            "the 'cmaes' strategy needs the cmaes package: pip install 'adamtune[cmaes]'"
+        ) from None
+    return optuna.samplers.CmaEsSampler(
+        seed=context.seed,
+        n_startup_trials=4,
+        warn_independent_sampling=False,
+        independent_sampler=optuna.samplers.RandomSampler(seed=context.seed),
+    )
+
+
+def _decades(low: float, high: float) -> list[float]:
+    """Every power of ten in [low, high]; the two ends when the range holds none or one."""
+    first, last = math.ceil(math.log10(low) - 1e-9), math.floor(math.log10(high) + 1e-9)
+    values = [float(10.0**k) for k in range(first, last + 1)]
+    return values if len(values) >= 2 else sorted({low, high, *values})
+
+
+def _middle(low: float, high: float, log: bool) -> float:
+    return math.sqrt(low * high) if log else (low + high) / 2
+
+
+def grid_values(context: StrategyContext) -> dict[str, list[Any]]:
+    """The grid: every learning-rate decade x every batch size; the rest held at one value.
+
+    The regularizer, BatchNorm and scaling take the space's first choice, a strength or an Adam
+    constant its range's middle, and the model_fn's own parameters their pre-flight values.
+    """
+    space = context.space
+    grid: dict[str, list[Any]] = {
+        "batch_size": list(space.batch_size),
+        "base_learning_rate": _decades(space.learning_rate.low, space.learning_rate.high),
+    }
+    kind = next(iter(space.regularizer))
+    grid["regularizer"] = [kind]
+    strength = space.regularizer[kind]
+    if strength is not None:
+        grid[f"{kind}_strength"] = [_middle(strength.low, strength.high, strength.log)]
+    grid["batch_norm"] = [space.batch_norm[0]]
+    grid["scaling"] = [space.scaling[0]]
+    for key in ("beta_1", "beta_2", "epsilon"):
+        rng = getattr(space, key)
+        if rng is not None:
+            grid[key] = [_middle(rng.low, rng.high, rng.log)]
+    for name, value in context.user_params.items():
+        grid[name] = [value]
+    return grid
+
+
+def _grid(context: StrategyContext) -> Any:
+    import optuna
+
+    return optuna.samplers.GridSampler(grid_values(context), seed=context.seed)
+
+
+_BUILTINS: dict[str, tuple[Callable[[StrategyContext], Any], str]] = {
+    "tpe": (_tpe, "multivariate TPE, grouped per regularizer type (the default)"),
+    "random": (_random, "uniform random sampling: a baseline, and fine for under ~10 trials"),
+    "qmc": (_qmc, "scrambled Sobol points: even coverage of the space for small budgets"),
+    "cmaes": (_cmaes, "CMA-ES on the numeric parameters (pip install 'adamtune[cmaes]')"),
+    "grid": (_grid, "every learning-rate decade x every batch size, the rest held fixed"),
+}
+
+for _name, (_factory, _description) in _BUILTINS.items():
+    register(_name, _factory, description=_description)

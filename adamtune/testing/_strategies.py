@@ -1,0 +1,154 @@
+"""A conformance suite every registered strategy must pass, for built-in and third-party ones.
+
+Each check runs a real, tiny search (generated data, a small MLP, two epochs) and raises
+``AssertionError`` with a message on a violation, so it works under any test runner::
+
+    from adamtune.testing import check_strategy
+    def test_my_strategy(tmp_path):
+        check_strategy("my-strategy", tmp_path)
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from adamtune.spaces import FloatRange, LearningRate, Space
+
+__all__ = ["CONFORMANCE_SPACE", "check_strategy", "conformance_data", "conformance_model"]
+
+# Wide enough that some trials diverge: up to lr 10 on unscaled inputs.
+CONFORMANCE_SPACE = Space(
+    name="conformance",
+    learning_rate=LearningRate(low=1e-4, high=10.0, reference_batch_size=32, rule="sqrt"),
+    batch_size=(16, 64),
+    regularizer={
+        "none": None,
+        "l2": FloatRange(1e-6, 1e-3, log=True),
+        "adamw": FloatRange(1e-4, 1e-2, log=True),
+    },
+    batch_norm=(False, True),
+    scaling=("none", "standard"),
+    epochs=2,
+)
+
+
+def conformance_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """300 x 8 generated features on scales up to ~1e3, three classes."""
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(
+        n_samples=300, n_features=8, n_informative=5, n_classes=3, random_state=seed
+    )
+    scales = np.logspace(0, 3, 8)
+    return (x * scales).astype("float32"), y.astype("int64")
+
+
+def conformance_model(hp: Any) -> Any:
+    """A small MLP that asks for one parameter of its own."""
+    import keras
+
+    units = hp.int("units", 4, 16)
+    return keras.Sequential(
+        [
+            keras.Input(shape=(8,)),
+            keras.layers.Dense(units, activation="relu"),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
+
+
+def _inside(trial: Any, space: Space) -> None:
+    adam = trial.user_attrs.get("adam")
+    assert adam is not None, f"trial {trial.number} stored no Adam parameters"
+    lr = space.learning_rate
+    base = adam["base_learning_rate"]
+    assert lr.low * (1 - 1e-9) <= base <= lr.high * (1 + 1e-9), (
+        f"trial {trial.number}: base_learning_rate {base} outside [{lr.low}, {lr.high}]"
+    )
+    assert adam["batch_size"] in space.batch_size, f"trial {trial.number}: batch {adam}"
+    assert adam["batch_norm"] in space.batch_norm, f"trial {trial.number}: batch_norm {adam}"
+    assert adam["scaling"] in space.scaling, f"trial {trial.number}: scaling {adam}"
+    assert 4 <= trial.user_attrs["user_params"]["units"] <= 16, f"trial {trial.number}: units"
+    kind = adam["regularizer"]
+    assert kind in space.regularizer, f"trial {trial.number}: regularizer {kind!r}"
+    strengths = {k for k in trial.params if k.endswith("_strength")}
+    expected = set() if space.regularizer[kind] is None else {f"{kind}_strength"}
+    assert strengths <= expected, (
+        f"trial {trial.number}: regularizer {kind!r} but strength parameters {sorted(strengths)}"
+    )
+    rng = space.regularizer[kind]
+    if rng is not None:
+        value = adam["regularizer_strength"]
+        assert rng.low * (1 - 1e-9) <= value <= rng.high * (1 + 1e-9), (
+            f"trial {trial.number}: {kind} strength {value} outside [{rng.low}, {rng.high}]"
+        )
+
+
+def _diverged_are_reported_worst(study: Any) -> int:
+    from optuna.trial import TrialState
+
+    diverged = [
+        t
+        for t in study.trials
+        if str(t.user_attrs.get("outcome", "")).startswith(("diverged", "collapsed"))
+    ]
+    for t in diverged:
+        assert t.state == TrialState.PRUNED, f"diverged trial {t.number} stored as {t.state.name}"
+        assert t.user_attrs.get("reason"), f"diverged trial {t.number} has no reason"
+        values = list(t.intermediate_values.values())
+        worst = math.inf if study.direction.name == "MINIMIZE" else -math.inf
+        assert values and values[-1] == worst, (
+            f"diverged trial {t.number} reported {values}, not the worst value {worst}"
+        )
+    return len(diverged)
+
+
+def check_strategy(strategy: Any, workdir: str | Path, *, trials: int = 4, seed: int = 0) -> None:
+    """Run the conformance checks for ``strategy`` (a name or an engine object).
+
+    Checks: every proposal lies inside the space and respects the conditional strength; diverged
+    trials are stored pruned with their reason and reported as the worst value; a study resumes to
+    a larger target with its earlier trials unchanged; the best config exports and loads back.
+    """
+    import adamtune
+
+    storage = f"sqlite:///{Path(workdir) / 'conformance.db'}"
+    data = conformance_data(seed)
+    opts: dict[str, Any] = dict(
+        space=CONFORMANCE_SPACE,
+        strategy=strategy,
+        storage=storage,
+        study_name="conformance",
+        seed=seed,
+        verbose=0,
+        pruner="none",
+    )
+    first = adamtune.search(conformance_model, data, trials=trials, **opts)
+    before = {t.number: (t.state, t.value, t.params) for t in first.study.trials}
+    for trial in first.study.trials:
+        _inside(trial, CONFORMANCE_SPACE)
+    _diverged_are_reported_worst(first.study)
+
+    second = adamtune.search(conformance_model, data, trials=trials + 2, **opts)
+    after = {t.number: (t.state, t.value, t.params) for t in second.study.trials}
+    assert all(after[n] == before[n] for n in before), "resuming changed earlier trials"
+    finished = sum(t.state.name in ("COMPLETE", "PRUNED") for t in second.study.trials)
+    assert finished >= trials + 2 or _grid_exhausted(second), (
+        f"resume reached {finished} finished trials, target {trials + 2}"
+    )
+    for trial in second.study.trials:
+        _inside(trial, CONFORMANCE_SPACE)
+
+    path = second.export(Path(workdir) / "conformance.json")
+    loaded = adamtune.load_config(path)
+    assert loaded.to_dict() == second.best.to_dict(), "the exported config does not load back"
+    model = loaded.build(conformance_model)
+    model.compile(**loaded.compile_kwargs())
+
+
+def _grid_exhausted(result: Any) -> bool:
+    return type(result.study.sampler).__name__ == "GridSampler"

@@ -814,3 +814,31 @@ def test_shipped_spaces_keep_to_their_purpose() -> None:
     assert min(large.batch_size) >= 256 and large.learning_rate.rule == "sqrt"
     assert load_space("no-scaling").scaling == ("none",)
     assert load_space("default").beta_1 is None
+
+
+def test_a_beta_range_the_sqrt_rule_would_push_past_one_is_refused() -> None:
+    data = _valid()
+    data["batch_size"] = [32, 512]
+    data["learning_rate"] = {
+        "low": 1.0e-4,
+        "high": 1.0e-1,
+        "reference_batch_size": 32,
+        "rule": "sqrt",
+    }
+    data["beta_1"] = {"low": 0.8, "high": 0.99}
+    with pytest.raises(ValueError, match=r"s\.yaml: field `beta_1`: low=0\.8 at batch size 512"):
+        Space.from_dict(data, "s.yaml")
+    data["learning_rate"]["rule"] = "linear"  # only the sqrt rule scales the betas
+    assert Space.from_dict(data, "s.yaml").beta_1 is not None
+
+
+def test_a_space_built_with_lists_equals_the_loaded_one() -> None:
+    loaded = load_space("quick")
+    built = Space(
+        **{
+            **loaded.__dict__,
+            "batch_size": list(loaded.batch_size),
+            "scaling": list(loaded.scaling),
+        }
+    )
+    assert built == loaded

@@ -82,6 +82,12 @@ class Space:
     description: str = ""
     version: int = SCHEMA_VERSION
 
+    def __post_init__(self) -> None:
+        # Lists from code compare equal to the tuples a file loads into.
+        for key in ("batch_size", "batch_norm", "scaling"):
+            object.__setattr__(self, key, tuple(getattr(self, key)))
+        object.__setattr__(self, "regularizer", dict(self.regularizer))
+
     def to_dict(self) -> dict[str, Any]:
         """The mapping a space file holds, in the file's key order."""
         out: dict[str, Any] = {"version": self.version, "name": self.name}

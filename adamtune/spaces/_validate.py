@@ -154,6 +154,27 @@ def _adam_constant(ctx: _Ctx, value: Any, key: str) -> FloatRange:
     return rng
 
 
+def _check_beta_scaling(ctx: _Ctx, raw: Mapping[str, Any], batch_sizes: list[int]) -> None:
+    """Under the sqrt rule (1 - beta) grows with the batch size; it must stay below 1."""
+    lr = raw.get("learning_rate")
+    if not isinstance(lr, Mapping) or lr.get("rule", "sqrt") != "sqrt":
+        return
+    reference = lr.get("reference_batch_size", 32)
+    if not isinstance(reference, int) or reference <= 0:
+        return
+    k = max(batch_sizes) / reference
+    for key in ("beta_1", "beta_2"):
+        rng = raw.get(key)
+        low = rng.get("low") if isinstance(rng, Mapping) else None
+        if isinstance(low, int | float) and (1 - low) * k >= 1:
+            raise ctx.fail(
+                key,
+                f"low={low} at batch size {max(batch_sizes)} ({k:g}x the reference "
+                f"{reference}) would scale 1 - {key} to {(1 - low) * k:.3g} >= 1 under "
+                "the sqrt rule; raise low, or keep batch sizes nearer the reference",
+            )
+
+
 def space_from_mapping(data: Any, source: str) -> Space:
     """Build a :class:`Space` from a mapping, checking every field."""
     ctx = _Ctx(source)
@@ -183,6 +204,7 @@ def space_from_mapping(data: Any, source: str) -> Space:
             raise ctx.fail(
                 f"scaling[{i}]", f"must be one of {', '.join(SCALERS)}. Received: {scaler!r}"
             )
+    _check_beta_scaling(ctx, raw, batch_sizes)
     extras = {
         key: _adam_constant(ctx, raw[key], key)
         for key in ("beta_1", "beta_2", "epsilon")

@@ -57,8 +57,9 @@ def _quiet_optuna() -> Iterator[None]:
 class _FailureStreak:
     """Stops the study after ``limit`` failed trials in a row, remembering their errors."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, *, stop_study: bool = True) -> None:
         self.limit = limit
+        self.stop_study = stop_study
         self.errors: list[str] = []
 
     def __call__(self, study: Any, trial: Any) -> None:
@@ -70,12 +71,20 @@ class _FailureStreak:
         self.errors.append(
             f"trial {trial.number}: {trial.user_attrs.get('error', 'unknown error')}"
         )
-        if len(self.errors) >= self.limit:
+        if len(self.errors) >= self.limit and self.stop_study:
             study.stop()
 
     @property
     def tripped(self) -> bool:
         return len(self.errors) >= self.limit
+
+    def raise_if_tripped(self) -> None:
+        if self.tripped:
+            listed = "\n  ".join(self.errors)
+            raise SearchAborted(
+                f"{self.limit} trials failed in a row, so the search stopped:\n  {listed}\n"
+                "Fix the error (model_fn, data or memory), then run the same call again to continue"
+            )
 
 
 def search(
@@ -143,18 +152,40 @@ def search(
     direction = resolve_direction(objective, direction)
     the_space = load_space(space)
     n_epochs = epochs or the_space.epochs
-    the_pruner = engine.make_pruner(pruner, n_epochs)
-    strategies.check(strategy)
-    engine.check_storage(storage)
+    kind = strategies.engine_of(strategy)
+    if kind == "kerastuner":
+        if pruner is not None:
+            raise ValueError(
+                "`pruner` applies to Optuna strategies; KerasTuner strategies do not prune "
+                "(kt-hyperband brings its own schedule). Received: pruner="
+                f"{pruner!r} with strategy={strategy!r}"
+            )
+        engine.check_kt_storage(storage)
+    else:
+        the_pruner = engine.make_pruner(pruner, n_epochs)
+        engine.check_storage(storage)
     prepared = prepare_data(data, validation_split=validation_split, seed=seed or 0)
     name = study_name or _default_study_name(model_fn)
 
     # 2. The pre-flight: one model, one batch, in seconds.
     report = preflight(model_fn, the_space, prepared, objective, loss=loss, metrics=metrics)
     spec = report.loss
-    sampler = strategies.get(
+    setup = TrialSetup(
+        model_fn=model_fn,
+        space=the_space,
+        data=prepared,
+        loss=spec,
+        objective=objective,
+        direction=direction,
+        epochs=n_epochs,
+        chance_loss=chance_loss(prepared.target, prepared.y_train, spec.loss),
+        seed=seed,
+    )
+    engine_object = strategies.get(
         strategy,
-        strategies.StrategyContext(the_space, seed, n_epochs, report.user_params),
+        strategies.StrategyContext(
+            the_space, seed, n_epochs, report.user_params, setup.monitor, direction
+        ),
     )
     meta = {
         "format": 1,
@@ -168,33 +199,58 @@ def search(
         "strategy": strategy if isinstance(strategy, str) else type(strategy).__name__,
         "model": f"{getattr(model_fn, '__module__', '?')}:{getattr(model_fn, '__qualname__', '?')}",
     }
-    setup = TrialSetup(
-        model_fn=model_fn,
-        space=the_space,
-        data=prepared,
-        loss=spec,
-        objective=objective,
-        direction=direction,
-        epochs=n_epochs,
-        chance_loss=chance_loss(prepared.target, prepared.y_train, spec.loss),
-        seed=seed,
-    )
 
     # 3. The study: created, or resumed after checking it was made with the same settings.
+    if kind == "kerastuner":
+        return _run_kerastuner(
+            engine.KerasTunerStudy(engine_object, storage, name, meta),
+            setup,
+            trials,
+            seconds,
+            max_failures,
+            verbose,
+        )
     with _quiet_optuna():
         the_storage = engine.open_storage(storage)
-        study = engine.open_study(the_storage, name, meta, sampler, the_pruner)
+        study = engine.open_study(the_storage, name, meta, engine_object, the_pruner)
     result = Result(study, meta)
     done = engine.finished_count(study)
-    if done >= trials:
-        if verbose:
-            print(
-                f"[adamtune] study {name!r} already has {done} finished trials "
-                f"(target {trials}); nothing to run",
-                file=sys.stderr,
-            )
+    if _target_reached(name, done, trials, verbose):
         return result
     _run(study, setup, trials, done, seconds, max_failures, verbose)
+    return result
+
+
+def _target_reached(name: str, done: int, trials: int, verbose: int) -> bool:
+    if done < trials:
+        return False
+    if verbose:
+        print(
+            f"[adamtune] study {name!r} already has {done} finished trials "
+            f"(target {trials}); nothing to run",
+            file=sys.stderr,
+        )
+    return True
+
+
+def _run_kerastuner(
+    study: Any, setup: Any, target: int, seconds: float | None, max_failures: int, verbose: int
+) -> Any:
+    from adamtune._progress import Progress
+    from adamtune.result import Result
+
+    study.open()
+    done = study.finished()
+    if not _target_reached(study.name, done, target, verbose):
+        streak = _FailureStreak(max_failures, stop_study=False)  # the loop asks it instead
+        progress = Progress(target=target, done=done, objective=setup.objective, verbose=verbose)
+        try:
+            study.run(setup, target, seconds, [streak, progress], lambda: streak.tripped)
+        finally:
+            progress.close()
+        streak.raise_if_tripped()
+    result = Result(study.view(), study.meta)
+    result.oracle = study.oracle
     return result
 
 
@@ -224,9 +280,4 @@ def _run(
             )
     finally:
         progress.close()
-    if streak.tripped:
-        listed = "\n  ".join(streak.errors)
-        raise SearchAborted(
-            f"{streak.limit} trials failed in a row, so the search stopped:\n  {listed}\n"
-            "Fix the error (model_fn, data or memory), then run the same call again to continue"
-        )
+    streak.raise_if_tripped()

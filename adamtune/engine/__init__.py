@@ -1,5 +1,11 @@
 """Search engines. Only this subpackage imports Optuna; it never touches a Keras model."""
 
+from adamtune.engine._kerastuner import (
+    DEFAULT_KT_STORAGE,
+    KerasTunerSource,
+    KerasTunerStudy,
+    check_kt_storage,
+)
 from adamtune.engine._meta import META_KEY, check_same, diff
 from adamtune.engine._optuna import (
     DEFAULT_STORAGE,
@@ -17,12 +23,16 @@ from adamtune.engine._optuna import (
 )
 
 __all__ = [
+    "DEFAULT_KT_STORAGE",
     "DEFAULT_STORAGE",
     "FINISHED",
     "META_KEY",
     "PRUNERS",
+    "KerasTunerSource",
+    "KerasTunerStudy",
     "OptunaSource",
     "check_existing",
+    "check_kt_storage",
     "check_same",
     "check_storage",
     "diff",

@@ -5,8 +5,6 @@ This module knows Optuna and the engine-agnostic trial runner; it never touches 
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -15,6 +13,8 @@ import optuna
 from optuna.trial import TrialState
 
 from adamtune.engine._meta import META_KEY, check_same
+from adamtune.engine._records import error_attrs, jsonable, result_attrs
+from adamtune.params import Condition
 from adamtune.training import TrialSetup, run_trial
 
 __all__ = [
@@ -44,7 +44,9 @@ class OptunaSource:
     def __init__(self, trial: optuna.Trial) -> None:
         self.trial = trial
 
-    def float(self, name: str, low: float, high: float, log: bool) -> float:
+    def float(
+        self, name: str, low: float, high: float, log: bool, condition: Condition = None
+    ) -> float:
         return self.trial.suggest_float(name, low, high, log=log)
 
     def int(self, name: str, low: int, high: int, step: int, log: bool) -> int:
@@ -115,7 +117,7 @@ def check_existing(storage: optuna.storages.BaseStorage, name: str, meta: dict[s
     """Refuse to continue a study created with other settings (read-only)."""
     existing = _find_study(storage, name)
     if existing is not None:
-        check_same(name, existing.user_attrs.get(META_KEY), _jsonable(meta))
+        check_same(name, existing.user_attrs.get(META_KEY), jsonable(meta))
 
 
 def open_study(
@@ -136,21 +138,12 @@ def open_study(
         load_if_exists=True,
     )
     if META_KEY not in study.user_attrs:
-        study.set_user_attr(META_KEY, _jsonable(meta))
+        study.set_user_attr(META_KEY, jsonable(meta))
     return study
-
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value))
 
 
 def finished_count(study: optuna.Study) -> int:
     return len(study.get_trials(deepcopy=False, states=FINISHED))
-
-
-def _outcome_of_error(exc: BaseException) -> str:
-    name = type(exc).__name__
-    return "crashed-oom" if name in ("ResourceExhaustedError", "MemoryError") else "crashed-error"
 
 
 def make_objective(setup: TrialSetup) -> Callable[[optuna.Trial], float]:
@@ -164,21 +157,11 @@ def make_objective(setup: TrialSetup) -> Callable[[optuna.Trial], float]:
         try:
             result = run_trial(setup, OptunaSource(trial), prune, number=trial.number)
         except Exception as exc:
-            trial.set_user_attr("outcome", _outcome_of_error(exc))
-            trial.set_user_attr("error", f"{type(exc).__name__}: {str(exc).strip()[:2000]}")
+            for key, text in error_attrs(exc).items():
+                trial.set_user_attr(key, text)
             raise
-        attrs = {
-            "outcome": result.outcome,
-            "reason": result.reason,
-            "adam": result.hp.adam.to_dict(),
-            "user_params": result.hp.user_params,
-            "best_epoch": result.best_epoch,
-            "epochs_run": result.epochs_run,
-            "seconds": round(result.seconds, 3),
-            "last": {k: v[-1] for k, v in result.history.items() if v},
-        }
-        for key, value in attrs.items():
-            trial.set_user_attr(key, _jsonable(_finite(value)))
+        for key, value in result_attrs(result).items():
+            trial.set_user_attr(key, value)
         if result.diverged:
             # Report the worst value at the epoch it failed, so samplers rank the region last.
             trial.report(setup.worst, result.epochs_run - 1 if result.epochs_run else 0)
@@ -188,11 +171,3 @@ def make_objective(setup: TrialSetup) -> Callable[[optuna.Trial], float]:
         return result.value
 
     return objective
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    return value

@@ -2,12 +2,13 @@
 
 from adamtune.params._adam import RESERVED, AdamParams, sample_adam_params, scale_for_batch
 from adamtune.params._hp import HP
-from adamtune.params._sources import DefaultSource, FixedSource, ParamSource
+from adamtune.params._sources import Condition, DefaultSource, FixedSource, ParamSource
 
 __all__ = [
     "HP",
     "RESERVED",
     "AdamParams",
+    "Condition",
     "DefaultSource",
     "FixedSource",
     "ParamSource",

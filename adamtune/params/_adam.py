@@ -97,7 +97,11 @@ def sample_adam_params(space: Space, source: ParamSource) -> AdamParams:
     strength = 0.0
     if strength_range is not None:
         strength = source.float(
-            f"{regularizer}_strength", strength_range.low, strength_range.high, strength_range.log
+            f"{regularizer}_strength",
+            strength_range.low,
+            strength_range.high,
+            strength_range.log,
+            condition=("regularizer", regularizer) if len(kinds) > 1 else None,
         )
     constants: dict[str, float] = {}
     for key in ("beta_1", "beta_2", "epsilon"):

@@ -10,13 +10,21 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-__all__ = ["DefaultSource", "FixedSource", "MissingParamError", "ParamSource"]
+Condition = tuple[str, Any] | None
+
+__all__ = ["Condition", "DefaultSource", "FixedSource", "MissingParamError", "ParamSource"]
 
 
 class ParamSource(Protocol):
-    """Gives a value for a named parameter. ``name`` is unique within a trial."""
+    """Gives a value for a named parameter. ``name`` is unique within a trial.
 
-    def float(self, name: str, low: float, high: float, log: bool) -> float: ...
+    ``condition`` = (parent, value) says the parameter exists only when ``parent`` took ``value``
+    (the regularizer strength); engines with conditional scopes use it, others ignore it.
+    """
+
+    def float(
+        self, name: str, low: float, high: float, log: bool, condition: Condition = None
+    ) -> float: ...
 
     def int(self, name: str, low: int, high: int, step: int, log: bool) -> int: ...
 
@@ -46,7 +54,9 @@ class FixedSource:
             )
         return self._values[name]
 
-    def float(self, name: str, low: float, high: float, log: bool) -> float:
+    def float(
+        self, name: str, low: float, high: float, log: bool, condition: Condition = None
+    ) -> float:
         return float(self._get(name))
 
     def int(self, name: str, low: int, high: int, step: int, log: bool) -> int:
@@ -59,7 +69,9 @@ class FixedSource:
 class DefaultSource:
     """Middle-of-the-range values, used by the pre-flight check to build a model once."""
 
-    def float(self, name: str, low: float, high: float, log: bool) -> float:
+    def float(
+        self, name: str, low: float, high: float, log: bool, condition: Condition = None
+    ) -> float:
         if log:
             return float(math.exp((math.log(low) + math.log(high)) / 2))
         return (low + high) / 2

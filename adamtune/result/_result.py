@@ -47,6 +47,7 @@ class Result:
     def __init__(self, study: Any, meta: dict[str, Any]) -> None:
         self.study = study
         self.meta = meta
+        self.oracle: Any = None  # the KerasTuner oracle, for KerasTuner strategies
 
     @property
     def best(self) -> TunedConfig:

@@ -4,7 +4,7 @@
 packages add theirs under the entry-point group ``adamtune.strategies``.
 """
 
-from adamtune.strategies import _optuna  # noqa: F401  (registers the built-ins)
+from adamtune.strategies import _kerastuner, _optuna
 from adamtune.strategies._optuna import grid_values
 from adamtune.strategies._registry import (
     ENTRY_POINT_GROUP,
@@ -12,6 +12,7 @@ from adamtune.strategies._registry import (
     available,
     check,
     describe,
+    engine_of,
     get,
     register,
 )
@@ -22,7 +23,12 @@ __all__ = [
     "available",
     "check",
     "describe",
+    "engine_of",
     "get",
     "grid_values",
     "register",
 ]
+
+for _engine, _builtins in (("optuna", _optuna.BUILTINS), ("kerastuner", _kerastuner.BUILTINS)):
+    for _name, (_factory, _description) in _builtins.items():
+        register(_name, _factory, engine=_engine, description=_description)

@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from adamtune.strategies._registry import StrategyContext, register
+from adamtune.strategies._registry import StrategyContext
 
-__all__ = ["grid_values"]
+__all__ = ["BUILTINS", "grid_values"]
 
 
 @contextmanager
@@ -112,13 +112,10 @@ def _grid(context: StrategyContext) -> Any:
     return optuna.samplers.GridSampler(grid_values(context), seed=context.seed)
 
 
-_BUILTINS: dict[str, tuple[Callable[[StrategyContext], Any], str]] = {
+BUILTINS: dict[str, tuple[Callable[[StrategyContext], Any], str]] = {
     "tpe": (_tpe, "multivariate TPE, grouped per regularizer type (the default)"),
     "random": (_random, "uniform random sampling: a baseline, and fine for under ~10 trials"),
     "qmc": (_qmc, "scrambled Sobol points: even coverage of the space for small budgets"),
     "cmaes": (_cmaes, "CMA-ES on the numeric parameters (pip install 'adamtune[cmaes]')"),
     "grid": (_grid, "every learning-rate decade x every batch size, the rest held fixed"),
 }
-
-for _name, (_factory, _description) in _BUILTINS.items():
-    register(_name, _factory, description=_description)

@@ -24,23 +24,37 @@ class StrategyContext:
     """What a strategy factory may use to build its engine object.
 
     ``user_params`` holds the values the pre-flight gave the model_fn's own ``hp.*`` calls (a
-    grid holds them fixed there).
+    grid holds them fixed there); ``monitor`` is the logged key scored, in ``direction``.
     """
 
     space: Space
     seed: int | None = None
     epochs: int = 20
     user_params: Mapping[str, Any] = field(default_factory=dict)
+    monitor: str = "val_data_loss"
+    direction: str = "minimize"
 
 
 Factory = Callable[[StrategyContext], Any]
 _REGISTRY: dict[str, Factory] = {}
 _DESCRIPTIONS: dict[str, str] = {}
+_ENGINES: dict[str, str] = {}
+ENGINES = ("optuna", "kerastuner")
 _entry_points_loaded = False
 
 
-def register(name: str, factory: Factory, *, description: str = "", replace: bool = False) -> None:
-    """Add a strategy under ``name``. ``factory(context)`` returns an engine object."""
+def register(
+    name: str,
+    factory: Factory,
+    *,
+    engine: str = "optuna",
+    description: str = "",
+    replace: bool = False,
+) -> None:
+    """Add a strategy under ``name``. ``factory(context)`` returns an engine object: an Optuna
+    sampler for ``engine="optuna"``, a KerasTuner oracle for ``engine="kerastuner"``."""
+    if engine not in ENGINES:
+        raise ValueError(f"`engine` must be one of {', '.join(ENGINES)}. Received: {engine!r}")
     if not isinstance(name, str) or not name or name != name.strip():
         raise ValueError(f"strategy names are non-empty strings without spaces. Received: {name!r}")
     if not callable(factory):
@@ -51,6 +65,7 @@ def register(name: str, factory: Factory, *, description: str = "", replace: boo
         )
     _REGISTRY[name] = factory
     _DESCRIPTIONS[name] = description
+    _ENGINES[name] = engine
 
 
 def _load_entry_points() -> None:
@@ -82,13 +97,31 @@ def describe() -> dict[str, str]:
     return dict(_DESCRIPTIONS)
 
 
+def engine_of_object(value: Any) -> str | None:
+    """``"optuna"`` for an Optuna sampler, ``"kerastuner"`` for a KerasTuner oracle, else None."""
+    import optuna
+
+    if isinstance(value, optuna.samplers.BaseSampler):
+        return "optuna"
+    if type(value).__module__.startswith("keras_tuner"):
+        import keras_tuner
+
+        if isinstance(value, keras_tuner.Oracle):
+            return "kerastuner"
+    return None
+
+
 def is_engine_object(value: Any) -> bool:
     """Whether ``value`` is an engine object a search can drive directly."""
-    try:
-        import optuna
-    except ImportError:  # pragma: no cover - optuna is a dependency
-        return False
-    return isinstance(value, optuna.samplers.BaseSampler)
+    return engine_of_object(value) is not None
+
+
+def engine_of(strategy: Any) -> str:
+    """Which engine runs ``strategy`` (a checked name or engine object)."""
+    check(strategy)
+    if isinstance(strategy, str):
+        return _ENGINES[strategy]
+    return engine_of_object(strategy) or "optuna"
 
 
 def check(strategy: Any) -> None:
@@ -97,12 +130,13 @@ def check(strategy: Any) -> None:
         _load_entry_points()
         if strategy not in _REGISTRY:
             raise ValueError(
-                f"`strategy` must be one of {', '.join(_REGISTRY)}, or an Optuna sampler "
-                f"instance. Received: strategy={strategy!r}"
+                f"`strategy` must be one of {', '.join(_REGISTRY)}, or an Optuna sampler or "
+                f"KerasTuner oracle instance. Received: strategy={strategy!r}"
             )
     elif not is_engine_object(strategy):
         raise TypeError(
-            "`strategy` must be a strategy name or an optuna.samplers.BaseSampler instance. "
+            "`strategy` must be a strategy name, an optuna.samplers.BaseSampler or a "
+            "keras_tuner.Oracle instance. "
             f"Received: {strategy!r} of type {type(strategy).__name__}"
         )
 
@@ -116,6 +150,6 @@ def get(strategy: Any, context: StrategyContext) -> Any:
     if not is_engine_object(made):
         raise TypeError(
             f"strategy {strategy!r} returned {made!r}, which is not an engine object "
-            "(an optuna.samplers.BaseSampler)"
+            "(an optuna.samplers.BaseSampler or a keras_tuner.Oracle)"
         )
     return made

@@ -88,9 +88,13 @@ def _inside(trial: Any, space: Space) -> None:
         )
 
 
-def _diverged_are_reported_worst(study: Any) -> int:
+def _diverged_are_reported_worst(study: Any, *, finite: bool) -> int:
+    """A diverged trial is pruned with its reason, and its last report to the engine is worse
+    than every completed trial's score (finite where the engine cannot take infinity)."""
     from optuna.trial import TrialState
 
+    minimize = study.direction.name == "MINIMIZE"
+    scores = [t.value for t in study.trials if t.state == TrialState.COMPLETE]
     diverged = [
         t
         for t in study.trials
@@ -99,11 +103,13 @@ def _diverged_are_reported_worst(study: Any) -> int:
     for t in diverged:
         assert t.state == TrialState.PRUNED, f"diverged trial {t.number} stored as {t.state.name}"
         assert t.user_attrs.get("reason"), f"diverged trial {t.number} has no reason"
-        values = list(t.intermediate_values.values())
-        worst = math.inf if study.direction.name == "MINIMIZE" else -math.inf
-        assert values and values[-1] == worst, (
-            f"diverged trial {t.number} reported {values}, not the worst value {worst}"
+        assert t.intermediate_values, f"diverged trial {t.number} reported nothing to the engine"
+        reported = t.intermediate_values[max(t.intermediate_values)]
+        assert not finite or math.isfinite(reported), (
+            f"diverged trial {t.number} reported {reported} to an engine that needs finite scores"
         )
+        worse = all((reported >= s) if minimize else (reported <= s) for s in scores)
+        assert worse, f"diverged trial {t.number} reported {reported}, not worse than {scores}"
     return len(diverged)
 
 
@@ -115,8 +121,10 @@ def check_strategy(strategy: Any, workdir: str | Path, *, trials: int = 4, seed:
     a larger target with its earlier trials unchanged; the best config exports and loads back.
     """
     import adamtune
+    from adamtune.strategies import engine_of
 
-    storage = f"sqlite:///{Path(workdir) / 'conformance.db'}"
+    kerastuner = engine_of(strategy) == "kerastuner"
+    storage = str(Path(workdir) / "kt") if kerastuner else f"sqlite:///{Path(workdir) / 'c.db'}"
     data = conformance_data(seed)
     opts: dict[str, Any] = dict(
         space=CONFORMANCE_SPACE,
@@ -125,13 +133,13 @@ def check_strategy(strategy: Any, workdir: str | Path, *, trials: int = 4, seed:
         study_name="conformance",
         seed=seed,
         verbose=0,
-        pruner="none",
+        pruner=None if kerastuner else "none",
     )
     first = adamtune.search(conformance_model, data, trials=trials, **opts)
     before = {t.number: (t.state, t.value, t.params) for t in first.study.trials}
     for trial in first.study.trials:
         _inside(trial, CONFORMANCE_SPACE)
-    _diverged_are_reported_worst(first.study)
+    _diverged_are_reported_worst(first.study, finite=kerastuner)
 
     second = adamtune.search(conformance_model, data, trials=trials + 2, **opts)
     after = {t.number: (t.state, t.value, t.params) for t in second.study.trials}
@@ -142,6 +150,9 @@ def check_strategy(strategy: Any, workdir: str | Path, *, trials: int = 4, seed:
     )
     for trial in second.study.trials:
         _inside(trial, CONFORMANCE_SPACE)
+    if second.oracle is not None:
+        scores = [t.score for t in second.oracle.trials.values() if t.score is not None]
+        assert all(math.isfinite(s) for s in scores), f"the oracle holds non-finite {scores}"
 
     path = second.export(Path(workdir) / "conformance.json")
     loaded = adamtune.load_config(path)

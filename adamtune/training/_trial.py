@@ -122,9 +122,14 @@ def _make_reporter(setup: TrialSetup, guard: Any, prune: PruneHook) -> Any:
 
 
 def run_trial(
-    setup: TrialSetup, source: ParamSource, prune: PruneHook, number: int = 0
+    setup: TrialSetup,
+    source: ParamSource,
+    prune: PruneHook,
+    number: int = 0,
+    epochs: int | None = None,
 ) -> TrialResult:
-    """Run one trial. Exceptions from user code propagate; the engine adapter records them."""
+    """Run one trial for ``epochs`` (the setup's by default). Exceptions from user code
+    propagate; the engine adapter records them."""
     import keras
 
     from adamtune.training._guard import DivergenceGuard
@@ -147,7 +152,7 @@ def run_trial(
             x_train,
             setup.data.y_train,
             batch_size=hp.adam.batch_size,
-            epochs=setup.epochs,
+            epochs=epochs or setup.epochs,
             validation_data=(x_val, setup.data.y_val),
             callbacks=[guard, reporter],
             verbose=0,

@@ -1,0 +1,272 @@
+"""The KerasTuner engine: drives an oracle directly, never KerasTuner's Tuner.
+
+No weight checkpoint is written per trial; the oracle keeps its own small JSON files in
+``<storage>/<study>/`` and adamtune writes one JSON record per trial beside them
+(``adamtune_trials/``), from which a read-only Optuna view of the study is built, so ``Result``,
+export and progress work as for Optuna. This module never touches a Keras model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from adamtune._util import atomic_write_text
+from adamtune.engine._meta import META_KEY, check_same
+from adamtune.engine._records import error_attrs, jsonable, result_attrs
+from adamtune.params import Condition
+from adamtune.training import TrialSetup, run_trial
+
+__all__ = ["DEFAULT_KT_STORAGE", "KerasTunerSource", "KerasTunerStudy", "check_kt_storage"]
+
+DEFAULT_KT_STORAGE = "adamtune_kt"
+_TUNER_ID = "adamtune"
+
+
+class KerasTunerSource:
+    """A parameter source backed by a KerasTuner ``HyperParameters`` (define-by-run)."""
+
+    def __init__(self, hps: Any) -> None:
+        self.hps = hps
+
+    def _scope(self, condition: Condition) -> AbstractContextManager[Any]:
+        if condition is None:
+            return nullcontext()
+        parent, value = condition
+        return self.hps.conditional_scope(parent, [value])
+
+    def float(
+        self, name: str, low: float, high: float, log: bool, condition: Condition = None
+    ) -> float:
+        if low == high:
+            return low
+        with self._scope(condition):
+            return float(self.hps.Float(name, low, high, sampling="log" if log else "linear"))
+
+    def int(self, name: str, low: int, high: int, step: int, log: bool) -> int:
+        if low == high:
+            return low
+        sampling = "log" if log else "linear"
+        return int(self.hps.Int(name, low, high, step=None if log else step, sampling=sampling))
+
+    def choice(self, name: str, choices: Sequence[Any]) -> Any:
+        return self.hps.Choice(name, list(choices))
+
+
+def check_kt_storage(storage: Any) -> None:
+    """A KerasTuner study lives in a directory: refuse URLs and non-paths."""
+    if storage is None:
+        return
+    if not isinstance(storage, str | Path) or "://" in str(storage):
+        raise ValueError(
+            "KerasTuner strategies keep their study in a directory: `storage` must be a folder "
+            f"path such as 'adamtune_kt'. Received: storage={storage!r}"
+        )
+
+
+class KerasTunerStudy:
+    """One study: an oracle, its project folder, and adamtune's per-trial records."""
+
+    def __init__(self, oracle: Any, storage: str | Path | None, name: str, meta: dict[str, Any]):
+        self.oracle = oracle
+        self.name = name
+        self.meta = jsonable(meta)
+        self.root = Path(storage or DEFAULT_KT_STORAGE)
+        self.project = self.root / name
+        self.records_dir = self.project / "adamtune_trials"
+
+    # -- opening -------------------------------------------------------------------------------
+    def check_existing(self) -> None:
+        """Refuse a study folder made with other settings (read-only)."""
+        meta_file = self.project / "adamtune.json"
+        if meta_file.exists():
+            check_same(self.name, json.loads(meta_file.read_text())[META_KEY], self.meta)
+        elif self.project.exists() and any(self.project.iterdir()):
+            check_same(self.name, None, self.meta)
+
+    def open(self) -> None:
+        self.check_existing()
+        self.records_dir.mkdir(parents=True, exist_ok=True)
+        meta_file = self.project / "adamtune.json"
+        if not meta_file.exists():
+            atomic_write_text(meta_file, json.dumps({META_KEY: self.meta}, indent=2))
+        self.oracle._set_project_dir(str(self.root), self.name)
+        if (self.project / "oracle.json").exists():
+            self.oracle.reload()
+        self.oracle.max_consecutive_failed_trials = 10**9  # adamtune counts failure streaks
+        self.oracle._display.verbose = 0  # adamtune shows its own progress
+
+    def populate_space(self, setup: TrialSetup) -> None:
+        """Register every parameter with the oracle before the first trial, as KerasTuner's Tuner
+        does: each regularizer type's conditional strength, and the model_fn's own ``hp.*``."""
+        import keras
+        import keras_tuner
+
+        from adamtune.params import HP, sample_adam_params
+        from adamtune.training import build_model
+
+        hps = keras_tuner.HyperParameters()
+        source = KerasTunerSource(hps)
+        adam = sample_adam_params(setup.space, source)
+        for kind in list(setup.space.regularizer)[1:]:
+            hps.values["regularizer"] = kind
+            sample_adam_params(setup.space, source)
+        hps.values["regularizer"] = adam.regularizer
+        try:
+            build_model(setup.model_fn, HP(adam, source))
+        finally:
+            keras.backend.clear_session()
+        self.oracle.update_space(hps)
+
+    # -- records and the Optuna view -------------------------------------------------------------
+    def records(self) -> list[dict[str, Any]]:
+        files = sorted(self.records_dir.glob("trial_*.json")) if self.records_dir.exists() else []
+        return [json.loads(f.read_text()) for f in files]
+
+    def _write(self, record: dict[str, Any]) -> None:
+        path = self.records_dir / f"trial_{record['number']:06d}.json"
+        atomic_write_text(path, json.dumps(record, indent=1, allow_nan=False))
+
+    def view(self) -> Any:
+        """An in-memory Optuna study holding these trials, for Result, export and progress."""
+        import optuna
+
+        with _quiet():
+            study = optuna.create_study(direction=self.meta["direction"], study_name=self.name)
+        study.set_user_attr(META_KEY, self.meta)
+        for record in self.records():
+            study.add_trial(_frozen(record))
+        return study
+
+    def finished(self) -> int:
+        return sum(r["state"] in ("COMPLETE", "PRUNED") for r in self.records())
+
+    # -- running -------------------------------------------------------------------------------
+    def run(
+        self,
+        setup: TrialSetup,
+        target: int,
+        seconds: float | None,
+        callbacks: list[Callable[[Any, Any], None]],
+        should_stop: Callable[[], bool],
+    ) -> None:
+        """Run trials until ``target`` finished ones, the timeout, the oracle's end, or a stop."""
+        import keras_tuner
+
+        started = time.monotonic()
+        if not self.oracle.hyperparameters.space:
+            self.populate_space(setup)
+        number = len(self.records())
+        while self.finished() < target and not should_stop():
+            if seconds is not None and time.monotonic() - started > seconds:
+                break
+            trial = self.oracle.create_trial(_TUNER_ID)
+            if trial.status == keras_tuner.engine.trial.TrialStatus.STOPPED:
+                break
+            record = self._run_one(setup, trial, number)
+            number += 1
+            self._write(record)
+            view = self.view()
+            frozen = view.trials[-1]
+            for callback in callbacks:
+                callback(view, frozen)
+
+    def _run_one(self, setup: TrialSetup, trial: Any, number: int) -> dict[str, Any]:
+        from keras_tuner.engine.trial import TrialStatus
+
+        values = trial.hyperparameters.values
+        epochs = int(values.get("tuner/epochs", setup.epochs))
+        record: dict[str, Any] = {"number": number, "kt_trial_id": trial.trial_id}
+        try:
+            result = run_trial(
+                setup, KerasTunerSource(trial.hyperparameters), _no_pruning, number, epochs
+            )
+        except Exception as exc:
+            trial.status, trial.message = TrialStatus.FAILED, error_attrs(exc)["error"]
+            self.oracle.end_trial(trial)
+            return {
+                **record,
+                "state": "FAIL",
+                "value": None,
+                "attrs": error_attrs(exc),
+                "intermediate": {},
+                "params": _params(trial.hyperparameters.values),
+            }
+        attrs = result_attrs(result)
+        curve = result.history.get(setup.monitor, [])
+        intermediate = {str(i): v for i, v in enumerate(curve) if math.isfinite(v)}
+        if result.diverged or result.value is None:
+            # A finite bad score: KerasTuner's Bayesian oracle turns inf into 0 and fails on NaN.
+            bad = self._penalty(setup, curve)
+            self.oracle.update_trial(trial.trial_id, {setup.monitor: bad}, step=0)
+            state, value = "PRUNED", None
+            intermediate[str(max(result.epochs_run - 1, 0))] = bad
+        else:
+            for epoch, v in enumerate(curve):
+                if math.isfinite(v):
+                    self.oracle.update_trial(trial.trial_id, {setup.monitor: v}, step=epoch)
+            state, value = "COMPLETE", result.value
+        trial.status = TrialStatus.COMPLETED
+        self.oracle.end_trial(trial)
+        return {
+            **record,
+            "state": state,
+            "value": value,
+            "attrs": attrs,
+            "intermediate": intermediate,
+            "params": _params(trial.hyperparameters.values),
+        }
+
+    def _penalty(self, setup: TrialSetup, curve: list[float]) -> float:
+        """Worse than every finite score seen in the study so far (and than this run's own)."""
+        seen = [r["value"] for r in self.records() if r.get("value") is not None]
+        seen += [v for v in curve if math.isfinite(v)]
+        if setup.chance_loss is not None and setup.direction == "minimize":
+            seen.append(setup.chance_loss)
+        if setup.direction == "minimize":
+            worst = max(seen, default=1.0)
+            return worst + abs(worst) + 1.0
+        worst = min(seen, default=0.0)
+        return worst - abs(worst) - 1.0
+
+
+def _no_pruning(value: float, epoch: int) -> bool:
+    return False
+
+
+def _params(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if not k.startswith("tuner/")}
+
+
+def _quiet() -> AbstractContextManager[Any]:
+    import optuna
+
+    class _Quiet:
+        def __enter__(self) -> None:
+            self.before = optuna.logging.get_verbosity()
+            optuna.logging.set_verbosity(optuna.logging.ERROR)
+
+        def __exit__(self, *exc: object) -> None:
+            optuna.logging.set_verbosity(self.before)
+
+    return _Quiet()
+
+
+def _frozen(record: dict[str, Any]) -> Any:
+    import optuna
+    from optuna.distributions import CategoricalDistribution
+
+    params = record.get("params", {})
+    return optuna.trial.create_trial(
+        state=optuna.trial.TrialState[record["state"]],
+        value=record["value"],
+        params=params,
+        distributions={k: CategoricalDistribution([v]) for k, v in params.items()},
+        user_attrs=record.get("attrs", {}),
+        intermediate_values={int(k): v for k, v in record.get("intermediate", {}).items()},
+    )

@@ -1,0 +1,46 @@
+"""What every engine stores with a trial: the same attributes, whichever engine ran it."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from adamtune.training import TrialResult
+
+__all__ = ["error_attrs", "jsonable", "result_attrs"]
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON types; non-finite floats become strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    return json.loads(json.dumps(value))
+
+
+def result_attrs(result: TrialResult) -> dict[str, Any]:
+    """Outcome, reason, parameters, timings and last logged values of a finished trial."""
+    return jsonable(
+        {
+            "outcome": result.outcome,
+            "reason": result.reason,
+            "adam": result.hp.adam.to_dict(),
+            "user_params": result.hp.user_params,
+            "best_epoch": result.best_epoch,
+            "epochs_run": result.epochs_run,
+            "seconds": round(result.seconds, 3),
+            "last": {k: v[-1] for k, v in result.history.items() if v},
+        }
+    )
+
+
+def error_attrs(exc: BaseException) -> dict[str, str]:
+    """Outcome (``crashed-oom`` or ``crashed-error``) and the error text of a crashed trial."""
+    name = type(exc).__name__
+    oom = name in ("ResourceExhaustedError", "MemoryError")
+    return {
+        "outcome": "crashed-oom" if oom else "crashed-error",
+        "error": f"{name}: {str(exc).strip()[:2000]}",
+    }

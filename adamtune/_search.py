@@ -239,7 +239,7 @@ def _run_kerastuner(
     from adamtune._progress import Progress
     from adamtune.result import Result
 
-    study.open()
+    study.open(setup.monitor)
     done = study.finished()
     if not _target_reached(study.name, done, target, verbose):
         streak = _FailureStreak(max_failures, stop_study=False)  # the loop asks it instead

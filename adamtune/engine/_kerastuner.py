@@ -89,7 +89,19 @@ class KerasTunerStudy:
         elif self.project.exists() and any(self.project.iterdir()):
             check_same(self.name, None, self.meta)
 
-    def open(self) -> None:
+    def check_objective(self, monitor: str) -> None:
+        """The oracle must score the key adamtune reports (``val_data_loss`` for ``val_loss``)."""
+        names = [o.name for o in getattr(self.oracle.objective, "objectives", [])] or [
+            getattr(self.oracle.objective, "name", None)
+        ]
+        if names != [monitor]:
+            raise ValueError(
+                f"the KerasTuner oracle's objective is {names}, but this search reports "
+                f"{monitor!r}; build it with keras_tuner.Objective({monitor!r}, ...)"
+            )
+
+    def open(self, monitor: str) -> None:
+        self.check_objective(monitor)
         self.check_existing()
         self.records_dir.mkdir(parents=True, exist_ok=True)
         meta_file = self.project / "adamtune.json"

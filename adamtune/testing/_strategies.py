@@ -113,6 +113,37 @@ def _diverged_are_reported_worst(study: Any, *, finite: bool) -> int:
     return len(diverged)
 
 
+def _check_divergence_reaches_the_engine(
+    strategy: Any, workdir: str | Path, data: Any, opts: dict[str, Any], kerastuner: bool
+) -> None:
+    """A space whose learning rate is fixed at 10 on unscaled data: every trial diverges."""
+    import dataclasses
+
+    import adamtune
+
+    hot = dataclasses.replace(
+        CONFORMANCE_SPACE,
+        name="conformance-diverged",
+        learning_rate=LearningRate(10.0, 10.0, reference_batch_size=32, rule="none"),
+        scaling=("none",),
+        batch_norm=(False,),
+    )
+    storage = str(Path(workdir) / "kt-hot") if kerastuner else f"sqlite:///{Path(workdir) / 'h.db'}"
+    result = adamtune.search(
+        conformance_model,
+        data,
+        trials=2,
+        **{**opts, "space": hot, "storage": storage, "study_name": "conformance-diverged"},
+    )
+    n = _diverged_are_reported_worst(result.study, finite=kerastuner)
+    assert n >= 1, f"no trial diverged at learning rate 10: {dict(result.outcomes)}"
+    if result.oracle is not None:
+        scores = [t.score for t in result.oracle.trials.values()]
+        assert all(s is not None and math.isfinite(s) for s in scores), (
+            f"the oracle got {scores} for diverged trials; it needs finite bad scores"
+        )
+
+
 def check_strategy(strategy: Any, workdir: str | Path, *, trials: int = 4, seed: int = 0) -> None:
     """Run the conformance checks for ``strategy`` (a name or an engine object).
 
@@ -153,6 +184,8 @@ def check_strategy(strategy: Any, workdir: str | Path, *, trials: int = 4, seed:
     if second.oracle is not None:
         scores = [t.score for t in second.oracle.trials.values() if t.score is not None]
         assert all(math.isfinite(s) for s in scores), f"the oracle holds non-finite {scores}"
+
+    _check_divergence_reaches_the_engine(strategy, workdir, data, opts, kerastuner)
 
     path = second.export(Path(workdir) / "conformance.json")
     loaded = adamtune.load_config(path)

@@ -16,7 +16,17 @@ from adamtune.spaces import FloatRange, LearningRate, Space
 from adamtune.strategies import _registry
 from adamtune.testing import check_strategy
 
-BUILTIN = ["tpe", "random", "qmc", "cmaes", "grid", "kt-random", "kt-bayesian", "kt-hyperband"]
+BUILTIN = [
+    "tpe",
+    "random",
+    "qmc",
+    "gp",
+    "cmaes",
+    "grid",
+    "kt-random",
+    "kt-bayesian",
+    "kt-hyperband",
+]
 
 
 def test_available_lists_the_builtins_with_descriptions() -> None:
@@ -24,8 +34,19 @@ def test_available_lists_the_builtins_with_descriptions() -> None:
     assert all(strategies.describe()[name] for name in BUILTIN)
 
 
-@pytest.mark.parametrize("name", BUILTIN)
+# One strategy of each engine in the quick run; every one in .ci/run's slow pass.
+QUICK_CONFORMANCE = ("tpe", "kt-random")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [n if n in QUICK_CONFORMANCE else pytest.param(n, marks=pytest.mark.slow) for n in BUILTIN],
+)
 def test_every_builtin_strategy_passes_the_conformance_suite(name: str, tmp_path: Path) -> None:
+    if name == "gp":  # .ci/run installs a CPU torch and fails on any skip
+        pytest.importorskip(
+            "torch", reason="the gp strategy needs torch: pip install 'adamtune[gp]'"
+        )
     check_strategy(name, tmp_path)
 
 
@@ -116,6 +137,13 @@ def test_cmaes_without_its_package_names_the_extra(monkeypatch: pytest.MonkeyPat
     ctx = strategies.StrategyContext(adamtune.load_space("quick"))
     with pytest.raises(ImportError, match=r"pip install 'adamtune\[cmaes\]'"):
         strategies.get("cmaes", ctx)
+
+
+def test_gp_without_torch_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)
+    ctx = strategies.StrategyContext(adamtune.load_space("quick"))
+    with pytest.raises(ImportError, match=r"pip install 'adamtune\[gp\]'"):
+        strategies.get("gp", ctx)
 
 
 def test_the_strategy_is_recorded_with_the_study(tmp_path: Path) -> None:

@@ -68,6 +68,26 @@ def _cmaes(context: StrategyContext) -> Any:
     )
 
 
+def _gp(context: StrategyContext) -> Any:
+    import optuna
+
+    try:
+        import scipy  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError:
+        raise ImportError(
+            "the 'gp' strategy needs torch and scipy: pip install 'adamtune[gp]' (on a CPU-only "
+            "machine, install a CPU build of torch first)"
+        ) from None
+    with _quiet_experimental():
+        return optuna.samplers.GPSampler(
+            seed=context.seed,
+            n_startup_trials=4,
+            warn_independent_sampling=False,
+            independent_sampler=optuna.samplers.RandomSampler(seed=context.seed),
+        )
+
+
 def _decades(low: float, high: float) -> list[float]:
     """Every power of ten in [low, high]; the two ends when the range holds none or one."""
     first, last = math.ceil(math.log10(low) - 1e-9), math.floor(math.log10(high) + 1e-9)
@@ -116,6 +136,7 @@ BUILTINS: dict[str, tuple[Callable[[StrategyContext], Any], str]] = {
     "tpe": (_tpe, "multivariate TPE, grouped per regularizer type (the default)"),
     "random": (_random, "uniform random sampling: a baseline, and fine for under ~10 trials"),
     "qmc": (_qmc, "scrambled Sobol points: even coverage of the space for small budgets"),
+    "gp": (_gp, "Gaussian-process Bayesian optimization (pip install 'adamtune[gp]')"),
     "cmaes": (_cmaes, "CMA-ES on the numeric parameters (pip install 'adamtune[cmaes]')"),
     "grid": (_grid, "every learning-rate decade x every batch size, the rest held fixed"),
 }

@@ -528,3 +528,15 @@ def test_load_config_refuses_an_optimizer_that_disagrees_with_adam(tmp_path: Pat
     path.write_text(json.dumps(data))
     with pytest.raises(ValueError, match=r"`optimizer\.class_name`: must be 'AdamW'"):
         load_config(path)
+
+
+def test_an_export_gets_ordinary_file_permissions(tmp_path: Path) -> None:
+    umask = os.umask(0o022)
+    try:
+        path = _config().export(tmp_path / "tuned.json")
+        assert path.stat().st_mode & 0o777 == 0o644
+        path.chmod(0o600)  # an existing file keeps its mode
+        _config().export(path)
+        assert path.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(umask)

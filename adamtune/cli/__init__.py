@@ -1,0 +1,92 @@
+"""The ``adamtune`` command line: search, status, export and spaces.
+
+Exit codes: 0 done; 2 bad usage or input (nothing was stored); 1 the search stopped on an error;
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from adamtune.cli._commands import cmd_export, cmd_search, cmd_spaces, cmd_status
+
+__all__ = ["build_parser", "main"]
+
+
+def _study_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--storage",
+        required=True,
+        help="Optuna storage URL (sqlite:///adamtune.db, postgresql://...) or a "
+        "KerasTuner study folder",
+    )
+    parser.add_argument("--study", required=True, help="study name")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="adamtune", description="Find the Adam settings under which a Keras model trains well."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    search = sub.add_parser("search", help="run (or continue) a search")
+    search.add_argument("model", metavar="MODEL", help="path/to/file.py:build_model or pkg.mod:fn")
+    search.add_argument("--data", required=True, help="a function returning the data, same form")
+    search.add_argument("--space", default="default", help="shipped space name or file")
+    search.add_argument("--strategy", default="tpe", help="tpe, random, qmc, gp, cmaes, grid, kt-*")
+    search.add_argument("--objective", default="val_loss")
+    search.add_argument("--trials", type=int, default=20, help="total finished trials to reach")
+    search.add_argument("--timeout", default=None, help="seconds, or 45m, 8h, 1h30m")
+    search.add_argument("--epochs", type=int, default=None)
+    search.add_argument("--storage", default=None, help="default sqlite:///adamtune.db")
+    search.add_argument("--study", default=None, help="study name (default adamtune-<MODEL fn>)")
+    search.add_argument("--seed", type=int, default=None)
+    search.add_argument("-o", "--out", default=None, help="export the best config here")
+    search.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    search.set_defaults(func=cmd_search)
+
+    status = sub.add_parser("status", help="trials by state, outcomes, best so far")
+    _study_args(status)
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(func=cmd_status)
+
+    export = sub.add_parser("export", help="write the best config (.json, .yaml or .py)")
+    _study_args(export)
+    export.add_argument("--format", choices=("json", "yaml", "py"), default=None)
+    export.add_argument("-o", "--output", required=True)
+    export.set_defaults(func=cmd_export)
+
+    spaces = sub.add_parser("spaces", help="list, show or validate search spaces")
+    spaces.add_argument("action", nargs="?", choices=("list", "show", "validate"))
+    spaces.add_argument("target", nargs="?", help="space name (show) or file (validate)")
+    spaces.set_defaults(func=cmd_spaces)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from adamtune._errors import SearchAborted
+
+    try:
+        return int(args.func(args))
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        print(f"adamtune {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except SearchAborted as exc:
+        print(f"adamtune {args.command}: stopped: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # output piped into head and the like
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print(
+            f"adamtune {args.command}: interrupted; run the same command to continue",
+            file=sys.stderr,
+        )
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""The command line, run in-process through ``adamtune.cli.main``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adamtune.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DIGITS = ROOT / "examples" / "digits.py"
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    folder = tmp_path_factory.mktemp("cli")
+    storage = f"sqlite:///{folder / 'c.db'}"
+    code = main(
+        [
+            "search",
+            f"{DIGITS}:build_model",
+            "--data",
+            f"{DIGITS}:load_data",
+            "--space",
+            "quick",
+            "--epochs",
+            "2",
+            "--trials",
+            "2",
+            "--storage",
+            storage,
+            "--study",
+            "d",
+            "--seed",
+            "0",
+            "-o",
+            str(folder / "t.json"),
+            "-q",
+        ]
+    )
+    assert code == 0
+    return storage, folder
+
+
+def test_search_exports_the_best_config(study: tuple[str, Path]) -> None:
+    _, folder = study
+    data = json.loads((folder / "t.json").read_text())
+    assert data["study"] == "d" and data["objective"] == "val_loss"
+
+
+def test_status_as_text_and_json(
+    study: tuple[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    storage, _ = study
+    assert main(["status", "--storage", storage, "--study", "d"]) == 0
+    text = capsys.readouterr().out
+    assert "study d in sqlite:///" in text and "best: " in text
+    assert main(["status", "--storage", storage, "--study", "d", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert sum(info["states"].values()) == 2
+    assert info["best"]["params"]["batch_size"] in (32, 64)
+
+
+def test_status_needs_no_tensorflow(study: tuple[str, Path]) -> None:
+    storage, _ = study
+    code = (
+        "import sys; from adamtune.cli import main; "
+        f"main(['status', '--storage', {storage!r}, '--study', 'd']); "
+        "print('TF', 'tensorflow' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().endswith("TF False")
+
+
+def test_export_by_format(study: tuple[str, Path], tmp_path: Path) -> None:
+    storage, _ = study
+    assert (
+        main(
+            [
+                "export",
+                "--storage",
+                storage,
+                "--study",
+                "d",
+                "--format",
+                "py",
+                "-o",
+                str(tmp_path / "t.py"),
+            ]
+        )
+        == 0
+    )
+    assert "def compile_kwargs" in (tmp_path / "t.py").read_text()
+
+
+def test_errors_are_exit_code_2_with_a_message(
+    study: tuple[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    storage, _ = study
+    assert (
+        main(
+            [
+                "export",
+                "--storage",
+                storage,
+                "--study",
+                "d",
+                "--format",
+                "py",
+                "-o",
+                str(tmp_path / "t.json"),
+            ]
+        )
+        == 2
+    )
+    assert "does not match the suffix" in capsys.readouterr().err
+    assert main(["status", "--storage", storage, "--study", "nope"]) == 2
+    assert "no study 'nope'" in capsys.readouterr().err
+    assert main(["search", "nocolon", "--data", "x:y"]) == 2
+    assert "MODEL must look like path/to/file.py:function" in capsys.readouterr().err
+    assert main(["search", f"{DIGITS}:nothing", "--data", f"{DIGITS}:load_data"]) == 2
+    assert (
+        "has no function 'nothing'; it has: build_model, load_data, main" in capsys.readouterr().err
+    )
+
+
+def test_spaces_list_show_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["spaces"]) == 0
+    assert "quick" in capsys.readouterr().out
+    assert main(["spaces", "show", "quick"]) == 0
+    assert "name: quick" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "version: 1\nname: x\nlearning_rate: {low: 1.0, high: 0.1}\n"
+        "batch_size: [32]\nregularizer: {none: null}\n"
+    )
+    assert main(["spaces", "validate", str(bad)]) == 2
+    assert "low must be <= high" in capsys.readouterr().err
+    good = tmp_path / "good.yaml"
+    assert main(["spaces", "show", "default"]) == 0
+    good.write_text(capsys.readouterr().out)
+    assert main(["spaces", "validate", str(good)]) == 0
+    assert "valid space 'default'" in capsys.readouterr().out
+
+
+def test_the_console_script_runs() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "adamtune", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "search" in out.stdout and "status" in out.stdout

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -152,3 +154,61 @@ def test_the_console_script_runs() -> None:
         [sys.executable, "-m", "adamtune", "--help"], capture_output=True, text=True, check=True
     )
     assert "search" in out.stdout and "status" in out.stdout
+
+
+def test_sigterm_mid_trial_leaves_nothing_running_and_the_same_command_finishes(
+    tmp_path: Path,
+) -> None:
+    import optuna
+
+    storage = f"sqlite:///{tmp_path / 'night.db'}"
+    argv = [
+        "search",
+        f"{DIGITS}:build_model",
+        "--data",
+        f"{DIGITS}:load_data",
+        "--space",
+        "quick",
+        "--epochs",
+        "3",
+        "--trials",
+        "6",
+        "--storage",
+        storage,
+        "--study",
+        "night",
+        "-q",
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "adamtune", *argv], stderr=subprocess.PIPE, text=True, cwd=tmp_path
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert proc.poll() is None, "the search ended before it could be stopped"
+            assert time.monotonic() < deadline, "no trial finished in time"
+            try:
+                study = optuna.load_study(study_name="night", storage=storage)
+            except KeyError:
+                study = None
+            if (
+                study is not None
+                and any(t.state.is_finished() for t in study.trials)
+                and any(t.state.name == "RUNNING" for t in study.trials)
+            ):
+                break
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert "run the same command to continue" in err
+    study = optuna.load_study(study_name="night", storage=storage)
+    assert not [t for t in study.trials if t.state.name == "RUNNING"]
+    before = {t.number: (t.state, t.value) for t in study.trials if t.state.name != "FAIL"}
+
+    assert main(argv) == 0
+    study = optuna.load_study(study_name="night", storage=storage)
+    assert sum(t.state.name in ("COMPLETE", "PRUNED") for t in study.trials) == 6
+    assert all((study.trials[n].state, study.trials[n].value) == v for n, v in before.items())

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -14,9 +16,22 @@ from adamtune.cli._targets import load_target
 __all__ = ["cmd_export", "cmd_search", "cmd_spaces", "cmd_status", "open_result"]
 
 
+def _sigterm_as_interrupt() -> None:
+    """SIGTERM (a scheduler, ``kill``) ends the run like Ctrl-C: the running trial is closed as
+    failed, never left RUNNING, and the same command continues the study."""
+
+    def handler(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM stops at once
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     import adamtune
 
+    _sigterm_as_interrupt()
     model_fn = load_target(args.model, "MODEL")
     data = load_target(args.data, "--data")()
     result = adamtune.search(

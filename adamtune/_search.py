@@ -11,7 +11,10 @@ from typing import Any
 from adamtune._errors import SearchAborted
 from adamtune._util import check_choice, check_positive_int, parse_duration
 
-__all__ = ["resolve_direction", "search"]
+__all__ = ["RUN_KEY", "resolve_direction", "search"]
+
+# The study attribute holding the latest call's trials target and the CLI's targets.
+RUN_KEY = "adamtune_run"
 
 _MAXIMIZE = ("accuracy", "auc", "precision", "recall", "f1", "r2")
 _MINIMIZE = ("loss", "error", "mae", "mse", "rmse", "crossentropy", "hinge")
@@ -107,6 +110,7 @@ def search(
     validation_split: float = 0.2,
     max_failures: int = 5,
     verbose: int = 1,
+    record: dict[str, Any] | None = None,
 ) -> Any:
     """Search Adam's settings for ``model_fn`` on ``data``; return a :class:`~adamtune.Result`.
 
@@ -122,7 +126,8 @@ def search(
         epochs: epochs per trial (the pruning budget); the space's ``epochs`` by default.
         storage: an Optuna storage URL or object; ``sqlite:///adamtune.db`` by default.
         study_name: defaults to ``adamtune-<model_fn name>``.
-        seed: makes a single-worker study repeatable (sampler, split and Keras seeds).
+        seed: makes a single-worker study repeatable (sampler and per-trial Keras seeds); the
+            validation split is always seeded with 0, so resumes and workers share it.
         strategy: how to search: a name from ``adamtune.strategies.available()`` (``tpe`` by
             default, ``random``, ``qmc``, ``cmaes``, ``grid``) or an Optuna sampler instance.
         pruner: ``hyperband`` (default), ``sha``, ``median``, ``none`` or an Optuna pruner.
@@ -130,6 +135,9 @@ def search(
         validation_split: share held out for validation when ``data`` has no validation set.
         max_failures: stop after this many crashed trials in a row.
         verbose: 0 silent, 1 progress bar (a line per trial when not on a terminal), 2 lines.
+        record: extra JSON values stored with an Optuna study on every call, with the trials
+            target (the CLI stores its MODEL and --data targets there, so ``adamtune worker``
+            can join with only the storage URL and the study name).
     """
     from adamtune import engine, strategies
     from adamtune.data import prepare_data
@@ -164,7 +172,8 @@ def search(
     else:
         the_pruner = engine.make_pruner(pruner, n_epochs)
         engine.check_storage(storage)
-    prepared = prepare_data(data, validation_split=validation_split, seed=seed or 0)
+    # The split's seed is fixed: every resume and every worker must see the same split.
+    prepared = prepare_data(data, validation_split=validation_split, seed=0)
     name = study_name or _default_study_name(model_fn)
 
     # 2. The pre-flight: one model, one batch, in seconds.
@@ -213,6 +222,7 @@ def search(
     with _quiet_optuna():
         the_storage = engine.open_storage(storage)
         study = engine.open_study(the_storage, name, meta, engine_object, the_pruner)
+        study.set_user_attr(RUN_KEY, {**(record or {}), "trials": trials})
     result = Result(study, meta)
     done = engine.finished_count(study)
     if _target_reached(name, done, trials, verbose):

@@ -212,3 +212,64 @@ def test_sigterm_mid_trial_leaves_nothing_running_and_the_same_command_finishes(
     study = optuna.load_study(study_name="night", storage=storage)
     assert sum(t.state.name in ("COMPLETE", "PRUNED") for t in study.trials) == 6
     assert all((study.trials[n].state, study.trials[n].value) == v for n, v in before.items())
+
+
+def test_two_local_workers_share_a_sqlite_study(tmp_path: Path) -> None:
+    import optuna
+
+    storage = f"sqlite:///{tmp_path / 'w.db'}"
+    assert (
+        main(
+            [
+                "search",
+                f"{DIGITS}:build_model",
+                "--data",
+                f"{DIGITS}:load_data",
+                "--space",
+                "quick",
+                "--epochs",
+                "2",
+                "--trials",
+                "6",
+                "--storage",
+                storage,
+                "--study",
+                "w",
+                "--workers",
+                "2",
+                "-q",
+            ]
+        )
+        == 0
+    )
+    study = optuna.load_study(study_name="w", storage=storage)
+    states = [t.state.name for t in study.trials]
+    assert states.count("COMPLETE") + states.count("PRUNED") >= 6
+    assert "FAIL" not in states and "RUNNING" not in states
+    assert sorted(t.number for t in study.trials) == list(range(len(study.trials)))
+    assert study.user_attrs["adamtune_run"]["targets"]["model"].endswith("digits.py:build_model")
+
+
+def test_worker_errors_say_what_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import adamtune
+    from adamtune.testing import conformance_data, conformance_model
+
+    storage = f"sqlite:///{tmp_path / 'p.db'}"
+    assert main(["worker", "--storage", storage, "--study", "absent"]) == 2
+    assert "no adamtune study 'absent'" in capsys.readouterr().err
+    adamtune.search(
+        conformance_model,
+        conformance_data(),
+        space="quick",
+        epochs=1,
+        trials=1,
+        storage=storage,
+        study_name="py",
+        verbose=0,
+    )
+    assert main(["worker", "--storage", storage, "--study", "py"]) == 2
+    assert "started from Python, not by `adamtune search`" in capsys.readouterr().err
+    assert main(["search", "a.py:f", "--data", "a.py:g", "--workers", "2"]) == 2
+    assert "--workers needs an Optuna storage URL" in capsys.readouterr().err

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from adamtune.cli._commands import cmd_export, cmd_search, cmd_spaces, cmd_status
+from adamtune.cli._workers import cmd_worker
 
 __all__ = ["build_parser", "main"]
 
@@ -44,8 +45,23 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--study", default=None, help="study name (default adamtune-<MODEL fn>)")
     search.add_argument("--seed", type=int, default=None)
     search.add_argument("-o", "--out", default=None, help="export the best config here")
+    search.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes on this machine sharing the study (needs --storage URL)",
+    )
     search.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     search.set_defaults(func=cmd_search)
+
+    worker = sub.add_parser("worker", help="join a study started by `adamtune search`")
+    _study_args(worker)
+    worker.add_argument("--seed", type=int, default=None, help="this worker's sampler seed")
+    worker.add_argument(
+        "--wait", type=float, default=0.0, help="seconds to wait for the study to appear"
+    )
+    worker.add_argument("-q", "--quiet", action="store_true")
+    worker.set_defaults(func=cmd_worker)
 
     status = sub.add_parser("status", help="trials by state, outcomes, best so far")
     _study_args(status)

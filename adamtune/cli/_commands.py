@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -29,11 +30,37 @@ def _sigterm_as_interrupt() -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    import adamtune
+    from adamtune._search import _default_study_name
+    from adamtune.cli._workers import spawn_workers, split_threads
 
     _sigterm_as_interrupt()
+    if args.workers < 1:
+        raise ValueError(f"--workers must be >= 1. Received: {args.workers}")
+    if args.workers > 1:
+        if args.storage is None or "://" not in args.storage or args.strategy.startswith("kt-"):
+            raise ValueError(
+                "--workers needs an Optuna storage URL shared by every process, such as "
+                "--storage sqlite:///adamtune.db or postgresql://..., and an Optuna strategy"
+            )
+        os.environ.update(split_threads(args.workers))  # before TensorFlow loads
     model_fn = load_target(args.model, "MODEL")
     data = load_target(args.data, "--data")()
+    study_name = args.study or _default_study_name(model_fn)
+    helpers = (
+        spawn_workers(args.workers - 1, args.storage, study_name, args.workers)
+        if args.workers > 1
+        else []
+    )
+    try:
+        return _search_here(args, model_fn, data, study_name)
+    finally:
+        for proc in helpers:
+            proc.wait()
+
+
+def _search_here(args: argparse.Namespace, model_fn: Any, data: Any, study_name: str) -> int:
+    import adamtune
+
     result = adamtune.search(
         model_fn,
         data,
@@ -44,9 +71,10 @@ def cmd_search(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         epochs=args.epochs,
         storage=args.storage,
-        study_name=args.study,
+        study_name=study_name,
         seed=args.seed,
         verbose=0 if args.quiet else 1,
+        record={"targets": {"model": args.model, "data": args.data}},
     )
     if args.out:
         path = result.export(args.out)

@@ -78,24 +78,13 @@ def test_status_needs_no_tensorflow(study: tuple[str, Path]) -> None:
     assert out.stdout.strip().endswith("TF False")
 
 
+def _export_py(storage: str, output: str) -> int:
+    return main(["export", "--storage", storage, "--study", "d", "--format", "py", "-o", output])
+
+
 def test_export_by_format(study: tuple[str, Path], tmp_path: Path) -> None:
     storage, _ = study
-    assert (
-        main(
-            [
-                "export",
-                "--storage",
-                storage,
-                "--study",
-                "d",
-                "--format",
-                "py",
-                "-o",
-                str(tmp_path / "t.py"),
-            ]
-        )
-        == 0
-    )
+    assert _export_py(storage, str(tmp_path / "t.py")) == 0
     assert "def compile_kwargs" in (tmp_path / "t.py").read_text()
 
 
@@ -103,22 +92,7 @@ def test_errors_are_exit_code_2_with_a_message(
     study: tuple[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     storage, _ = study
-    assert (
-        main(
-            [
-                "export",
-                "--storage",
-                storage,
-                "--study",
-                "d",
-                "--format",
-                "py",
-                "-o",
-                str(tmp_path / "t.json"),
-            ]
-        )
-        == 2
-    )
+    assert _export_py(storage, str(tmp_path / "t.json")) == 2
     assert "does not match the suffix" in capsys.readouterr().err
     assert main(["status", "--storage", storage, "--study", "nope"]) == 2
     assert "no study 'nope'" in capsys.readouterr().err

@@ -79,6 +79,8 @@ class KerasTunerStudy:
         self.root = Path(storage or DEFAULT_KT_STORAGE)
         self.project = self.root / name
         self.records_dir = self.project / "adamtune_trials"
+        self._records: list[dict[str, Any]] | None = None
+        self._view: Any = None
 
     # -- opening -------------------------------------------------------------------------------
     def check_existing(self) -> None:
@@ -137,23 +139,33 @@ class KerasTunerStudy:
 
     # -- records and the Optuna view -------------------------------------------------------------
     def records(self) -> list[dict[str, Any]]:
-        files = sorted(self.records_dir.glob("trial_*.json")) if self.records_dir.exists() else []
-        return [json.loads(f.read_text()) for f in files]
+        """Every trial's record: read from the folder once, then kept as trials are added."""
+        if self._records is None:
+            folder = self.records_dir
+            files = sorted(folder.glob("trial_*.json")) if folder.exists() else []
+            self._records = [json.loads(f.read_text()) for f in files]
+        return self._records
 
     def _write(self, record: dict[str, Any]) -> None:
         path = self.records_dir / f"trial_{record['number']:06d}.json"
         atomic_write_text(path, json.dumps(record, indent=1, allow_nan=False))
+        self.records().append(record)
+        if self._view is not None:
+            self._view.add_trial(_frozen(record))
 
     def view(self) -> Any:
         """An in-memory Optuna study holding these trials, for Result, export and progress."""
         import optuna
 
-        with _quiet():
-            study = optuna.create_study(direction=self.meta["direction"], study_name=self.name)
-        study.set_user_attr(META_KEY, self.meta)
-        for record in self.records():
-            study.add_trial(_frozen(record))
-        return study
+        if self._view is None:
+            with _quiet():
+                self._view = optuna.create_study(
+                    direction=self.meta["direction"], study_name=self.name
+                )
+            self._view.set_user_attr(META_KEY, self.meta)
+            for record in self.records():
+                self._view.add_trial(_frozen(record))
+        return self._view
 
     def finished(self) -> int:
         return sum(r["state"] in ("COMPLETE", "PRUNED") for r in self.records())

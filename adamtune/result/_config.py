@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,6 @@ from adamtune.params import AdamParams
 __all__ = ["FORMAT_VERSION", "TunedConfig", "load_config"]
 
 FORMAT_VERSION = 1
-_ADAM_FIELDS = tuple(AdamParams.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -104,7 +103,3 @@ def load_config(path: str | os.PathLike[str]) -> TunedConfig:
     from adamtune.result._export import read_config
 
     return read_config(path)
-
-
-def adam_from_mapping(data: Mapping[str, Any]) -> AdamParams:
-    return AdamParams(**{k: data[k] for k in _ADAM_FIELDS if k in data})

@@ -63,10 +63,6 @@ class Result:
         return config_from_trial(self.study.best_trial, self.meta, self.study.study_name)
 
     @property
-    def best_value(self) -> float:
-        return float(self.best.value) if self.best.value is not None else float("nan")
-
-    @property
     def outcomes(self) -> Counter[str]:
         """How many trials ended each way: ok, pruned, diverged-nan, crashed-error, ..."""
         return Counter(

@@ -8,21 +8,27 @@ from adamtune.engine._kerastuner import (
 )
 from adamtune.engine._meta import META_KEY, check_same, diff
 from adamtune.engine._optuna import (
-    DEFAULT_STORAGE,
     FINISHED,
     PRUNERS,
     OptunaSource,
     check_existing,
-    check_storage,
     finished_count,
     make_objective,
     make_pruner,
+    open_study,
+)
+from adamtune.engine._process import rss_mb
+from adamtune.engine._storage import (
+    DEFAULT_HEARTBEAT,
+    DEFAULT_STORAGE,
+    check_storage,
+    local_file,
     mask_url,
     open_storage,
-    open_study,
 )
 
 __all__ = [
+    "DEFAULT_HEARTBEAT",
     "DEFAULT_KT_STORAGE",
     "DEFAULT_STORAGE",
     "FINISHED",
@@ -37,9 +43,11 @@ __all__ = [
     "check_storage",
     "diff",
     "finished_count",
+    "local_file",
     "make_objective",
     "make_pruner",
     "mask_url",
     "open_storage",
     "open_study",
+    "rss_mb",
 ]

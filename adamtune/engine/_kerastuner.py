@@ -18,6 +18,7 @@ from typing import Any
 
 from adamtune._util import atomic_write_text
 from adamtune.engine._meta import META_KEY, check_same
+from adamtune.engine._process import rss_mb
 from adamtune.engine._records import error_attrs, jsonable, result_attrs
 from adamtune.params import Condition
 from adamtune.training import TrialSetup, run_trial
@@ -217,11 +218,11 @@ class KerasTunerStudy:
                 **record,
                 "state": "FAIL",
                 "value": None,
-                "attrs": error_attrs(exc),
+                "attrs": {**error_attrs(exc), "rss_mb": rss_mb()},
                 "intermediate": {},
                 "params": _params(trial.hyperparameters.values),
             }
-        attrs = result_attrs(result)
+        attrs = {**result_attrs(result), "rss_mb": rss_mb()}
         curve = result.history.get(setup.monitor, [])
         intermediate = {str(i): v for i, v in enumerate(curve) if math.isfinite(v)}
         if result.diverged or result.value is None:

@@ -5,7 +5,6 @@ This module knows Optuna and the engine-agnostic trial runner; it never touches 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -13,29 +12,16 @@ import optuna
 from optuna.trial import TrialState
 
 from adamtune.engine._meta import META_KEY, check_same
+from adamtune.engine._process import rss_mb, worker_identity
 from adamtune.engine._records import error_attrs, jsonable, result_attrs
+from adamtune.engine._storage import WORKER_ATTR
 from adamtune.params import Condition
 from adamtune.training import TrialSetup, run_trial
 
-__all__ = [
-    "DEFAULT_STORAGE",
-    "OptunaSource",
-    "check_storage",
-    "make_objective",
-    "make_pruner",
-    "mask_url",
-    "open_storage",
-    "open_study",
-]
+__all__ = ["OptunaSource", "make_objective", "make_pruner", "open_study"]
 
-DEFAULT_STORAGE = "sqlite:///adamtune.db"
 PRUNERS = ("hyperband", "sha", "median", "none")
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
-
-
-def mask_url(url: str) -> str:
-    """``url`` with any password replaced by ``***``."""
-    return re.sub(r"(://[^:/@]+:)[^/]*@", r"\1***@", url)
 
 
 class OptunaSource:
@@ -54,33 +40,6 @@ class OptunaSource:
 
     def choice(self, name: str, choices: Sequence[Any]) -> Any:
         return self.trial.suggest_categorical(name, list(choices))
-
-
-def check_storage(url: Any) -> None:
-    """Refuse anything that is neither a storage URL nor an Optuna storage, without opening it."""
-    if url is None or isinstance(url, optuna.storages.BaseStorage):
-        return
-    if not isinstance(url, str) or "://" not in url:
-        shown = mask_url(url) if isinstance(url, str) else repr(url)
-        raise ValueError(
-            "`storage` must be an Optuna storage URL such as 'sqlite:///adamtune.db' or "
-            f"'postgresql://user@host/db', or a storage object. Received: storage={shown}"
-        )
-
-
-def open_storage(url: str | optuna.storages.BaseStorage | None) -> optuna.storages.BaseStorage:
-    """An Optuna storage from a URL (SQLite gets a long busy timeout), or the storage itself."""
-    check_storage(url)
-    if isinstance(url, optuna.storages.BaseStorage):
-        return url
-    url = url or DEFAULT_STORAGE
-    kwargs: dict[str, Any] = {}
-    if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"timeout": 60}
-    try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
-    except Exception as exc:
-        raise ValueError(f"cannot open storage {mask_url(url)}: {type(exc).__name__}") from None
 
 
 def make_pruner(
@@ -154,13 +113,20 @@ def make_objective(setup: TrialSetup) -> Callable[[optuna.Trial], float]:
             trial.report(value, epoch)
             return trial.should_prune()
 
+        # Who runs the trial: a later worker fails it at once if this process dies.
+        trial.set_user_attr(WORKER_ATTR, worker_identity(trial.number))
         try:
             result = run_trial(setup, OptunaSource(trial), prune, number=trial.number)
+        except KeyboardInterrupt:
+            trial.set_user_attr("outcome", "crashed-error")
+            trial.set_user_attr("error", "Interrupted: stopped by Ctrl-C or SIGTERM mid-trial")
+            raise
         except Exception as exc:
             for key, text in error_attrs(exc).items():
                 trial.set_user_attr(key, text)
+            trial.set_user_attr("rss_mb", rss_mb())
             raise
-        for key, value in result_attrs(result).items():
+        for key, value in {**result_attrs(result), "rss_mb": rss_mb()}.items():
             trial.set_user_attr(key, value)
         if result.diverged:
             # Report the worst value at the epoch it failed, so samplers rank the region last.

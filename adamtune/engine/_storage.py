@@ -1,0 +1,253 @@
+"""Study storages that survive parallel writers, dead workers and torn files.
+
+* ``sqlite:///file.db`` (the default): Optuna's RDB storage, the file switched to WAL with a long
+  busy timeout, so several local workers write without "database is locked".
+* ``postgresql://...`` (and other SQLAlchemy URLs): Optuna's RDB storage, for many machines.
+* ``journal:///file.log``: Optuna's journal file backend, checked for a torn last record first.
+
+Every storage adamtune opens fails and retries the trials of dead workers, in two ways. A trial
+whose process on this host is gone (``kill -9``, out-of-memory killer) is failed the next time any
+worker looks. A trial whose worker stopped signalling (a machine lost, a frozen process) is failed
+once its heartbeat is ``3 x heartbeat`` seconds old: Optuna's heartbeat for RDB storages, and
+adamtune's own lease, recorded in the journal, for journal files.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.exceptions import UpdateFinishedTrialError
+from optuna.storages import BaseStorage, RDBStorage
+from optuna.storages._heartbeat import BaseHeartbeat
+from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock, JournalStorage
+from optuna.trial import FrozenTrial, TrialState
+
+from adamtune.engine._journal import recover_journal
+from adamtune.engine._process import is_dead
+
+__all__ = [
+    "DEFAULT_HEARTBEAT",
+    "DEFAULT_STORAGE",
+    "WORKER_ATTR",
+    "check_storage",
+    "local_file",
+    "mask_url",
+    "open_storage",
+    "retry_trial",
+]
+
+DEFAULT_STORAGE = "sqlite:///adamtune.db"
+DEFAULT_HEARTBEAT = 30
+WORKER_ATTR = "worker"
+_LEASE_ATTR = "adamtune:lease"
+_MAX_RETRY = 3
+_SCHEMES = "'sqlite:///adamtune.db', 'journal:///adamtune.log' or 'postgresql://user@host/db'"
+
+
+def mask_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``."""
+    # Up to the last "@": a password may hold "/" or an unescaped "@" (SQLAlchemy takes both).
+    # A stray "@" later in the URL masks too much, never too little.
+    url = re.sub(r"(://[^:/@]*:).*@(?=[^@]*$)", r"\1***@", url)
+    return re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", url)
+
+
+def check_storage(url: Any) -> None:
+    """Refuse anything that is neither a storage URL nor an Optuna storage, without opening it."""
+    if url is None or isinstance(url, BaseStorage):
+        return
+    journal_without_file = (
+        isinstance(url, str) and url.startswith("journal:") and local_file(url) is None
+    )
+    if not isinstance(url, str) or "://" not in url or journal_without_file:
+        shown = mask_url(url) if isinstance(url, str) else repr(url)
+        raise ValueError(
+            f"`storage` must be a storage URL such as {_SCHEMES}, or an Optuna storage object. "
+            f"Received: storage={shown}"
+        )
+
+
+def local_file(url: str | None) -> Path | None:
+    """The file behind a ``sqlite:///`` or ``journal:///`` URL (None for servers and memory)."""
+    url = url or DEFAULT_STORAGE
+    for scheme in ("sqlite:///", "journal:///"):
+        if url.startswith(scheme) and url[len(scheme) :] not in ("", ":memory:"):
+            return Path(url[len(scheme) :].split("?")[0])
+    return None
+
+
+def retry_trial(study: optuna.Study, trial: FrozenTrial) -> None:
+    """Queue a failed trial's parameters again (up to 3 times), without its recorded attributes."""
+    history = [*trial.system_attrs.get("retry_history", []), trial.number]
+    if len(history) > _MAX_RETRY:
+        return
+    study.add_trial(
+        optuna.create_trial(
+            state=TrialState.WAITING,
+            params=trial.params,
+            distributions=trial.distributions,
+            system_attrs={"failed_trial": history[0], "retry_history": history},
+        )
+    )
+
+
+class _Reclaim:
+    """Adds the trials of dead local processes to the storage's stale trials, and labels every
+    stale trial with why it is failed (while it can still be written)."""
+
+    def _stale_ids(self, study_id: int) -> dict[int, str]:
+        raise NotImplementedError
+
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        storage: Any = self
+        stale = self._stale_ids(study_id)
+        for trial in storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,)):
+            who = trial.user_attrs.get(WORKER_ATTR)
+            if trial._trial_id not in stale and is_dead(who, trial.number):
+                stale[trial._trial_id] = (
+                    f"WorkerLost: worker process {who['pid']} on {who['host']} died mid-trial "
+                    "(killed or crashed); the trial was failed and its parameters queued again"
+                )
+        for trial_id, why in list(stale.items()):
+            try:
+                storage.set_trial_user_attr(trial_id, "outcome", "crashed-error")
+                storage.set_trial_user_attr(trial_id, "error", why)
+            except (UpdateFinishedTrialError, KeyError):  # another worker got there first
+                del stale[trial_id]
+        return list(stale)
+
+
+class LeasedRDBStorage(_Reclaim, RDBStorage):
+    """Optuna's RDB storage with its heartbeat, plus dead-local-process detection."""
+
+    def _stale_ids(self, study_id: int) -> dict[int, str]:
+        grace = self.grace_period or 0
+        return {
+            trial_id: f"WorkerLost: no heartbeat for over {grace} s (machine or process lost); "
+            "the trial was failed and its parameters queued again"
+            for trial_id in RDBStorage._get_stale_trial_ids(self, study_id)
+        }
+
+
+class LeasedJournalStorage(_Reclaim, JournalStorage, BaseHeartbeat):
+    """Optuna's journal storage with adamtune's lease: a running trial renews a timestamp in the
+    journal every ``interval`` seconds and is stale after ``3 x interval`` without one."""
+
+    def __init__(self, backend: JournalFileBackend, interval: int) -> None:
+        super().__init__(backend)
+        self.interval = interval
+
+    def record_heartbeat(self, trial_id: int) -> None:
+        self.set_trial_system_attr(trial_id, _LEASE_ATTR, time.time())
+
+    def _stale_ids(self, study_id: int) -> dict[int, str]:
+        now = time.time()
+        grace = 3 * self.interval
+        stale = {}
+        for trial in self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,)):
+            start = trial.datetime_start.timestamp() if trial.datetime_start else now
+            if now - float(trial.system_attrs.get(_LEASE_ATTR, start)) > grace:
+                stale[trial._trial_id] = (
+                    f"WorkerLost: lease not renewed for over {grace} s (machine or process lost); "
+                    "the trial was failed and its parameters queued again"
+                )
+        return stale
+
+    def get_heartbeat_interval(self) -> int | None:
+        return self.interval
+
+    def get_heartbeat_stale_trial_callback(
+        self,
+    ) -> Callable[[optuna.Study, FrozenTrial], None] | None:
+        return retry_trial
+
+
+def _open_journal(path: Path, heartbeat: int, report: Callable[[str], None]) -> BaseStorage:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = JournalFileOpenLock(str(path))
+    if not lock.acquire():
+        raise ValueError(f"cannot lock journal {path} (is another process stuck holding it?)")
+    try:
+        damage = recover_journal(path)
+    finally:
+        lock.release()
+    if damage:
+        report(damage)
+    return LeasedJournalStorage(JournalFileBackend(str(path), lock_obj=lock), heartbeat)
+
+
+def _use_wal(path: Path) -> None:
+    """Switch a SQLite file to write-ahead logging (kept in the file): readers no longer block the
+    writer, so several workers share it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path, timeout=60) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+    conn.close()
+
+
+def open_storage(
+    url: str | BaseStorage | None,
+    *,
+    heartbeat: int = DEFAULT_HEARTBEAT,
+    report: Callable[[str], None] | None = None,
+) -> BaseStorage:
+    """An Optuna storage for ``url`` (``sqlite:///adamtune.db`` by default), or the storage
+    object itself. ``report`` receives what was repaired on opening (a torn journal record)."""
+    check_storage(url)
+    if isinstance(url, BaseStorage):
+        return url
+    url = url or DEFAULT_STORAGE
+    file = local_file(url)
+    try:
+        if url.startswith("journal:///"):
+            assert file is not None
+            return _open_journal(file, heartbeat, report or _warn)
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if url.startswith("sqlite"):
+            kwargs = {"connect_args": {"timeout": 60}}
+            if file is not None:
+                _use_wal(file)
+        return _open_rdb(url, kwargs, heartbeat)
+    except ValueError as exc:
+        if "journal" in str(exc):
+            raise
+        raise ValueError(f"cannot open storage {mask_url(url)}: {mask_url(str(exc))}") from None
+    except Exception as exc:
+        raise ValueError(
+            f"cannot open storage {mask_url(url)}: {type(exc).__name__}: "
+            f"{mask_url(str(exc).splitlines()[0] if str(exc) else '')}"
+        ) from None
+
+
+def _open_rdb(url: str, kwargs: dict[str, Any], heartbeat: int) -> BaseStorage:
+    """Optuna's RDB storage with the heartbeat on. Workers that open a new database at the same
+    moment race to create its tables; the loser waits and opens the tables the winner made."""
+    for attempt in range(5):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return LeasedRDBStorage(
+                    url,
+                    engine_kwargs=kwargs,
+                    heartbeat_interval=heartbeat,
+                    grace_period=3 * heartbeat,
+                    heartbeat_stale_trial_callback=retry_trial,
+                )
+        except Exception as exc:
+            text = str(exc).lower()
+            racing = any(s in text for s in ("already exists", "unique constraint", "duplicate"))
+            if not racing or attempt == 4:
+                raise
+            time.sleep(0.5 + attempt)
+    raise AssertionError("unreachable")
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, stacklevel=3)

@@ -42,20 +42,25 @@ class Progress:
         return (time.monotonic() - self.started) / ran * max(self.target - self.done, 0)
 
     def __call__(self, study: Any, trial: Any) -> None:
-        from optuna.trial import TrialState
+        from collections import Counter
 
-        if trial.state in (TrialState.COMPLETE, TrialState.PRUNED):
-            self.done += 1
+        # Counted from the study, so trials finished by other workers show too.
+        counts = Counter(t.state.name.lower() for t in study.get_trials(deepcopy=False))
+        self.done = counts["complete"] + counts["pruned"]
+        states = ", ".join(f"{state} {n}" for state, n in sorted(counts.items()))
+        workers = 1 + counts["running"]  # this process, plus one per other running trial
         best = _best_value(study)
         if self.bar is not None:
             self.bar.n = min(self.done, self.target)
-            self.bar.set_postfix_str(f"best {self.objective}={best}", refresh=True)
+            self.bar.set_postfix_str(
+                f"best {self.objective}={best}, {states}, workers {workers}", refresh=True
+            )
             return
         if self.verbose >= 1:
-            self.stream.write(self.line(trial, best) + "\n")
+            self.stream.write(self.line(trial, best, workers, states) + "\n")
             self.stream.flush()
 
-    def line(self, trial: Any, best: str) -> str:
+    def line(self, trial: Any, best: str, workers: int = 1, states: str = "") -> str:
         from optuna.trial import TrialState
 
         attrs = trial.user_attrs
@@ -67,7 +72,7 @@ class Progress:
         return (
             f"[adamtune] trial {trial.number} {outcome}{value}"
             f"{f' ({detail})' if detail else ''} | {self.done}/{self.target} finished"
-            f" | best {self.objective}={best}{eta_text}"
+            f"{f' ({states})' if states else ''} | best {self.objective}={best}{eta_text} | workers {workers}"
         )
 
     def close(self) -> None:

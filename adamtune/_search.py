@@ -3,18 +3,43 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import re
 import sys
+import warnings
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adamtune._errors import SearchAborted
 from adamtune._util import check_choice, check_positive_int, parse_duration
 
-__all__ = ["RUN_KEY", "resolve_direction", "search"]
+if TYPE_CHECKING:
+    from adamtune._studylog import StudyLog
+
+__all__ = ["RUN_KEY", "resolve_direction", "run_hooks", "search"]
 
 # The study attribute holding the latest call's trials target and the CLI's targets.
 RUN_KEY = "adamtune_run"
+
+# Extra per-trial callbacks for searches started inside ``run_hooks`` (the CLI's worker
+# recycling). A hook is called as ``hook(study, trial)``; its ``due`` attribute, when true, stops
+# the search after the current trial.
+_HOOKS: contextvars.ContextVar[tuple[Any, ...]] = contextvars.ContextVar("hooks", default=())
+
+
+@contextlib.contextmanager
+def run_hooks(*hooks: Any) -> Iterator[None]:
+    """Add ``hooks`` to every search started inside the block."""
+    token = _HOOKS.set(_HOOKS.get() + hooks)
+    try:
+        yield
+    finally:
+        _HOOKS.reset(token)
+
+
+def _hooks_due() -> bool:
+    return any(getattr(hook, "due", False) for hook in _HOOKS.get())
+
 
 _MAXIMIZE = ("accuracy", "auc", "precision", "recall", "f1", "r2")
 _MINIMIZE = ("loss", "error", "mae", "mse", "rmse", "crossentropy", "hinge")
@@ -111,6 +136,7 @@ def search(
     max_failures: int = 5,
     verbose: int = 1,
     record: dict[str, Any] | None = None,
+    heartbeat: int = 30,
 ) -> Any:
     """Search Adam's settings for ``model_fn`` on ``data``; return a :class:`~adamtune.Result`.
 
@@ -138,8 +164,12 @@ def search(
         record: extra JSON values stored with an Optuna study on every call, with the trials
             target (the CLI stores its MODEL and --data targets there, so ``adamtune worker``
             can join with only the storage URL and the study name).
+        heartbeat: seconds between a running trial's signs of life in the storage. A trial whose
+            worker fell silent for ``3 x heartbeat`` (a machine lost) is failed and its parameters
+            queued again; a trial whose process on this machine died is failed at once.
     """
     from adamtune import engine, strategies
+    from adamtune._studylog import StudyLog, log_path
     from adamtune.data import prepare_data
     from adamtune.result import Result
     from adamtune.spaces import load_space
@@ -151,6 +181,7 @@ def search(
     seconds = parse_duration(timeout)
     check_positive_int(epochs, "epochs", allow_none=True)
     check_positive_int(max_failures, "max_failures")
+    check_positive_int(heartbeat, "heartbeat")
     if verbose not in (0, 1, 2):
         raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
@@ -210,25 +241,61 @@ def search(
     }
 
     # 3. The study: created, or resumed after checking it was made with the same settings.
-    if kind == "kerastuner":
-        return _run_kerastuner(
-            engine.KerasTunerStudy(engine_object, storage, name, meta),
-            setup,
-            trials,
-            seconds,
-            max_failures,
-            verbose,
-        )
-    with _quiet_optuna():
-        the_storage = engine.open_storage(storage)
-        study = engine.open_study(the_storage, name, meta, engine_object, the_pruner)
-        study.set_user_attr(RUN_KEY, {**(record or {}), "trials": trials})
-    result = Result(study, meta)
-    done = engine.finished_count(study)
-    if _target_reached(name, done, trials, verbose):
+    log = StudyLog(log_path(storage, name, kerastuner=kind == "kerastuner"))
+    try:
+        if kind == "kerastuner":
+            return _run_kerastuner(
+                engine.KerasTunerStudy(engine_object, storage, name, meta),
+                setup,
+                trials,
+                seconds,
+                max_failures,
+                verbose,
+                log,
+            )
+
+        def report_damage(damage: str) -> None:
+            log(damage, warning=True)
+            print(f"[adamtune] warning: {damage}", file=sys.stderr)
+
+        with _quiet_optuna():
+            the_storage = engine.open_storage(storage, heartbeat=heartbeat, report=report_damage)
+            study = engine.open_study(the_storage, name, meta, engine_object, the_pruner)
+            study.set_user_attr(RUN_KEY, {**(record or {}), "trials": trials})
+            _log_start(log, trials, meta)
+            _reclaim(study, log)
+        result = Result(study, meta)
+        done = engine.finished_count(study)
+        if not _target_reached(name, done, trials, verbose):
+            _run(study, setup, trials, done, seconds, max_failures, verbose, log)
+        log(f"search ended: {engine.finished_count(study)} finished trials")
         return result
-    _run(study, setup, trials, done, seconds, max_failures, verbose)
-    return result
+    except KeyboardInterrupt:
+        log("search interrupted (Ctrl-C or SIGTERM); the running trial was closed", warning=True)
+        raise
+    except SearchAborted as exc:
+        log(str(exc).splitlines()[0], warning=True)
+        raise
+    finally:
+        log.close()
+
+
+def _log_start(log: StudyLog, trials: int, meta: dict[str, Any]) -> None:
+    log(f"search started: target {trials} finished trials, strategy {meta['strategy']}")
+
+
+def _reclaim(study: Any, log: StudyLog) -> None:
+    """Fail (and queue again) the trials of workers that died, before counting what is done."""
+    import optuna
+    from optuna.trial import TrialState
+
+    running = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+        if trial.number in running:
+            log(f"trial {trial.number} failed: {trial.user_attrs.get('error')}", warning=True)
 
 
 def _target_reached(name: str, done: int, trials: int, verbose: int) -> bool:
@@ -244,18 +311,31 @@ def _target_reached(name: str, done: int, trials: int, verbose: int) -> bool:
 
 
 def _run_kerastuner(
-    study: Any, setup: Any, target: int, seconds: float | None, max_failures: int, verbose: int
+    study: Any,
+    setup: Any,
+    target: int,
+    seconds: float | None,
+    max_failures: int,
+    verbose: int,
+    log: StudyLog,
 ) -> Any:
     from adamtune._progress import Progress
     from adamtune.result import Result
 
     study.open(setup.monitor)
+    _log_start(log, target, study.meta)
     done = study.finished()
     if not _target_reached(study.name, done, target, verbose):
         streak = _FailureStreak(max_failures, stop_study=False)  # the loop asks it instead
         progress = Progress(target=target, done=done, objective=setup.objective, verbose=verbose)
         try:
-            study.run(setup, target, seconds, [streak, progress], lambda: streak.tripped)
+            study.run(
+                setup,
+                target,
+                seconds,
+                [streak, progress, log.trial, *_HOOKS.get()],
+                lambda: streak.tripped or _hooks_due(),
+            )
         finally:
             progress.close()
         streak.raise_if_tripped()
@@ -272,6 +352,7 @@ def _run(
     seconds: float | None,
     max_failures: int,
     verbose: int,
+    log: StudyLog,
 ) -> None:
     from optuna.study import MaxTrialsCallback
 
@@ -286,7 +367,13 @@ def _run(
                 engine.make_objective(setup),
                 timeout=seconds,
                 catch=(Exception,),
-                callbacks=[MaxTrialsCallback(target, states=engine.FINISHED), streak, progress],
+                callbacks=[
+                    MaxTrialsCallback(target, states=engine.FINISHED),
+                    streak,
+                    progress,
+                    log.trial,
+                    *_HOOKS.get(),
+                ],
             )
     finally:
         progress.close()

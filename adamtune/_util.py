@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -105,3 +106,25 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def seconds_until(clock: str, name: str = "until", now: float | None = None) -> float:
+    """Seconds from ``now`` to the next local wall-clock time ``clock`` (``"07:00"``, 24-hour);
+    tomorrow's when today's has passed."""
+    import datetime as dt
+
+    match = (
+        re.fullmatch(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*", clock) if isinstance(clock, str) else None
+    )
+    if match is None:
+        raise ValueError(
+            f"`{name}` must be a 24-hour local time such as '07:00' or '23:30'. "
+            f"Received: {name}={clock!r}"
+        )
+    start = dt.datetime.fromtimestamp(time.time() if now is None else now)
+    end = start.replace(
+        hour=int(match.group(1)), minute=int(match.group(2)), second=0, microsecond=0
+    )
+    if end <= start:
+        end += dt.timedelta(days=1)
+    return (end - start).total_seconds()

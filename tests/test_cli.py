@@ -245,5 +245,12 @@ def test_worker_errors_say_what_is_missing(
     )
     assert main(["worker", "--storage", storage, "--study", "py"]) == 2
     assert "started from Python, not by `adamtune search`" in capsys.readouterr().err
-    assert main(["search", "a.py:f", "--data", "a.py:g", "--workers", "2"]) == 2
-    assert "--workers needs an Optuna storage URL" in capsys.readouterr().err
+    argv = ["search", "a.py:f", "--data", "a.py:g", "--workers", "2", "--strategy", "kt-random"]
+    assert main(argv) == 2
+    assert "--workers shares one Optuna study between processes" in capsys.readouterr().err
+    assert main([*argv[:-2], "--devices", "0,x"]) == 2
+    assert "--devices must list distinct GPU indices" in capsys.readouterr().err
+    assert main([*argv[:-2], "--until", "25:00"]) == 2
+    assert "`--until` must be a 24-hour local time" in capsys.readouterr().err
+    assert main([*argv[:-2], "--recycle-after", "0"]) == 2
+    assert "--recycle-after must be an integer >= 1" in capsys.readouterr().err

@@ -31,6 +31,7 @@ def _records(storage: Path) -> dict[str, dict[str, object]]:
     return {p.name: json.loads(p.read_text()) for p in sorted(folder.glob("trial_*.json"))}
 
 
+@pytest.mark.slow
 def test_a_killed_kerastuner_study_resumes_to_its_target(tmp_path: Path) -> None:
     storage = tmp_path / "kt"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

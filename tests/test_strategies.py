@@ -50,6 +50,7 @@ def test_every_builtin_strategy_passes_the_conformance_suite(name: str, tmp_path
     check_strategy(name, tmp_path)
 
 
+@pytest.mark.slow
 def test_an_optuna_sampler_instance_passes_the_conformance_suite(tmp_path: Path) -> None:
     check_strategy(optuna.samplers.RandomSampler(seed=1), tmp_path)
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
-import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -17,71 +15,90 @@ from adamtune.cli._targets import load_target
 __all__ = ["cmd_export", "cmd_search", "cmd_spaces", "cmd_status", "open_result"]
 
 
-def _sigterm_as_interrupt() -> None:
-    """SIGTERM (a scheduler, ``kill``) ends the run like Ctrl-C: the running trial is closed as
-    failed, never left RUNNING, and the same command continues the study."""
-
-    def handler(signum: int, frame: Any) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM stops at once
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, handler)
-
-
 def cmd_search(args: argparse.Namespace) -> int:
     from adamtune._search import _default_study_name
-    from adamtune.cli._workers import spawn_workers, split_threads
+    from adamtune._studylog import StudyLog, log_path
+    from adamtune.cli._lifecycle import check_lifecycle, run_recycled
+    from adamtune.cli._signals import adopt_children, handle_interrupts
+    from adamtune.cli._workers import (
+        HELPERS_ENV,
+        parse_devices,
+        spawn_workers,
+        wait_for,
+        worker_env,
+    )
+    from adamtune.engine import DEFAULT_STORAGE, open_storage
 
-    _sigterm_as_interrupt()
     if args.workers < 1:
         raise ValueError(f"--workers must be >= 1. Received: {args.workers}")
-    if args.workers > 1:
-        if args.storage is None or "://" not in args.storage or args.strategy.startswith("kt-"):
-            raise ValueError(
-                "--workers needs an Optuna storage URL shared by every process, such as "
-                "--storage sqlite:///adamtune.db or postgresql://..., and an Optuna strategy"
-            )
-        os.environ.update(split_threads(args.workers))  # before TensorFlow loads
+    kerastuner = args.strategy.startswith("kt-")
+    if args.workers > 1 and (kerastuner or (args.storage and "://" not in args.storage)):
+        raise ValueError(
+            "--workers shares one Optuna study between processes: use an Optuna strategy "
+            "(not kt-*) and a storage URL (sqlite:///, journal:///, postgresql://). Received: "
+            f"--strategy {args.strategy} --storage {args.storage}"
+        )
+    check_lifecycle(args)
+    # This process is worker 0: its threads and device are set before TensorFlow loads.
+    os.environ.update(worker_env(0, args.workers, parse_devices(args.devices)))
     model_fn = load_target(args.model, "MODEL")
     data = load_target(args.data, "--data")()
     study_name = args.study or _default_study_name(model_fn)
-    helpers = (
-        spawn_workers(args.workers - 1, args.storage, study_name, args.workers)
-        if args.workers > 1
-        else []
-    )
-    try:
-        return _search_here(args, model_fn, data, study_name)
-    finally:
-        for proc in helpers:
-            proc.wait()
+    storage = args.storage or (None if kerastuner else DEFAULT_STORAGE)
+    log = StudyLog(log_path(storage, study_name, kerastuner=kerastuner))
+
+    def search(seconds: float | None) -> Any:
+        return _search_here(args, model_fn, data, study_name, storage, seconds)
+
+    with handle_interrupts():
+        # A restarted search (see _lifecycle) adopts the workers its first image started.
+        inherited = os.environ.get(HELPERS_ENV)
+        if inherited is not None:
+            helpers = [int(pid) for pid in inherited.split(",") if pid]
+        elif args.workers > 1:
+            open_storage(storage, heartbeat=args.heartbeat)  # its tables exist before workers
+            helpers = spawn_workers(args, storage or DEFAULT_STORAGE, study_name)
+        else:
+            helpers = []
+        adopt_children(helpers)
+        try:
+            result = run_recycled(args, search, log, {HELPERS_ENV: ",".join(map(str, helpers))})
+        finally:
+            wait_for(helpers)
+            log.close()
+    if args.out:
+        print(f"wrote {result.export(args.out)}")
+    best = result.best
+    print(f"best {best.objective}={best.value:.6g} (trial {best.trial_number}): {best.params}")
+    return 0
 
 
-def _search_here(args: argparse.Namespace, model_fn: Any, data: Any, study_name: str) -> int:
+def _search_here(
+    args: argparse.Namespace,
+    model_fn: Any,
+    data: Any,
+    study_name: str,
+    storage: str | None,
+    seconds: float | None,
+) -> Any:
     import adamtune
 
-    result = adamtune.search(
+    return adamtune.search(
         model_fn,
         data,
         space=args.space,
         strategy=args.strategy,
         objective=args.objective,
         trials=args.trials,
-        timeout=args.timeout,
+        timeout=seconds,
         epochs=args.epochs,
-        storage=args.storage,
+        storage=storage,
         study_name=study_name,
         seed=args.seed,
         verbose=0 if args.quiet else 1,
         record={"targets": {"model": args.model, "data": args.data}},
+        heartbeat=args.heartbeat,
     )
-    if args.out:
-        path = result.export(args.out)
-        print(f"wrote {path}")
-    best = result.best
-    print(f"best {best.objective}={best.value:.6g} (trial {best.trial_number}): {best.params}")
-    return 0
 
 
 def open_result(storage: str, study: str) -> Any:
@@ -109,13 +126,21 @@ def open_result(storage: str, study: str) -> Any:
     return Result(loaded, meta)
 
 
+def _worker_name(who: Any) -> str | None:
+    return f"{who.get('host')}:{who.get('pid')}" if isinstance(who, dict) else None
+
+
 def status_dict(result: Any, storage: str) -> dict[str, Any]:
     from adamtune.engine import mask_url
 
     trials = result.study.trials
     states = Counter(t.state.name for t in trials)
     running = [
-        {"number": t.number, "since": t.datetime_start.isoformat() if t.datetime_start else None}
+        {
+            "number": t.number,
+            "since": t.datetime_start.isoformat() if t.datetime_start else None,
+            "worker": _worker_name(t.user_attrs.get("worker")),
+        }
         for t in trials
         if t.state.name == "RUNNING"
     ]
@@ -156,7 +181,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     for error, n in info["failures"].items():
         print(f"failed: {n} x {error}")
     for r in info["running"]:
-        print(f"running: trial {r['number']} since {r['since']}")
+        print(f"running: trial {r['number']} since {r['since']} on {r['worker'] or '?'}")
     best = info["best"]
     print(
         "best: none yet"

@@ -11,7 +11,12 @@ from typing import Any
 
 from adamtune.cli._targets import load_target
 
-__all__ = ["cmd_worker", "spawn_workers", "split_threads"]
+__all__ = ["cmd_worker", "parse_devices", "spawn_workers", "split_threads", "worker_env"]
+
+HELPERS_ENV = "ADAMTUNE_HELPER_PIDS"
+# Kept alive: a Popen object that is garbage-collected gets its process reaped by the subprocess
+# module, and its exit code would be lost to `wait_for`.
+_spawned: list[subprocess.Popen[bytes]] = []
 
 
 def split_threads(workers: int) -> dict[str, str]:
@@ -24,25 +29,72 @@ def split_threads(workers: int) -> dict[str, str]:
     }
 
 
-def spawn_workers(
-    count: int, storage: str, study: str, workers: int
-) -> list[subprocess.Popen[bytes]]:
-    """Start ``count`` ``adamtune worker`` processes that join ``study`` once it exists."""
-    env = {**os.environ, **split_threads(workers)}
-    cmd = [
-        sys.executable,
-        "-m",
-        "adamtune",
-        "worker",
-        "--storage",
-        storage,
-        "--study",
-        study,
-        "--wait",
-        "600",
-        "-q",
+def parse_devices(text: str | None) -> list[str] | None:
+    """``"0,1,3"`` -> ``["0", "1", "3"]``: GPU indices as ``CUDA_VISIBLE_DEVICES`` takes them."""
+    if text is None:
+        return None
+    devices = [part.strip() for part in text.split(",")]
+    if not devices or not all(d.isdigit() for d in devices) or len(set(devices)) != len(devices):
+        raise ValueError(
+            "--devices must list distinct GPU indices separated by commas, such as 0,1,2,3. "
+            f"Received: --devices {text!r}"
+        )
+    return devices
+
+
+def worker_env(index: int, workers: int, devices: list[str] | None) -> dict[str, str]:
+    """The environment of local worker ``index`` of ``workers``: its share of the CPU threads and,
+    with ``devices``, one GPU of its own (round robin when there are more workers than GPUs),
+    with TensorFlow's memory growth on so workers sharing a GPU do not each claim all of it."""
+    env = split_threads(workers)
+    if devices:
+        env["CUDA_VISIBLE_DEVICES"] = devices[index % len(devices)]
+        env["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"
+    return env
+
+
+def spawn_workers(args: argparse.Namespace, storage: str, study: str) -> list[int]:
+    """Start ``--workers - 1`` ``adamtune worker`` processes that join ``study`` once it exists.
+
+    Each runs in its own session, so a Ctrl-C in the terminal reaches only the parent, which
+    passes one SIGTERM on to each.
+    """
+    devices = parse_devices(args.devices)
+    cmd = [  # the storage URL goes in the environment: `ps` shows command lines to everyone
+        *(sys.executable, "-m", "adamtune", "worker", "--study", study),
+        *("--wait", "600", "--heartbeat", str(args.heartbeat), "-q"),
+        *("--recycle-after", str(args.recycle_after), "--recycle-rss", str(args.recycle_rss)),
     ]
-    return [subprocess.Popen(cmd, env=env) for _ in range(count)]
+    extra = {"ADAMTUNE_STORAGE": storage}
+    if args.deadline is not None:
+        extra["ADAMTUNE_DEADLINE"] = str(args.deadline)
+    started = [
+        subprocess.Popen(
+            cmd,
+            env={**os.environ, **worker_env(index, args.workers, devices), **extra},
+            start_new_session=True,
+        )
+        for index in range(1, args.workers)
+    ]
+    _spawned.extend(started)
+    return [proc.pid for proc in started]
+
+
+def wait_for(pids: list[int]) -> None:
+    """Wait for worker processes started by this process (or by the program it replaced), and
+    say which of them failed."""
+    for pid in pids:
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:  # already reaped
+            continue
+        code = os.waitstatus_to_exitcode(status)
+        if code not in (0, 130, -15):
+            print(
+                f"[adamtune] warning: worker process {pid} exited with code {code}; "
+                "see its messages above",
+                file=sys.stderr,
+            )
 
 
 def _wait_for_run(storage: str, study: str, wait: float) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -72,10 +124,14 @@ def _wait_for_run(storage: str, study: str, wait: float) -> tuple[dict[str, Any]
 
 def cmd_worker(args: argparse.Namespace) -> int:
     import adamtune
+    from adamtune._studylog import StudyLog, log_path
+    from adamtune.cli._lifecycle import check_lifecycle, run_recycled
+    from adamtune.cli._signals import handle_interrupts
     from adamtune.spaces import Space
 
     if "://" not in args.storage:
         raise ValueError("workers join Optuna studies: `--storage` must be a storage URL")
+    check_lifecycle(args)
     meta, run = _wait_for_run(args.storage, args.study, args.wait)
     targets = run.get("targets")
     if not targets:
@@ -83,21 +139,35 @@ def cmd_worker(args: argparse.Namespace) -> int:
             f"study {args.study!r} was started from Python, not by `adamtune search`, so it holds "
             "no MODEL/--data targets for a worker to load; run the search from the CLI"
         )
-    adamtune.search(
-        load_target(targets["model"], "stored MODEL"),
-        load_target(targets["data"], "stored --data")(),
-        space=Space.from_dict(meta["space"], f"study {args.study!r}"),
-        strategy=meta["strategy"],
-        objective=meta["objective"],
-        direction=meta["direction"],
-        epochs=meta["epochs"],
-        trials=run["trials"],
-        storage=args.storage,
-        study_name=args.study,
-        loss=meta["loss"],
-        metrics=meta["metrics"],
-        seed=args.seed,
-        verbose=0 if args.quiet else 2,
-        record=run,
-    )
+    model_fn = load_target(targets["model"], "stored MODEL")
+    data = load_target(targets["data"], "stored --data")()
+    space = Space.from_dict(meta["space"], f"study {args.study!r}")
+
+    def search(seconds: float | None) -> Any:
+        return adamtune.search(
+            model_fn,
+            data,
+            space=space,
+            strategy=meta["strategy"],
+            objective=meta["objective"],
+            direction=meta["direction"],
+            epochs=meta["epochs"],
+            trials=run["trials"],
+            timeout=seconds,
+            storage=args.storage,
+            study_name=args.study,
+            loss=meta["loss"],
+            metrics=meta["metrics"],
+            seed=args.seed,
+            verbose=0 if args.quiet else 2,
+            record=run,
+            heartbeat=args.heartbeat,
+        )
+
+    log = StudyLog(log_path(args.storage, args.study))
+    try:
+        with handle_interrupts():
+            run_recycled(args, search, log)
+    finally:
+        log.close()
     return 0

@@ -7,21 +7,29 @@ Exit codes: 0 done; 2 bad usage or input (nothing was stored); 1 the search stop
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
+from adamtune.cli import _dashboard
 from adamtune.cli._commands import cmd_export, cmd_search, cmd_spaces, cmd_status
+from adamtune.cli._lifecycle import add_lifecycle_args
 from adamtune.cli._workers import cmd_worker
 
-__all__ = ["build_parser", "main"]
+__all__ = ["STORAGE_ENV", "build_parser", "main"]
+
+STORAGE_ENV = "ADAMTUNE_STORAGE"
 
 
 def _study_args(parser: argparse.ArgumentParser) -> None:
+    from_env = os.environ.get(STORAGE_ENV)
     parser.add_argument(
         "--storage",
-        required=True,
-        help="Optuna storage URL (sqlite:///adamtune.db, postgresql://...) or a "
-        "KerasTuner study folder",
+        required=from_env is None,
+        default=from_env,
+        help="storage URL (sqlite:///adamtune.db, journal:///adamtune.log, postgresql://...) or a "
+        f"KerasTuner study folder; default ${STORAGE_ENV}, which keeps a password off the "
+        "command line",
     )
     parser.add_argument("--study", required=True, help="study name")
 
@@ -39,9 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--strategy", default="tpe", help="tpe, random, qmc, gp, cmaes, grid, kt-*")
     search.add_argument("--objective", default="val_loss")
     search.add_argument("--trials", type=int, default=20, help="total finished trials to reach")
-    search.add_argument("--timeout", default=None, help="seconds, or 45m, 8h, 1h30m")
     search.add_argument("--epochs", type=int, default=None)
-    search.add_argument("--storage", default=None, help="default sqlite:///adamtune.db")
+    search.add_argument(
+        "--storage",
+        default=os.environ.get(STORAGE_ENV),
+        help=f"default ${STORAGE_ENV}, else sqlite:///adamtune.db",
+    )
     search.add_argument("--study", default=None, help="study name (default adamtune-<MODEL fn>)")
     search.add_argument("--seed", type=int, default=None)
     search.add_argument("-o", "--out", default=None, help="export the best config here")
@@ -49,8 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=1,
-        help="processes on this machine sharing the study (needs --storage URL)",
+        help="processes on this machine sharing the study, TensorFlow's threads split between them",
     )
+    search.add_argument(
+        "--devices",
+        default=None,
+        help="GPU indices, e.g. 0,1,2,3: worker i sees only GPU i (CUDA_VISIBLE_DEVICES), "
+        "memory growth on",
+    )
+    add_lifecycle_args(search)
     search.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     search.set_defaults(func=cmd_search)
 
@@ -61,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--wait", type=float, default=0.0, help="seconds to wait for the study to appear"
     )
     worker.add_argument("-q", "--quiet", action="store_true")
+    add_lifecycle_args(worker)
     worker.set_defaults(func=cmd_worker)
 
     status = sub.add_parser("status", help="trials by state, outcomes, best so far")
@@ -78,11 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
     spaces.add_argument("action", nargs="?", choices=("list", "show", "validate"))
     spaces.add_argument("target", nargs="?", help="space name (show) or file (validate)")
     spaces.set_defaults(func=cmd_spaces)
+
+    _dashboard.add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Only a real `adamtune` process may replace itself (worker recycling); a caller's never.
+    args.argv = sys.argv[1:] if argv is None else None
     from adamtune._errors import SearchAborted
 
     try:
@@ -97,10 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
-        print(
-            f"adamtune {args.command}: interrupted; run the same command to continue",
-            file=sys.stderr,
+        resume = (
+            "; run the same command to continue" if args.command in ("search", "worker") else ""
         )
+        print(f"adamtune {args.command}: interrupted{resume}", file=sys.stderr)
         return 130
 
 

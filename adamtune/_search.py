@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from adamtune import _interrupt
 from adamtune._errors import SearchAborted
 from adamtune._util import check_choice, check_positive_int, parse_duration
 
@@ -329,13 +330,14 @@ def _run_kerastuner(
         streak = _FailureStreak(max_failures, stop_study=False)  # the loop asks it instead
         progress = Progress(target=target, done=done, objective=setup.objective, verbose=verbose)
         try:
-            study.run(
-                setup,
-                target,
-                seconds,
-                [streak, progress, log.trial, *_HOOKS.get()],
-                lambda: streak.tripped or _hooks_due(),
-            )
+            with _interrupt.protected():
+                study.run(
+                    setup,
+                    target,
+                    seconds,
+                    [streak, progress, log.trial, *_HOOKS.get(), _interrupt.check],
+                    lambda: streak.tripped or _hooks_due(),
+                )
         finally:
             progress.close()
         streak.raise_if_tripped()
@@ -362,7 +364,7 @@ def _run(
     streak = _FailureStreak(max_failures)
     progress = Progress(target=target, done=done, objective=setup.objective, verbose=verbose)
     try:
-        with _quiet_optuna():
+        with _quiet_optuna(), _interrupt.protected():
             study.optimize(
                 engine.make_objective(setup),
                 timeout=seconds,
@@ -373,6 +375,7 @@ def _run(
                     progress,
                     log.trial,
                     *_HOOKS.get(),
+                    _interrupt.check,  # an interrupt deferred while the trial was stored
                 ],
             )
     finally:

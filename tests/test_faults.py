@@ -206,6 +206,38 @@ def test_a_second_ctrl_c_while_the_first_is_handled_stops_at_once() -> None:
     assert time.monotonic() - started < 5
 
 
+DEFERRED_CTRL_C = """
+import os, signal
+from adamtune import _interrupt
+from adamtune.cli._signals import handle_interrupts
+with handle_interrupts():
+    try:
+        with _interrupt.protected():  # a storage write in progress
+            os.kill(os.getpid(), signal.SIGINT)
+            print("write finished", flush=True)
+            with _interrupt.interruptible():
+                print("not reached: a trial may not start after Ctrl-C", flush=True)
+    except KeyboardInterrupt:
+        print("raised after the write", flush=True)
+with handle_interrupts():  # a new run
+    with _interrupt.protected():
+        with _interrupt.interruptible():  # training: raised at once
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+            except KeyboardInterrupt:
+                print("raised mid-training", flush=True)
+"""
+
+
+def test_ctrl_c_during_a_storage_write_waits_for_the_write_then_stops() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", DEFERRED_CTRL_C], capture_output=True, text=True, timeout=30
+    )
+    assert proc.stdout == "write finished\nraised after the write\nraised mid-training\n", (
+        proc.stderr
+    )
+
+
 @pytest.mark.slow
 def test_a_worker_replaces_itself_after_n_trials_and_keeps_its_place(tmp_path: Path) -> None:
     storage = f"sqlite:///{tmp_path / 'r.db'}"

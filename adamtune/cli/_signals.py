@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from adamtune import _interrupt
+
 __all__ = ["adopt_children", "handle_interrupts"]
 
 _children: list[int] = []
@@ -47,7 +49,8 @@ def _handler(signum: int, frame: Any) -> None:
         file=sys.stderr,
         flush=True,
     )
-    raise KeyboardInterrupt(f"signal {signum}")
+    if _interrupt.request():  # else raised at the next safe point (not mid storage write)
+        raise KeyboardInterrupt(f"signal {signum}")
 
 
 @contextmanager
@@ -58,6 +61,7 @@ def handle_interrupts() -> Iterator[None]:
         yield
         return
     _interrupted = False
+    _interrupt.reset()
     before = signal.signal(signal.SIGINT, _handler), signal.signal(signal.SIGTERM, _handler)
     try:
         yield
@@ -65,3 +69,4 @@ def handle_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGINT, before[0])
         signal.signal(signal.SIGTERM, before[1])
         _children.clear()
+        _interrupt.reset()

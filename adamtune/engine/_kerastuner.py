@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
+from adamtune._interrupt import interruptible
 from adamtune._util import atomic_write_text
 from adamtune.engine._meta import META_KEY, check_same
 from adamtune.engine._process import rss_mb
@@ -208,9 +209,10 @@ class KerasTunerStudy:
         epochs = int(values.get("tuner/epochs", setup.epochs))
         record: dict[str, Any] = {"number": number, "kt_trial_id": trial.trial_id}
         try:
-            result = run_trial(
-                setup, KerasTunerSource(trial.hyperparameters), _no_pruning, number, epochs
-            )
+            with interruptible():  # an interrupt leaves the trial ongoing: the oracle re-issues it
+                result = run_trial(
+                    setup, KerasTunerSource(trial.hyperparameters), _no_pruning, number, epochs
+                )
         except Exception as exc:
             trial.status, trial.message = TrialStatus.FAILED, error_attrs(exc)["error"]
             self.oracle.end_trial(trial)

@@ -11,6 +11,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
+from adamtune._interrupt import interruptible
 from adamtune.engine._meta import META_KEY, check_same
 from adamtune.engine._process import rss_mb, worker_identity
 from adamtune.engine._records import error_attrs, jsonable, result_attrs
@@ -116,7 +117,8 @@ def make_objective(setup: TrialSetup) -> Callable[[optuna.Trial], float]:
         # Who runs the trial: a later worker fails it at once if this process dies.
         trial.set_user_attr(WORKER_ATTR, worker_identity(trial.number))
         try:
-            result = run_trial(setup, OptunaSource(trial), prune, number=trial.number)
+            with interruptible():
+                result = run_trial(setup, OptunaSource(trial), prune, number=trial.number)
         except KeyboardInterrupt:
             trial.set_user_attr("outcome", "crashed-error")
             trial.set_user_attr("error", "Interrupted: stopped by Ctrl-C or SIGTERM mid-trial")

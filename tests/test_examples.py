@@ -25,6 +25,8 @@ TRIAL_OUTCOMES = {
     "diverged-nan",
     "diverged-blowup",
     "collapsed-to-chance",
+    "too-slow",
+    "overfit",
 }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from adamtune.training import TrialResult
 
-__all__ = ["error_attrs", "jsonable", "result_attrs"]
+__all__ = ["curves", "error_attrs", "jsonable", "result_attrs"]
 
 
 def jsonable(value: Any) -> Any:
@@ -32,8 +32,17 @@ def result_attrs(result: TrialResult) -> dict[str, Any]:
             "epochs_run": result.epochs_run,
             "seconds": round(result.seconds, 3),
             "last": {k: v[-1] for k, v in result.history.items() if v},
+            "curves": curves(result.history),
         }
     )
+
+
+def curves(history: dict[str, list[float]]) -> dict[str, list[float | str]]:
+    """Per-epoch values of every logged metric, 6 significant digits; non-finite as text."""
+    return {
+        key: [float(f"{v:.6g}") if math.isfinite(v) else str(v) for v in values]
+        for key, values in history.items()
+    }
 
 
 def error_attrs(exc: BaseException) -> dict[str, str]:

@@ -64,10 +64,14 @@ class Result:
 
     @property
     def outcomes(self) -> Counter[str]:
-        """How many trials ended each way: ok, pruned, diverged-nan, crashed-error, ..."""
+        """How many finished trials ended each way: ok, pruned, diverged-nan, diverged-blowup,
+        collapsed-to-chance, too-slow, overfit, crashed-oom, crashed-error."""
+        from optuna.trial import TrialState
+
+        finished = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
         return Counter(
-            t.user_attrs.get("outcome", t.state.name.lower())
-            for t in self.study.get_trials(deepcopy=False)
+            t.user_attrs.get("outcome", "crashed-error" if t.state == TrialState.FAIL else "ok")
+            for t in self.study.get_trials(deepcopy=False, states=finished)
         )
 
     @property

@@ -19,6 +19,7 @@ from adamtune.data import Prepared, scale_split
 from adamtune.params import HP, ParamSource, sample_adam_params
 from adamtune.spaces import Space
 from adamtune.training._build import build_model, make_optimizer
+from adamtune.training._outcome import label_finished, label_stopped
 from adamtune.training._task import DATA_LOSS, LossSpec, monitored_key
 
 __all__ = ["PruneHook", "TrialResult", "TrialSetup", "run_trial"]
@@ -66,7 +67,8 @@ class TrialSetup:
 
 @dataclass
 class TrialResult:
-    """What a trial produced. ``outcome`` is ``ok``, ``pruned`` or a divergence outcome."""
+    """What a trial produced. ``outcome`` is ``ok``, ``pruned``, a divergence outcome, ``too-slow``
+    or ``overfit`` (see ``_outcome``)."""
 
     hp: HP
     outcome: str
@@ -76,10 +78,12 @@ class TrialResult:
     reason: str | None
     history: dict[str, list[float]]
     seconds: float
+    stopped: bool = False  # by the divergence guard
 
     @property
     def diverged(self) -> bool:
-        return self.outcome not in ("ok", "pruned")
+        """Stopped by the guard: the engine prunes it and reports the worst value."""
+        return self.stopped
 
 
 def _history_floats(history: Any) -> dict[str, list[float]]:
@@ -157,15 +161,22 @@ def run_trial(
             callbacks=[guard, reporter],
             verbose=0,
         )
-        outcome = guard.outcome or ("pruned" if reporter.pruned else "ok")
+        curves = _history_floats(history)
+        if guard.outcome is not None:
+            outcome, reason = label_stopped(guard.outcome, guard.reason, curves, guard.first_loss)
+        elif reporter.pruned:
+            outcome, reason = "pruned", None
+        else:
+            outcome, reason = label_finished(curves, guard.first_loss)
         return TrialResult(
             hp=hp,
             outcome=outcome,
             value=reporter.best,
             best_epoch=reporter.best_epoch,
             epochs_run=reporter.epochs_run,
-            reason=guard.reason,
-            history=_history_floats(history),
+            reason=reason,
+            history=curves,
+            stopped=guard.outcome is not None,
             seconds=time.perf_counter() - start,
         )
     finally:

@@ -29,6 +29,7 @@ __all__ = [
     "__version__",
     "load_config",
     "load_space",
+    "lr_range_test",
     "search",
     "spaces",
 ]
@@ -46,6 +47,7 @@ _LAZY = {
     "TunedConfig": "adamtune.result",
     "load_config": "adamtune.result",
     "load_space": "adamtune.spaces",
+    "lr_range_test": "adamtune.diagnose._lr_range",
     "search": "adamtune._search",
 }
 
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
     from adamtune._errors import PreflightError, SearchAborted, StudyMismatchError, TrialError
     from adamtune._search import search
     from adamtune.data import Data
+    from adamtune.diagnose._lr_range import lr_range_test
     from adamtune.params import HP
     from adamtune.result import Result, TunedConfig, load_config
     from adamtune.spaces import Space, load_space

@@ -1,0 +1,460 @@
+"""The learning-rate range test (Smith 2017; fastai's ``lr_find``) for Adam.
+
+One short training run whose learning rate grows geometrically from ``min_lr`` to ``max_lr``, one
+step per batch; the loss against the learning rate shows where Adam starts to learn, where it learns
+fastest and where it blows up. :func:`lr_range_test` runs it and suggests a learning-rate range.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from adamtune._util import _default_mode, check_choice, check_positive_int
+
+__all__ = ["LRRange", "centered_average", "lr_range_test", "suggest_range"]
+
+# The suggestion rule's constants; see suggest_range.
+_BELOW_MIN = 3.0  # high = lr at the minimum of the centered average / 3
+_DECADE = 10.0  # low = high / 10
+_MIN_STEPS = 10
+
+
+def _finite_or_text(value: float) -> float | str:
+    """A float JSON can hold, or ``"nan"``/``"inf"``/``"-inf"`` as text."""
+    return value if math.isfinite(value) else str(value)
+
+
+@dataclass(frozen=True)
+class LRRange:
+    """The result of :func:`lr_range_test`: the loss at each learning rate, and a suggested range.
+
+    Attributes:
+        lrs: the learning rate of each training step, rising geometrically.
+        losses: the raw training loss of each step's batch (NaN or inf where training blew up).
+        smoothed: the bias-corrected exponential moving average of ``losses`` (as fastai's).
+        suggested: ``(low, high)``, the learning rates to search between: ``high`` is
+            ``min_loss_lr / 3`` and ``low`` is ``high / 10`` (see :func:`suggest_range`).
+        min_loss_lr: the learning rate at which the loss, averaged over a centered window (no
+            lag, unlike ``smoothed``), was lowest.
+        stopped_early: whether the sweep stopped before ``max_lr``.
+        reason: why the sweep ended, in words.
+        batch_size, loss, model: what ran: the batch size, the loss's name and the model's name
+            (shown in the plot's title).
+    """
+
+    lrs: tuple[float, ...]
+    losses: tuple[float, ...]
+    smoothed: tuple[float, ...]
+    suggested: tuple[float, float]
+    min_loss_lr: float
+    stopped_early: bool
+    reason: str
+    batch_size: int = 32
+    loss: str = "loss"
+    model: str = "model"
+
+    @property
+    def steps(self) -> int:
+        """How many training steps ran."""
+        return len(self.lrs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Strict-JSON-safe values: NaN and infinities become the strings ``"nan"``, ``"inf"``."""
+        return {
+            "lrs": [_finite_or_text(v) for v in self.lrs],
+            "losses": [_finite_or_text(v) for v in self.losses],
+            "smoothed": [_finite_or_text(v) for v in self.smoothed],
+            "suggested": [_finite_or_text(v) for v in self.suggested],
+            "min_loss_lr": _finite_or_text(self.min_loss_lr),
+            "stopped_early": self.stopped_early,
+            "reason": self.reason,
+            "steps": self.steps,
+            "batch_size": self.batch_size,
+            "loss": self.loss,
+            "model": self.model,
+        }
+
+    def plot(self, path: str | os.PathLike[str]) -> Path:
+        """Write a PNG of the loss against the learning rate (log axis): the exponential average,
+        the raw losses (faint) and the centered average the suggestion uses, with the suggested
+        range shaded and the minimum marked. The file is replaced atomically; returns its path."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        target = Path(path)
+        fig = Figure(figsize=(8, 5), dpi=100)
+        FigureCanvasAgg(fig)  # Agg, without touching pyplot's global backend
+        ax = fig.add_subplot()
+        lrs = np.asarray(self.lrs, dtype=float)
+        raw = np.asarray(self.losses, dtype=float)
+        smooth = np.asarray(self.smoothed, dtype=float)
+        low, high = self.suggested
+        ax.axvspan(
+            low, high, color="tab:green", alpha=0.15, label=f"suggested {low:.2g} .. {high:.2g}"
+        )
+        ax.plot(lrs, raw, color="tab:blue", alpha=0.25, linewidth=1, label="loss (raw)")
+        ax.plot(lrs, smooth, color="tab:blue", linewidth=2, label="loss (exponential average)")
+        centered = centered_average(self.losses)
+        ax.plot(
+            lrs[: centered.size],
+            centered,
+            color="tab:orange",
+            linewidth=1.2,
+            linestyle=":",
+            label="loss (centered average, for the suggestion)",
+        )
+        if math.isfinite(self.min_loss_lr):
+            ax.axvline(
+                self.min_loss_lr,
+                color="tab:red",
+                linestyle="--",
+                linewidth=1,
+                label=f"min loss at {self.min_loss_lr:.2g}",
+            )
+        ax.set_xscale("log")
+        finite = np.concatenate([smooth[np.isfinite(smooth)], centered])
+        if finite.size:  # the blow-up at the end would squash the interesting part
+            bottom, start = float(finite.min()), float(np.nanmax(finite[:3]))
+            span = max(start - bottom, 1e-6 * max(abs(bottom), 1.0))
+            ax.set_ylim(bottom - 0.05 * span, start + 0.3 * span)
+        ax.set_xlabel("learning rate (log scale)")
+        ax.set_ylabel(f"training loss ({self.loss})")
+        ending = f", stopped early at lr={self.lrs[-1]:.3g}" if self.stopped_early else ""
+        ax.set_title(
+            f"Adam LR range test: {self.model}, {self.loss}, batch size {self.batch_size}\n"
+            f"{self.steps} steps{ending}",
+            fontsize=10,
+        )
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(loc="upper left", fontsize=8)
+        fig.tight_layout()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+        try:
+            os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else _default_mode())
+            fig.savefig(tmp, format="png")
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+
+def _window(n: int) -> int:
+    """The centered average's width: a tenth of the steps, odd, at least 5."""
+    return max(5, (n // 10) | 1)
+
+
+def centered_average(losses: Sequence[float] | np.ndarray) -> np.ndarray:
+    """The losses averaged over a centered window (:func:`_window` steps, narrower at the ends),
+    up to the first non-finite loss: smoothing without the exponential average's lag."""
+    raw = np.asarray(losses, dtype=float)
+    bad = ~np.isfinite(raw)
+    if bad.any():
+        raw = raw[: int(np.argmax(bad))]
+    half = _window(len(losses)) // 2
+    sums = np.concatenate([[0.0], np.cumsum(raw)])
+    index = np.arange(raw.size)
+    lo, hi = np.maximum(index - half, 0), np.minimum(index + half + 1, raw.size)
+    return np.asarray((sums[hi] - sums[lo]) / (hi - lo), dtype=float)
+
+
+def suggest_range(
+    lrs: Sequence[float] | np.ndarray, losses: Sequence[float] | np.ndarray
+) -> tuple[tuple[float, float], float]:
+    """The suggested ``(low, high)`` range and the learning rate at the minimum loss.
+
+    The rule: smooth the raw losses with a centered moving average over a tenth of the steps
+    (:func:`centered_average`, cut at the first NaN/inf), and find its minimum, ignoring the first
+    5% of the steps (at least 3). ``high`` is the learning rate at that minimum divided by 3: at
+    the minimum the loss has stopped falling, so training there is already on the edge of
+    instability. ``low`` is ``high / 10``: a decade below, where Adam still learns steadily. Both
+    are clipped to the swept learning rates.
+
+    The minimum is not taken from the exponential moving average (``LRRange.smoothed``): with the
+    usual weight of 0.98 it trails the raw loss by up to ~50 steps, half of a 100-step sweep, so
+    its minimum lands up to several decades too late (or at ``max_lr`` when the loss falls to a
+    plateau instead of blowing up, as with unscaled inputs). A centered average has no lag.
+
+    When the loss flattens into a plateau rather than a clear minimum, the minimum's place on the
+    plateau is down to noise and the range can sit up to half a decade high; the plot shows it.
+    """
+    lr = np.asarray(lrs, dtype=float)
+    if lr.size == 0:
+        raise ValueError("suggest_range needs at least one step")
+    curve = centered_average(losses)
+    if curve.size == 0:  # the very first loss was NaN/inf: the start is all there is
+        index = 0
+    else:
+        skip = min(max(3, lr.size // 20), curve.size - 1)
+        index = skip + int(np.argmin(curve[skip:]))
+    min_loss_lr = float(lr[index])
+    high = min(max(min_loss_lr / _BELOW_MIN, float(lr[0])), float(lr[-1]))
+    low = max(high / _DECADE, float(lr[0]))
+    return (low, high), min_loss_lr
+
+
+# --- argument checks ---------------------------------------------------------------------------
+
+
+def _check_real(value: Any, name: str, allowed: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(
+            f"`{name}` must be a number ({allowed}). Received: {name}={value!r} "
+            f"of type {type(value).__name__}"
+        )
+    return float(value)
+
+
+def _check_lr(value: Any, name: str) -> float:
+    allowed = "a positive, finite learning rate"
+    number = _check_real(value, name, allowed)
+    if not (math.isfinite(number) and number > 0):
+        raise ValueError(f"`{name}` must be {allowed}. Received: {name}={value!r}")
+    return number
+
+
+def _check_arguments(
+    *,
+    batch_size: Any,
+    min_lr: Any,
+    max_lr: Any,
+    steps: Any,
+    scaling: Any,
+    smoothing: Any,
+    diverge_factor: Any,
+    seed: Any,
+) -> tuple[float, float, float, float]:
+    check_positive_int(batch_size, "batch_size")
+    low, high = _check_lr(min_lr, "min_lr"), _check_lr(max_lr, "max_lr")
+    if not low < high:
+        raise ValueError(
+            f"`min_lr` must be below `max_lr`. Received: min_lr={min_lr!r}, max_lr={max_lr!r}"
+        )
+    check_positive_int(steps, "steps")
+    if steps < _MIN_STEPS:
+        raise ValueError(
+            f"`steps` must be an integer >= {_MIN_STEPS} (100 is usual). Received: steps={steps!r}"
+        )
+    from adamtune.spaces import SCALERS
+
+    check_choice(scaling, "scaling", SCALERS)
+    beta = _check_real(smoothing, "smoothing", "in [0, 1)")
+    if not 0.0 <= beta < 1.0:
+        raise ValueError(
+            f"`smoothing` must be in [0, 1) (0 = no smoothing; 0.98 is usual). "
+            f"Received: smoothing={smoothing!r}"
+        )
+    factor = _check_real(diverge_factor, "diverge_factor", "> 1")
+    if not factor > 1.0:
+        raise ValueError(
+            f"`diverge_factor` must be > 1 (4 is usual; inf never stops on a rising loss). "
+            f"Received: diverge_factor={diverge_factor!r}"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"`seed` must be an int. Received: seed={seed!r}")
+    return low, high, beta, factor
+
+
+def _check_loss(loss: Any) -> None:
+    if loss is None:
+        return
+    import keras
+
+    try:
+        keras.losses.get(loss)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"`loss` is not a Keras loss. Received: loss={loss!r} ({exc})") from None
+
+
+# --- the sweep ---------------------------------------------------------------------------------
+
+
+def _loss_name(spec_loss: Any) -> str:
+    if isinstance(spec_loss, dict):
+        return str(spec_loss.get("class_name", "loss"))
+    return str(getattr(spec_loss, "__name__", spec_loss))
+
+
+def _batches(n: int, batch_size: int, seed: int) -> Any:
+    """Index arrays of full batches, reshuffled every pass, forever (one batch if n is smaller)."""
+    rng = np.random.default_rng(seed)
+    size = min(batch_size, n)
+    while True:
+        order = rng.permutation(n)
+        for begin in range(0, n - size + 1, size):
+            yield order[begin : begin + size]
+
+
+def _sweep(
+    model: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    lrs: np.ndarray,
+    *,
+    batch_size: int,
+    beta: float,
+    factor: float,
+    seed: int,
+) -> tuple[list[float], list[float], str, bool]:
+    """Train one batch per learning rate; stop on a non-finite loss or once the smoothed loss
+    exceeds ``factor`` times its best (only while the best is positive). Returns the losses, the
+    smoothed losses, why the sweep ended and whether it stopped early."""
+    losses: list[float] = []
+    smoothed: list[float] = []
+    average, best = 0.0, math.inf
+    batches = _batches(len(x), batch_size, seed)
+    for step, lr in enumerate(lrs):
+        model.optimizer.learning_rate = float(lr)
+        index = next(batches)
+        logs = model.train_on_batch(x[index], y[index], return_dict=True)
+        loss = float(logs["loss"])
+        losses.append(loss)
+        average = beta * average + (1.0 - beta) * loss
+        smooth = average / (1.0 - beta ** (step + 1))
+        smoothed.append(smooth)
+        if not math.isfinite(loss):
+            return losses, smoothed, f"the loss became {loss} at lr={lr:.3g}", True
+        best = min(best, smooth)
+        if best > 0 and smooth > factor * best:
+            return (
+                losses,
+                smoothed,
+                f"the loss diverged at lr={lr:.3g}: the smoothed loss {smooth:.4g} exceeds "
+                f"{factor:g} x its best {best:.4g}",
+                True,
+            )
+    return losses, smoothed, f"reached max_lr={float(lrs[-1]):.3g} after {len(lrs)} steps", False
+
+
+def _model_name(model_fn: Callable[..., Any], model: Any) -> str:
+    """``model_fn``'s name, or the model's own for a lambda or a callable object."""
+    name = getattr(model_fn, "__name__", None)
+    if isinstance(name, str) and name.isidentifier():
+        return name
+    return str(getattr(model, "name", None) or "model")
+
+
+def lr_range_test(
+    model_fn: Callable[..., Any],
+    data: Any,
+    *,
+    batch_size: int = 32,
+    min_lr: float = 1e-7,
+    max_lr: float = 10.0,
+    steps: int = 100,
+    scaling: str = "none",
+    smoothing: float = 0.98,
+    diverge_factor: float = 4.0,
+    loss: Any = None,
+    seed: int = 0,
+    space: Any = "default",
+) -> LRRange:
+    """Sweep Adam's learning rate from ``min_lr`` to ``max_lr`` over one short run; see where the
+    model learns and where it diverges (Smith 2017, fastai's ``lr_find``).
+
+    The model is built once as the pre-flight builds it (``model_fn(hp)`` with the middle values
+    of ``space``, or ``model_fn()``), compiled with Adam (Keras' default betas and epsilon) and the
+    loss inferred from the labels (or ``loss``), then trained for up to ``steps`` batches of
+    ``batch_size`` from the training split (cycled, reshuffled, if it holds fewer), the learning rate
+    rising geometrically from ``min_lr`` to ``max_lr``. Each step's loss is recorded with its
+    bias-corrected exponential moving average (weight ``smoothing``). The sweep stops early on a
+    NaN/inf loss, or once the smoothed loss exceeds ``diverge_factor`` times its best so far.
+
+    Suggested range: ``high`` is the learning rate at the minimum of the loss averaged over a
+    centered window of a tenth of the steps (the first 5% of the steps ignored) divided by 3;
+    ``low`` is ``high / 10`` (see :func:`suggest_range`). The range is meant as the learning rates
+    to search or to pick from: on small MLPs it brackets the best learning rate of a few epochs.
+
+    Args:
+        model_fn: returns an uncompiled Keras model; takes no argument or one ``hp``.
+        data: ``(x, y)``, ``((x_train, y_train), (x_val, y_val))`` or :class:`adamtune.Data`; only
+            the training split is used (the validation split as ``adamtune.search`` makes it).
+        scaling: ``none``, ``standard``, ``minmax`` or ``robust``: the input scaler a search
+            would apply, fitted on the training split.
+        loss: a Keras loss overriding the inferred one.
+        seed: seeds the weights and the batch order.
+        space: the space whose middle values build the model (a name, file or Space).
+    """
+    from adamtune.training._build import takes_hp
+
+    takes_hp(model_fn)
+    low_lr, high_lr, beta, factor = _check_arguments(
+        batch_size=batch_size,
+        min_lr=min_lr,
+        max_lr=max_lr,
+        steps=steps,
+        scaling=scaling,
+        smoothing=smoothing,
+        diverge_factor=diverge_factor,
+        seed=seed,
+    )
+    from adamtune.spaces import load_space
+
+    the_space = load_space(space)
+    _check_loss(loss)
+
+    import keras
+
+    from adamtune._errors import PreflightError
+    from adamtune.data import prepare_data, scale_split
+    from adamtune.params import HP, DefaultSource, sample_adam_params
+    from adamtune.training._build import finish_model
+    from adamtune.training._preflight import _check_label_shape, _loss_spec, _output_shape
+
+    prepared = prepare_data(data, seed=0)
+    x, _ = scale_split(scaling, prepared.x_train, prepared.x_val)
+    y = prepared.y_train
+    lrs = np.geomspace(low_lr, high_lr, steps)
+    try:
+        keras.utils.set_random_seed(seed)
+        source = DefaultSource()
+        hp = HP(sample_adam_params(the_space, source), source)
+        try:
+            raw_model = model_fn(hp) if takes_hp(model_fn) else model_fn()
+        except Exception as exc:
+            raise PreflightError(f"model_fn raised {type(exc).__name__}: {exc}") from exc
+        model = finish_model(raw_model, hp)
+        out_shape = _output_shape(model, x)
+        _check_label_shape(out_shape, prepared)
+        spec = _loss_spec(loss, None, prepared, model, out_shape)
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=low_lr),
+            loss=spec.build_loss(),
+            jit_compile=False,  # XLA's compile time would dwarf a 100-step run
+        )
+        try:
+            losses, smoothed, reason, stopped = _sweep(
+                model, x, y, lrs, batch_size=batch_size, beta=beta, factor=factor, seed=seed
+            )
+        except Exception as exc:
+            raise PreflightError(
+                f"training failed ({type(exc).__name__}: {str(exc).strip()[:500]}); check that "
+                "the model's input shape matches x and its output matches y"
+            ) from exc
+        name = _model_name(model_fn, model)
+    finally:
+        keras.backend.clear_session()
+    ran = tuple(float(v) for v in lrs[: len(losses)])
+    suggested, min_loss_lr = suggest_range(ran, losses)
+    return LRRange(
+        lrs=ran,
+        losses=tuple(losses),
+        smoothed=tuple(smoothed),
+        suggested=suggested,
+        min_loss_lr=min_loss_lr,
+        stopped_early=stopped,
+        reason=reason,
+        batch_size=min(batch_size, len(x)),
+        loss=_loss_name(spec.loss),
+        model=name,
+    )

@@ -138,6 +138,7 @@ def search(
     verbose: int = 1,
     record: dict[str, Any] | None = None,
     heartbeat: int = 30,
+    lr_range: str | None = None,
 ) -> Any:
     """Search Adam's settings for ``model_fn`` on ``data``; return a :class:`~adamtune.Result`.
 
@@ -168,8 +169,13 @@ def search(
         heartbeat: seconds between a running trial's signs of life in the storage. A trial whose
             worker fell silent for ``3 x heartbeat`` (a machine lost) is failed and its parameters
             queued again; a trial whose process on this machine died is failed at once.
+        lr_range: ``"auto"`` runs the LR range test (:func:`adamtune.lr_range_test`) once before
+            the study is created and narrows the space's learning rate to its suggestion; the
+            narrowed space and the test's numbers are stored with the study (``meta["lr_range"]``)
+            and reused on resume. Optuna strategies only.
     """
     from adamtune import engine, strategies
+    from adamtune._narrow import narrow_space
     from adamtune._studylog import StudyLog, log_path
     from adamtune.data import prepare_data
     from adamtune.result import Result
@@ -190,6 +196,11 @@ def search(
     if study_name is not None and (not isinstance(study_name, str) or not study_name.strip()):
         raise ValueError(f"`study_name` must be a non-empty string. Received: {study_name!r}")
     direction = resolve_direction(objective, direction)
+    if lr_range not in (None, "auto"):
+        raise ValueError(
+            "`lr_range` must be None or 'auto' (run the LR range test and narrow the space's "
+            f"learning rate before the study starts). Received: lr_range={lr_range!r}"
+        )
     the_space = load_space(space)
     n_epochs = epochs or the_space.epochs
     kind = strategies.engine_of(strategy)
@@ -211,6 +222,14 @@ def search(
     # 2. The pre-flight: one model, one batch, in seconds.
     report = preflight(model_fn, the_space, prepared, objective, loss=loss, metrics=metrics)
     spec = report.loss
+    if lr_range is not None and kind == "kerastuner":
+        raise ValueError(
+            f"`lr_range='auto'` narrows an Optuna study's space; it is not available with "
+            f"strategy={strategy!r}. Received: lr_range={lr_range!r}"
+        )
+    the_space, narrowed = narrow_space(
+        lr_range, the_space, model_fn, data, loss, storage, name, verbose
+    )
     setup = TrialSetup(
         model_fn=model_fn,
         space=the_space,
@@ -240,6 +259,8 @@ def search(
         "strategy": strategy if isinstance(strategy, str) else type(strategy).__name__,
         "model": f"{getattr(model_fn, '__module__', '?')}:{getattr(model_fn, '__qualname__', '?')}",
     }
+    if narrowed is not None:
+        meta["lr_range"] = narrowed
 
     # 3. The study: created, or resumed after checking it was made with the same settings.
     log = StudyLog(log_path(storage, name, kerastuner=kind == "kerastuner"))

@@ -1,0 +1,83 @@
+"""``search(..., lr_range="auto")``: narrow the space's learning rate with the LR range test.
+
+The test runs once, when the study is created; the narrowed space is stored with the study (in its
+settings, with what the test suggested), so resuming reuses it instead of testing again, and a
+resume never differs from the first call because the test is noisy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["narrow_space"]
+
+
+def _stored(storage: Any, name: str) -> dict[str, Any] | None:
+    """The settings of an existing Optuna study, or None."""
+    import optuna
+
+    from adamtune.engine import META_KEY, open_storage
+
+    try:
+        study = optuna.load_study(study_name=name, storage=open_storage(storage))
+    except KeyError:
+        return None
+    meta = study.user_attrs.get(META_KEY)
+    return meta if isinstance(meta, dict) else None
+
+
+def narrow_space(
+    mode: Any,
+    space: Any,
+    model_fn: Callable[..., Any],
+    data: Any,
+    loss: Any,
+    storage: Any,
+    name: str,
+    verbose: int,
+) -> tuple[Any, dict[str, Any] | None]:
+    """``(space, record)``: the space with its learning rate narrowed, and what was done."""
+    from adamtune.spaces import Space
+
+    if mode is None:  # search() has checked it is None or "auto"
+        return space, None
+    stored = _stored(storage, name)
+    if stored is not None and "lr_range" in stored:
+        return Space.from_dict(stored["space"], f"study {name!r}"), stored["lr_range"]
+    from adamtune.diagnose._lr_range import lr_range_test
+
+    lr = space.learning_rate
+    scaling = next((s for s in space.scaling if s != "none"), "none")
+    found = lr_range_test(
+        model_fn,
+        data,
+        batch_size=lr.reference_batch_size,
+        scaling=scaling,
+        loss=loss,
+        space=space,
+    )
+    low, high = found.suggested
+    new_low, new_high = max(lr.low, low), min(lr.high, high)
+    if not new_low < new_high:  # the test points outside the space: trust the measurement
+        new_low, new_high = low, high
+    record = {
+        "suggested": [low, high],
+        "before": [lr.low, lr.high],
+        "after": [new_low, new_high],
+        "batch_size": lr.reference_batch_size,
+        "scaling": scaling,
+    }
+    if verbose:
+        print(
+            f"[adamtune] LR range test (batch {lr.reference_batch_size}, scaling {scaling}): "
+            f"suggests {low:.2g}..{high:.2g}; learning rate searched in {new_low:.2g}..{new_high:.2g} "
+            f"instead of {lr.low:.2g}..{lr.high:.2g}",
+            file=sys.stderr,
+        )
+    narrowed = dataclasses.replace(
+        space, learning_rate=dataclasses.replace(lr, low=new_low, high=new_high)
+    )
+    return narrowed, record

@@ -105,3 +105,9 @@ class Result:
     def __repr__(self) -> str:
         done = sum(self.outcomes.values())
         return f"Result(study={self.study.study_name!r}, trials={done})"
+
+    def report(self, path: str | os.PathLike[str], *, storage: str | None = None) -> Path:
+        """Write the study's self-contained HTML report (see ``adamtune report``)."""
+        from adamtune.report import write_report
+
+        return write_report(self, path, storage=storage)

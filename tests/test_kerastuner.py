@@ -65,6 +65,8 @@ def test_a_killed_kerastuner_study_resumes_to_its_target(tmp_path: Path) -> None
     assert sum(t.state.name in ("COMPLETE", "PRUNED") for t in result.study.trials) == 5
     assert all(after[name] == record for name, record in before.items())
     assert result.oracle is not None and not result.oracle.ongoing_trials
+    ids = [record["kt_trial_id"] for record in after.values()]
+    assert len(set(ids)) == len(ids), "a finished KerasTuner trial was run twice"
 
 
 def test_a_changed_space_is_refused_for_a_kerastuner_study(tmp_path: Path) -> None:
@@ -132,3 +134,22 @@ def test_an_oracle_scoring_another_key_is_refused_before_any_work(tmp_path: Path
             verbose=0,
         )
     assert not (tmp_path / "kt").exists()
+
+
+def test_a_finished_kerastuner_trial_is_not_run_again_on_resume(tmp_path: Path) -> None:
+    """KerasTuner 1.4 saves its oracle before dropping the ended trial from ``ongoing_trials``."""
+    opts = dict(
+        space="quick",
+        epochs=1,
+        strategy="kt-random",
+        storage=str(tmp_path / "kt"),
+        study_name="r",
+        verbose=0,
+    )
+    adamtune.search(conformance_model, conformance_data(), trials=1, **opts)
+    oracle = json.loads((tmp_path / "kt" / "r" / "oracle.json").read_text())
+    assert not oracle["ongoing_trials"]
+    adamtune.search(conformance_model, conformance_data(), trials=2, **opts)
+    folder = tmp_path / "kt" / "r" / "adamtune_trials"
+    ids = [json.loads(p.read_text())["kt_trial_id"] for p in sorted(folder.glob("trial_*.json"))]
+    assert ids == ["0000000000", "0000000001"]

@@ -202,6 +202,13 @@ class KerasTunerStudy:
             for callback in callbacks:
                 callback(view, frozen)
 
+    def _end(self, trial: Any) -> None:
+        """End the trial and save the oracle again: KerasTuner 1.4 saves ``oracle.json`` before it
+        drops the trial from ``ongoing_trials``, so a resumed study would be handed the finished
+        trial again and run it twice."""
+        self.oracle.end_trial(trial)
+        self.oracle.save()
+
     def _run_one(self, setup: TrialSetup, trial: Any, number: int) -> dict[str, Any]:
         from keras_tuner.engine.trial import TrialStatus
 
@@ -215,7 +222,7 @@ class KerasTunerStudy:
                 )
         except Exception as exc:
             trial.status, trial.message = TrialStatus.FAILED, error_attrs(exc)["error"]
-            self.oracle.end_trial(trial)
+            self._end(trial)
             return {
                 **record,
                 "state": "FAIL",
@@ -239,7 +246,7 @@ class KerasTunerStudy:
                     self.oracle.update_trial(trial.trial_id, {setup.monitor: v}, step=epoch)
             state, value = "COMPLETE", result.value
         trial.status = TrialStatus.COMPLETED
-        self.oracle.end_trial(trial)
+        self._end(trial)
         return {
             **record,
             "state": state,

@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "HP",
     "Data",
+    "Diagnosis",
     "DivergenceGuard",
     "PreflightError",
     "Result",
@@ -27,6 +28,7 @@ __all__ = [
     "TrialError",
     "TunedConfig",
     "__version__",
+    "diagnose",
     "load_config",
     "load_space",
     "lr_range_test",
@@ -37,6 +39,7 @@ __all__ = [
 _LAZY = {
     "HP": "adamtune.params",
     "Data": "adamtune.data",
+    "Diagnosis": "adamtune.doctor._doctor",
     "DivergenceGuard": "adamtune.training._guard",
     "PreflightError": "adamtune._errors",
     "Result": "adamtune.result",
@@ -47,7 +50,8 @@ _LAZY = {
     "TunedConfig": "adamtune.result",
     "load_config": "adamtune.result",
     "load_space": "adamtune.spaces",
-    "lr_range_test": "adamtune.diagnose._lr_range",
+    "diagnose": "adamtune.doctor._doctor",
+    "lr_range_test": "adamtune.doctor._lr_range",
     "search": "adamtune._search",
 }
 
@@ -56,7 +60,8 @@ if TYPE_CHECKING:
     from adamtune._errors import PreflightError, SearchAborted, StudyMismatchError, TrialError
     from adamtune._search import search
     from adamtune.data import Data
-    from adamtune.diagnose._lr_range import lr_range_test
+    from adamtune.doctor._doctor import Diagnosis, diagnose
+    from adamtune.doctor._lr_range import lr_range_test
     from adamtune.params import HP
     from adamtune.result import Result, TunedConfig, load_config
     from adamtune.spaces import Space, load_space

@@ -47,7 +47,7 @@ def narrow_space(
     stored = _stored(storage, name)
     if stored is not None and "lr_range" in stored:
         return Space.from_dict(stored["space"], f"study {name!r}"), stored["lr_range"]
-    from adamtune.diagnose._lr_range import lr_range_test
+    from adamtune.doctor._lr_range import lr_range_test
 
     lr = space.learning_rate
     scaling = next((s for s in space.scaling if s != "none"), "none")

@@ -195,6 +195,7 @@ def test_a_search_and_two_workers_share_one_postgres_study(
     )
 
 
+@pytest.mark.slow
 def test_status_and_export_read_a_postgres_study_without_showing_the_password(
     postgres_url: str, tmp_path: Path
 ) -> None:

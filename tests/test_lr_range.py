@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from conftest import DIGITS_EXAMPLE, mlp
 
-from adamtune.diagnose import LRRange, lr_range_test
-from adamtune.diagnose._lr_range import centered_average, suggest_range
+from adamtune.doctor import LRRange, lr_range_test
+from adamtune.doctor._lr_range import centered_average, suggest_range
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -152,7 +152,7 @@ class _ScriptedModel:
 
 
 def _scripted_sweep(losses: list[float], factor: float = 4.0) -> tuple[Any, ...]:
-    from adamtune.diagnose._lr_range import _sweep
+    from adamtune.doctor._lr_range import _sweep
 
     model = _ScriptedModel(losses)
     lrs = np.geomspace(1e-4, 1.0, len(losses))

@@ -170,6 +170,7 @@ def test_a_streak_of_failures_stops_the_search(digits: Any, storage: str) -> Non
     assert [t.state for t in study.trials] == [optuna.trial.TrialState.FAIL] * 3
 
 
+@pytest.mark.slow
 def test_seed_makes_a_single_worker_study_repeatable(digits: Any, tmp_path: Path) -> None:
     runs = []
     for i in range(2):

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from adamtune.cli import _dashboard, _lr_find, _report
+from adamtune.cli import _dashboard, _doctor, _lr_find, _report
 from adamtune.cli._commands import cmd_export, cmd_search, cmd_spaces, cmd_status
 from adamtune.cli._lifecycle import add_lifecycle_args
 from adamtune.cli._workers import cmd_worker
@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     spaces.set_defaults(func=cmd_spaces)
 
     _dashboard.add_parser(sub)
+    _doctor.add_parser(sub)
     _lr_find.add_parser(sub)
     _report.add_parser(sub)
     return parser

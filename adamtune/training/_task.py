@@ -11,7 +11,7 @@ import numpy as np
 from adamtune._errors import PreflightError
 from adamtune.data import Target
 
-__all__ = ["DATA_LOSS", "LossSpec", "chance_loss", "infer_loss", "monitored_key"]
+__all__ = ["DATA_LOSS", "LossSpec", "chance_loss", "check_loss", "infer_loss", "monitored_key"]
 
 # The loss without the L1/L2 penalty Keras adds to `loss` and `val_loss`: what adamtune monitors when
 # the objective is a loss, so trials with kernel regularizers compete fairly with none and AdamW.
@@ -148,3 +148,18 @@ def chance_loss(target: Target, y: np.ndarray, loss: Any) -> float | None:
     p = counts[counts > 0] / counts.sum()
     entropy = float(-(p * np.log(p)).sum())
     return entropy if entropy > 0 and math.isfinite(entropy) else None
+
+
+def check_loss(loss: Any) -> None:
+    """Refuse a ``loss`` Keras cannot resolve, before any work."""
+    if loss is None:
+        return
+    import keras
+
+    try:
+        keras.losses.get(loss)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"`loss` is not a Keras loss. Received: loss={loss!r} ({exc}); pass None to infer "
+            "it from the labels"
+        ) from None

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from adamtune._util import _default_mode, check_choice, check_positive_int
+from adamtune.training._task import check_loss
 
 __all__ = ["LRRange", "centered_average", "lr_range_test", "suggest_range"]
 
@@ -265,17 +266,6 @@ def _check_arguments(
     return low, high, beta, factor
 
 
-def _check_loss(loss: Any) -> None:
-    if loss is None:
-        return
-    import keras
-
-    try:
-        keras.losses.get(loss)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"`loss` is not a Keras loss. Received: loss={loss!r} ({exc})") from None
-
-
 # --- the sweep ---------------------------------------------------------------------------------
 
 
@@ -401,7 +391,7 @@ def lr_range_test(
     from adamtune.spaces import load_space
 
     the_space = load_space(space)
-    _check_loss(loss)
+    check_loss(loss)
 
     import keras
 

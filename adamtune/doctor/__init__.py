@@ -1,0 +1,26 @@
+"""Why Adam fails on a model: the LR range test and the doctor's findings
+(``adamtune.diagnose``, ``adamtune.lr_range_test``).
+
+Everything here is imported on first use, so ``import adamtune`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "LRRange": "adamtune.doctor._lr_range",
+    "lr_range_test": "adamtune.doctor._lr_range",
+    "Diagnosis": "adamtune.doctor._doctor",
+    "Finding": "adamtune.doctor._doctor",
+    "diagnose": "adamtune.doctor._doctor",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'adamtune.doctor' has no attribute {name!r}")

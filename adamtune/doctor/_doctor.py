@@ -1,0 +1,514 @@
+"""``adamtune.diagnose``: why does Adam fail on my model? Cheap probes of the present setup.
+
+    diagnosis = adamtune.diagnose(build_model, (x, y), optimizer=keras.optimizers.Adam(1e-2))
+    print(diagnosis.table())
+    if not diagnosis.ok: ...
+
+The probes, in order, each skipped when an earlier one shows it cannot run:
+
+1. data checks, no training: non-finite values, feature scales, class balance, sample counts,
+   labels against the loss and the output layer;
+2. the LR range test (:func:`adamtune.lr_range_test`) at the user's batch size;
+3. ``epochs`` epochs of the user's model, optimizer and batch size on the data as given (no
+   scaling), recording the per-epoch curves, the gradients of each kernel layer on one batch
+   before the first step, and dead ReLU units and the outputs' spread on the validation split after
+   the last.
+
+Loss inference, the validation split (seeded with 0) and the chance level are the ones
+``adamtune.search`` uses, so the doctor and a search judge the same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from adamtune._util import check_positive_int
+from adamtune.doctor._findings import CODES, Finding, format_table, jsonable, sort_findings
+from adamtune.training._task import check_loss
+
+__all__ = ["CODES", "LR_RANGE_STEPS", "Diagnosis", "Finding", "diagnose"]
+
+# Steps of the LR range test: one per batch, the learning rate rising from 1e-7 to 10, so ~12 steps
+# per decade: enough to place the loss minimum within a factor ~1.2, and ~1 s on a small model.
+LR_RANGE_STEPS = 100
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What :func:`diagnose` found.
+
+    Attributes:
+        findings: the problems, worst first (errors, warnings, then notes).
+        lr_range: the LR range test's suggested ``(low, high)`` at the probed batch size, or
+            ``None`` when it did not run.
+        curves: per-epoch values of the training probe (``loss``, ``val_loss``, ``data_loss``,
+            ``val_data_loss`` and the metrics, as Keras logged them); empty when it did not run.
+        setup: what was probed: optimizer and its learning rate, batch size, epochs, loss, data.
+        probes: each probe (``data``, ``labels``, ``lr_range``, ``training``) and whether it
+            ``ran`` or why it was skipped.
+        lr_range_test: the range test's full result (``LRRange.to_dict()``), or ``None``.
+        seconds: wall time of the whole diagnosis.
+    """
+
+    findings: tuple[Finding, ...]
+    lr_range: tuple[float, float] | None
+    curves: dict[str, list[float]]
+    setup: dict[str, Any]
+    probes: dict[str, str] = field(default_factory=dict)
+    lr_range_test: dict[str, Any] | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """No error and no warning (notes may remain)."""
+        return not any(f.severity in ("error", "warning") for f in self.findings)
+
+    @property
+    def codes(self) -> list[str]:
+        """The findings' codes, worst first."""
+        return [f.code for f in self.findings]
+
+    def __getitem__(self, code: str) -> Finding:
+        """The finding with ``code``; KeyError when there is none."""
+        for finding in self.findings:
+            if finding.code == code:
+                return finding
+        raise KeyError(f"no {code!r} finding; found: {', '.join(self.codes) or 'none'}")
+
+    def __contains__(self, code: object) -> bool:
+        return any(f.code == code for f in self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Strict JSON values (``json.dumps(..., allow_nan=False)`` works; NaN and infinities are
+        the strings ``"nan"``, ``"inf"``), in a fixed key order."""
+        return {
+            "ok": self.ok,
+            "codes": self.codes,
+            "findings": [f.to_dict() for f in self.findings],
+            "lr_range": None if self.lr_range is None else jsonable(list(self.lr_range)),
+            "setup": jsonable(self.setup),
+            "curves": jsonable(dict(sorted(self.curves.items()))),
+            "probes": dict(self.probes),
+            "lr_range_test": jsonable(self.lr_range_test),
+            "seconds": round(self.seconds, 3),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def table(self) -> str:
+        """The findings as a plain-text table, worst first, wrapped to 100 columns."""
+        s = self.setup
+        lr = s.get("learning_rate")
+        title = (
+            f"adamtune doctor: {s.get('optimizer')} lr={'?' if lr is None else f'{lr:.3g}'}, "
+            f"batch size {s.get('batch_size')}, {s.get('epochs')} epoch(s), loss "
+            f"{s.get('loss_name') or '?'}, {s.get('n_train', '?')} train / {s.get('n_val', '?')} "
+            f"validation samples"
+        )
+        return format_table(self.findings, title)
+
+    def __str__(self) -> str:
+        return self.table()
+
+
+# --- argument checks ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Optimizer:
+    config: dict[str, Any]  # keras.optimizers.serialize(...), to build a fresh one per probe
+    name: str
+    lr: float
+    weight_decay: float
+
+    def build(self) -> Any:
+        import keras
+
+        return keras.optimizers.deserialize(self.config)
+
+
+_OPTIMIZER_FORMS = (
+    "`optimizer` must be None (Keras Adam(1e-3)), a keras.optimizers.Optimizer instance, a name "
+    "such as 'adamw', a serialized optimizer ({'class_name': 'AdamW', 'config': {...}}) or Adam "
+    "keyword arguments ({'learning_rate': 1e-2})"
+)
+
+
+def _resolve_optimizer(optimizer: Any) -> _Optimizer:
+    import keras
+
+    if optimizer is None:
+        instance = keras.optimizers.Adam(learning_rate=1e-3)
+    elif isinstance(optimizer, keras.optimizers.Optimizer):
+        instance = optimizer
+    elif isinstance(optimizer, str):
+        try:
+            instance = keras.optimizers.get(optimizer)
+        except ValueError as exc:
+            raise ValueError(
+                f"{_OPTIMIZER_FORMS}. Received: optimizer={optimizer!r} ({exc})"
+            ) from None
+    elif isinstance(optimizer, dict):
+        try:
+            if "class_name" in optimizer:
+                instance = keras.optimizers.deserialize(optimizer)
+            else:
+                instance = keras.optimizers.Adam(**optimizer)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"{_OPTIMIZER_FORMS}. Received: optimizer={optimizer!r} ({exc})"
+            ) from None
+    else:
+        raise TypeError(
+            f"{_OPTIMIZER_FORMS}. Received: optimizer={optimizer!r} of type {type(optimizer).__name__}"
+        )
+    lr = float(keras.ops.convert_to_numpy(instance.learning_rate))
+    if not (math.isfinite(lr) and lr > 0):
+        raise ValueError(
+            f"`optimizer` must have a positive, finite learning rate. Received: learning_rate={lr!r}"
+        )
+    return _Optimizer(
+        config=keras.optimizers.serialize(instance),
+        name=type(instance).__name__,
+        lr=lr,
+        weight_decay=float(getattr(instance, "weight_decay", None) or 0.0),
+    )
+
+
+def _check_arguments(
+    model_fn: Any, data: Any, batch_size: Any, epochs: Any, seed: Any, lr_range: Any
+) -> None:
+    from adamtune.data._data import _unpack
+    from adamtune.training import takes_hp
+
+    takes_hp(model_fn)
+    _unpack(data)  # the data's form; its contents are checked as a search checks them
+    check_positive_int(batch_size, "batch_size")
+    check_positive_int(epochs, "epochs")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(
+            f"`seed` must be an int. Received: seed={seed!r} of type {type(seed).__name__}"
+        )
+    if not isinstance(lr_range, bool):
+        raise TypeError(
+            f"`lr_range` must be True or False. Received: lr_range={lr_range!r} "
+            f"of type {type(lr_range).__name__}"
+        )
+
+
+# --- the probes --------------------------------------------------------------------------------
+
+
+def _build(model_fn: Callable[..., Any], opt: _Optimizer, batch_size: int, seed: int) -> Any:
+    """The user's model as it is: ``model_fn(hp)`` sees the probed lr and batch size, the middle
+    of each of its own ``hp.*`` ranges (as the pre-flight builds it), no regularizer
+    (``hp.regularizer()`` is None) and no BatchNorm added by adamtune."""
+    import keras
+
+    from adamtune._errors import PreflightError
+    from adamtune.params import HP, AdamParams, DefaultSource
+    from adamtune.training import takes_hp
+    from adamtune.training._build import finish_model
+
+    keras.utils.set_random_seed(seed)
+    adam = AdamParams(learning_rate=opt.lr, batch_size=batch_size, base_learning_rate=opt.lr)
+    hp = HP(adam, DefaultSource())
+    try:
+        raw = model_fn(hp) if takes_hp(model_fn) else model_fn()
+    except Exception as exc:
+        raise PreflightError(f"model_fn raised {type(exc).__name__}: {exc}") from exc
+    return finish_model(raw, hp)
+
+
+def _chance(prepared: Any, spec: Any) -> float | None:
+    """The search's chance level (cross-entropy: entropy of the label frequencies); for a mean
+    squared error, the loss of predicting the mean (the targets' variance)."""
+    import numpy as np
+
+    from adamtune.training import chance_loss
+
+    found = chance_loss(prepared.target, prepared.y_train, spec.loss)
+    if found is not None:
+        return found
+    name = str(spec.loss).lower().replace("_", "")
+    if prepared.target.is_classification and "crossentropy" in name:  # a loss function by name
+        return chance_loss(prepared.target, prepared.y_train, "crossentropy")
+    if not prepared.target.is_classification and "meansquarederror" in name:
+        variance = float(np.mean(np.var(prepared.y_train, axis=0)))
+        return variance if variance > 0 else None
+    return None
+
+
+def _loss_name(spec: Any) -> str | None:
+    if spec is None:
+        return None
+    loss = spec.loss
+    if isinstance(loss, dict):
+        return str(loss.get("class_name") or loss.get("config", {}).get("name") or "loss")
+    return str(loss)
+
+
+def _suggested(result: Any) -> tuple[float, float] | None:
+    if result is None:
+        return None
+    low, high = result.suggested
+    return float(low), float(high)
+
+
+def _run_lr_range(
+    model_fn: Callable[..., Any], data: Any, batch_size: int, loss: Any, space: Any, seed: int
+) -> tuple[Any, str]:
+    from adamtune.doctor._lr_range import lr_range_test
+
+    try:
+        result = lr_range_test(
+            model_fn,
+            data,
+            batch_size=batch_size,
+            steps=LR_RANGE_STEPS,
+            loss=loss,
+            space=space,
+            seed=seed,
+        )
+    except Exception as exc:  # the doctor reports a failed probe; the other probes still run
+        return None, f"failed: {type(exc).__name__}: {str(exc).strip()[:300]}"
+    low, high = result.suggested
+    if not (math.isfinite(low) and math.isfinite(high) and 0 < low <= high):
+        return None, f"failed: no usable suggestion ({result.reason})"
+    return result, "ran"
+
+
+def diagnose(
+    model_fn: Callable[..., Any],
+    data: Any,
+    *,
+    optimizer: Any = None,
+    batch_size: int = 32,
+    epochs: int = 5,
+    loss: Any = None,
+    space: Any = "default",
+    seed: int = 0,
+    lr_range: bool = True,
+) -> Diagnosis:
+    """Why does Adam fail on this model? Probe the present setup cheaply and report findings.
+
+    Args:
+        model_fn: returns an uncompiled Keras model; takes no argument or one ``hp`` (it then
+            sees the probed lr and batch size, no regularizer, and the middle of each of its own
+            ``hp.*`` ranges).
+        data: ``(x, y)``, ``((x_train, y_train), (x_val, y_val))`` or :class:`adamtune.Data`, as
+            for :func:`adamtune.search`; used as given, unscaled.
+        optimizer: the optimizer to probe: ``None`` for Keras ``Adam(1e-3)``, an instance, a name,
+            a serialized optimizer, or Adam keyword arguments. A fresh copy trains each probe.
+        batch_size: the batch size to probe.
+        epochs: epochs of the training probe (3 or more to see overfitting).
+        loss: a Keras loss; by default inferred from the labels as a search infers it.
+        space: the space the LR range test builds ``model_fn(hp)`` with (as the pre-flight
+            does), and whose learning-rate range is the reference when the range test does not
+            run.
+        seed: seeds the weights, the batch order and the range test.
+        lr_range: run the LR range test (LR_RANGE_STEPS steps of Adam). Its verdicts compare the
+            probed lr with the sweep only for Adam-family optimizers (Adam, AdamW, Nadam,
+            Adamax); another optimizer's learning rates are on another scale.
+
+    Returns:
+        a :class:`Diagnosis`; ``diagnosis.ok`` is True when nothing is an error or a warning.
+
+    Raises:
+        TypeError, ValueError: an argument is malformed (checked before any work).
+        PreflightError: ``model_fn`` raised, or returned something that is not a Keras model.
+    """
+    from adamtune.spaces import load_space
+
+    _check_arguments(model_fn, data, batch_size, epochs, seed, lr_range)
+    the_space = load_space(space)
+    opt = _resolve_optimizer(optimizer)
+    check_loss(loss)
+    return _Doctor(
+        model_fn, data, opt, batch_size, epochs, loss, space, the_space, seed, lr_range
+    ).run()
+
+
+class _Doctor:
+    """One diagnosis: the probes in order, each adding findings and what it measured."""
+
+    def __init__(
+        self,
+        model_fn: Callable[..., Any],
+        data: Any,
+        opt: _Optimizer,
+        batch_size: int,
+        epochs: int,
+        loss: Any,
+        space: Any,
+        the_space: Any,
+        seed: int,
+        lr_range: bool,
+    ) -> None:
+        self.model_fn, self.data, self.opt = model_fn, data, opt
+        self.batch_size, self.epochs, self.loss = batch_size, epochs, loss
+        self.space, self.the_space, self.seed, self.lr_range = space, the_space, seed, lr_range
+        self.findings: list[Finding] = []
+        self.probes = {
+            "data": "skipped",
+            "labels": "skipped",
+            "lr_range": "skipped",
+            "training": "skipped",
+        }
+        self.setup: dict[str, Any] = {
+            "optimizer": opt.name,
+            "learning_rate": opt.lr,
+            "weight_decay": opt.weight_decay,
+            "optimizer_config": opt.config,
+            "batch_size": batch_size,
+            "epochs": epochs,
+            "loss": None,
+            "loss_name": None,
+            "target": None,
+            "n_classes": None,
+            "n_train": None,
+            "n_val": None,
+            "params": None,
+            "chance_loss": None,
+            "seed": seed,
+        }
+
+    def _add(self, *found: Finding | None) -> None:
+        self.findings.extend(f for f in found if f is not None)
+
+    def run(self) -> Diagnosis:
+        import keras
+
+        start = time.perf_counter()
+        try:
+            curves, range_result = self._probe()
+        finally:
+            keras.backend.clear_session()
+        return Diagnosis(
+            findings=sort_findings(self.findings),
+            lr_range=_suggested(range_result),
+            curves=curves,
+            setup=self.setup,
+            probes=self.probes,
+            lr_range_test=None if range_result is None else range_result.to_dict(),
+            seconds=time.perf_counter() - start,
+        )
+
+    def _probe(self) -> tuple[dict[str, list[float]], Any]:
+        from adamtune.data import prepare_data
+        from adamtune.doctor import _data_checks as checks
+
+        nonfinite, clean = checks.check_nonfinite(self.data)
+        self._add(nonfinite)
+        if clean is None:
+            self.probes["data"] = "skipped: no row without NaN/inf is left"
+            return {}, None
+        prepared = prepare_data(clean, seed=0)  # the split adamtune.search makes
+        self.setup.update(
+            target=prepared.target.kind,
+            n_classes=prepared.target.n_classes,
+            n_train=len(prepared.x_train),
+            n_val=len(prepared.x_val),
+        )
+        self._add(checks.check_scales(prepared), checks.check_class_balance(prepared))
+        self.probes["data"] = "ran" if nonfinite is None else "ran on the rows without NaN/inf"
+
+        spec, params = self._labels(prepared)
+        self._add(checks.check_size(prepared, params, self.batch_size))
+        if nonfinite is not None or spec is None:
+            why = "non-finite data" if nonfinite is not None else "label-loss-mismatch"
+            self.probes["lr_range"] = self.probes["training"] = f"skipped: {why}"
+            return {}, None
+
+        range_result = None
+        if self.lr_range:
+            range_result, self.probes["lr_range"] = _run_lr_range(
+                self.model_fn, self.data, self.batch_size, self.loss, self.space, self.seed
+            )
+            if range_result is None:
+                self._add(
+                    Finding(
+                        "probe-failed",
+                        "info",
+                        f"The LR range test {self.probes['lr_range']}; the learning-rate "
+                        "verdicts fall back to the space's range and the training probe.",
+                        "run adamtune.lr_range_test(model_fn, data) to see the error in full",
+                        {"probe": "lr_range", "status": self.probes["lr_range"]},
+                    )
+                )
+        probe = self._train(prepared, spec)
+        self._judge(probe, range_result)
+        return dict(probe.history), range_result
+
+    def _labels(self, prepared: Any) -> tuple[Any, int]:
+        """Build the model once: its parameter count, and the loss checked against the labels."""
+        import keras
+
+        from adamtune.doctor._labels import check_labels
+        from adamtune.training._preflight import _output_shape
+
+        model = _build(self.model_fn, self.opt, self.batch_size, self.seed)
+        out_shape = _output_shape(model, prepared.x_train)
+        params = int(sum(int(math.prod(w.shape)) for w in model.trainable_weights))
+        check = check_labels(prepared, model, out_shape, self.loss)
+        keras.backend.clear_session()
+        self._add(check.finding)
+        self.probes["labels"] = "ran"
+        self.setup["params"] = params
+        if check.spec is not None:
+            self.setup.update(
+                loss=check.spec.loss,
+                loss_name=_loss_name(check.spec),
+                chance_loss=_chance(prepared, check.spec),
+            )
+        return check.spec, params
+
+    def _train(self, prepared: Any, spec: Any) -> Any:
+        import keras
+
+        from adamtune.doctor._probes import run_probe
+
+        model = _build(self.model_fn, self.opt, self.batch_size, self.seed)
+        model(prepared.x_train[:2])
+        try:
+            probe = run_probe(
+                model,
+                spec,
+                self.opt.build(),
+                prepared,
+                batch_size=self.batch_size,
+                epochs=self.epochs,
+            )
+        finally:
+            keras.backend.clear_session()
+        self.probes["training"] = "ran"
+        return probe
+
+    def _judge(self, probe: Any, range_result: Any) -> None:
+        from adamtune.doctor._verdicts import Context, judge
+
+        lr_space = self.the_space.learning_rate
+        if range_result is not None and "adam" not in self.opt.name.lower():
+            self.probes["lr_range"] = f"ran (an Adam sweep: not compared with {self.opt.name}'s lr)"
+            range_result = None
+        ctx = Context(
+            lr=self.opt.lr,
+            weight_decay=self.opt.weight_decay,
+            optimizer=self.opt.name,
+            batch_size=self.batch_size,
+            epochs=self.epochs,
+            chance=self.setup["chance_loss"],
+            reference_batch=lr_space.reference_batch_size,
+            space_lr=(lr_space.low, lr_space.high),
+            space_rule=lr_space.rule,
+            suggested=_suggested(range_result),
+            min_loss_lr=None if range_result is None else float(range_result.min_loss_lr),
+            unscaled=any(f.code == "unscaled-features" for f in self.findings),
+        )
+        self._add(*judge(ctx, probe))

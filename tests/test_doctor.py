@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from conftest import mlp
 
+import adamtune
 from adamtune.doctor import Diagnosis, Finding, diagnose
 from adamtune.doctor._findings import CODES, WIDTH, jsonable
 
@@ -655,3 +656,36 @@ def test_cli_doctor_refuses_a_bad_lr_and_target(targets: Path) -> None:
     args = parser.parse_args(["doctor", f"{targets}:nope", "--data", f"{targets}:load_data"])
     with pytest.raises(ValueError, match=r"MODEL: .* has no function 'nope'"):
         args.func(args)
+
+
+def test_cli_doctor_stores_its_findings_with_a_study_for_the_report(
+    targets: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import optuna
+
+    from adamtune.report import write_report
+    from adamtune.testing import conformance_data, conformance_model
+
+    storage = f"sqlite:///{tmp_path / 'd.db'}"
+    argv = ["doctor", f"{targets}:build_model", "--data", f"{targets}:load_data"]
+    args = _parser().parse_args([*argv, "--storage", storage, "--study", "absent"])
+    with pytest.raises(ValueError, match=r"no study 'absent' in this storage"):
+        args.func(args)  # refused before the probes run
+    result = adamtune.search(
+        conformance_model,
+        conformance_data(),
+        space="quick",
+        epochs=1,
+        trials=1,
+        storage=storage,
+        study_name="s",
+        verbose=0,
+    )
+    quick = ["--lr", "1.0", "--epochs", "2", "--no-lr-range", "--storage", storage, "--study", "s"]
+    args = _parser().parse_args([*argv, *quick])
+    assert args.func(args) == 0
+    assert "stored with study 's'" in capsys.readouterr().err
+    stored = optuna.load_study(study_name="s", storage=storage).user_attrs["adamtune_diagnosis"]
+    assert "lr-too-high" in stored["codes"]
+    page = write_report(result, tmp_path / "r.html").read_text()
+    assert "lr-too-high" in page and "No diagnosis was run" not in page

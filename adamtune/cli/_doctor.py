@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 
 __all__ = ["add_parser", "cmd_doctor"]
 
@@ -39,6 +40,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--no-lr-range", action="store_true", help="skip the LR range test (~100 steps)"
     )
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor.add_argument(
+        "--storage",
+        default=None,
+        help="with --study: store the diagnosis with that study, where `adamtune report` shows it",
+    )
+    doctor.add_argument("--study", default=None, help="an existing study (see --storage)")
     doctor.set_defaults(func=cmd_doctor)
 
 
@@ -53,9 +60,13 @@ def _optimizer(lr: float | None) -> object:
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Run the doctor and print its table (or JSON). Returns 0 whatever it found."""
     from adamtune.cli._targets import load_target
-    from adamtune.doctor._doctor import diagnose
+    from adamtune.doctor._doctor import _load_study, diagnose
 
     optimizer = _optimizer(args.lr)
+    if (args.storage is None) != (args.study is None):
+        raise ValueError("--storage and --study go together: the study to attach the diagnosis to")
+    if args.storage is not None:
+        _load_study(args.storage, args.study)  # it must exist before the probes run
     model_fn = load_target(args.model, "MODEL")
     data = load_target(args.data, "--data")()
     diagnosis = diagnose(
@@ -72,4 +83,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print(json.dumps(diagnosis.to_dict(), indent=2, allow_nan=False))
     else:
         print(diagnosis.table())
+    if args.storage is not None:
+        diagnosis.attach(args.storage, args.study)
+        print(f"stored with study {args.study!r}: `adamtune report` shows it", file=sys.stderr)
     return 0

@@ -38,6 +38,25 @@ __all__ = ["CODES", "LR_RANGE_STEPS", "Diagnosis", "Finding", "diagnose"]
 LR_RANGE_STEPS = 100
 
 
+DIAGNOSIS_KEY = "adamtune_diagnosis"
+
+
+def _load_study(storage: str, study_name: str) -> Any:
+    """An existing study (checked before the probes run, so nothing is stored on a typo)."""
+    import optuna
+
+    from adamtune.engine import open_storage
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    try:
+        return optuna.load_study(study_name=study_name, storage=open_storage(storage))
+    except KeyError:
+        raise ValueError(
+            f"no study {study_name!r} in this storage to attach the diagnosis to; run "
+            "`adamtune search` first, or drop --storage/--study"
+        ) from None
+
+
 @dataclass(frozen=True)
 class Diagnosis:
     """What :func:`diagnose` found.
@@ -82,6 +101,12 @@ class Diagnosis:
 
     def __contains__(self, code: object) -> bool:
         return any(f.code == code for f in self.findings)
+
+    def attach(self, storage: str, study_name: str) -> None:
+        """Store this diagnosis with an existing Optuna study, where ``adamtune report`` shows it
+        (study attribute ``adamtune_diagnosis``)."""
+        study = _load_study(storage, study_name)
+        study.set_user_attr(DIAGNOSIS_KEY, self.to_dict())
 
     def to_dict(self) -> dict[str, Any]:
         """Strict JSON values (``json.dumps(..., allow_nan=False)`` works; NaN and infinities are

@@ -374,7 +374,7 @@ def outcomes_section(
 
 def diagnosis_section(diag: Diagnosis, h: Header) -> str:
     if not diag.present:
-        how = f"adamtune doctor {_study_args(h)} ...   # see adamtune doctor --help"
+        how = f"adamtune doctor MODEL --data DATA {_study_args(h)}"
         return _section(
             "diagnosis",
             _note(

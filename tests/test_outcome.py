@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 import adamtune
 from adamtune.training._outcome import label_finished
@@ -101,3 +102,18 @@ def test_a_run_that_blew_up_and_fell_back_to_chance_stays_collapsed() -> None:
         "flat; the loss never left its start (2.3)",
     )
     assert label_stopped("diverged-nan", "nan", {"loss": [2.3]}, 2.3) == ("diverged-nan", "nan")
+
+
+def test_chance_level_is_known_for_a_loss_passed_by_name(
+    digits: tuple[np.ndarray, np.ndarray],
+) -> None:
+    import keras
+
+    from adamtune.data import infer_target
+    from adamtune.training import chance_loss
+
+    _, y = digits
+    for loss in ("sparse_categorical_crossentropy", keras.losses.SparseCategoricalCrossentropy()):
+        serialized = keras.losses.serialize(keras.losses.get(loss))
+        assert chance_loss(infer_target(y), y, serialized) == pytest.approx(math.log(10), rel=1e-2)
+    assert chance_loss(infer_target(y), y, keras.losses.serialize(keras.losses.get("mse"))) is None

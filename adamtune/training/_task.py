@@ -140,7 +140,12 @@ def infer_loss(target: Target, model: Any, output_shape: Any = None) -> LossSpec
 
 def chance_loss(target: Target, y: np.ndarray, loss: Any) -> float | None:
     """The loss of a constant prediction at the label frequencies (cross-entropy losses only)."""
-    name = loss.get("class_name", "") if isinstance(loss, dict) else str(loss)
+    # A loss given by name serializes as class_name "function" with the name in its config.
+    name = (
+        f"{loss.get('class_name', '')} {loss.get('config', '')}"
+        if isinstance(loss, dict)
+        else str(loss)
+    )
     if "Crossentropy" not in name and "crossentropy" not in name:
         return None
     labels = y.argmax(axis=1) if y.ndim == 2 else y.astype(np.int64)

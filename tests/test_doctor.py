@@ -557,7 +557,11 @@ def never_called() -> Any:
         ({"optimizer": "nadamw"}, ValueError, r"`optimizer` must be None.*'nadamw'"),
         ({"optimizer": {"lr_max": 1}}, ValueError, r"`optimizer` must be None.*lr_max"),
         ({"optimizer": {"learning_rate": -1.0}}, ValueError, r"positive, finite learning rate"),
-        ({"loss": "not_a_loss"}, ValueError, r"`loss` must be None .* loss='not_a_loss'"),
+        (
+            {"loss": "not_a_loss"},
+            ValueError,
+            r"`loss` is not a Keras loss\. Received: loss='not_a_loss'.*pass None to infer",
+        ),
         ({"space": "no-such-space"}, ValueError, r"no-such-space"),
     ],
 )

@@ -283,3 +283,14 @@ def cli_search_argv(storage: str | None, trials: int, study: str, *extra: str) -
         *extra,
     ]
     return argv if storage is None else [*argv, "--storage", storage]
+
+
+def tiny_study(storage: str, study: str, **options: Any) -> Any:
+    """A one-trial study made from Python (not by the CLI), on the conformance model and data."""
+    import adamtune
+    from adamtune.testing import conformance_data, conformance_model
+
+    settings: dict[str, Any] = dict(space="quick", epochs=1, trials=1, verbose=0, **options)
+    return adamtune.search(
+        conformance_model, conformance_data(), storage=storage, study_name=study, **settings
+    )

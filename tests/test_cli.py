@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import cli_search_argv, tiny_study
 
 from adamtune.cli import main
 
@@ -21,29 +22,8 @@ DIGITS = ROOT / "examples" / "digits.py"
 def study(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     folder = tmp_path_factory.mktemp("cli")
     storage = f"sqlite:///{folder / 'c.db'}"
-    code = main(
-        [
-            "search",
-            f"{DIGITS}:build_model",
-            "--data",
-            f"{DIGITS}:load_data",
-            "--space",
-            "quick",
-            "--epochs",
-            "2",
-            "--trials",
-            "2",
-            "--storage",
-            storage,
-            "--study",
-            "d",
-            "--seed",
-            "0",
-            "-o",
-            str(folder / "t.json"),
-            "-q",
-        ]
-    )
+    extra = ("--seed", "0", "-o", str(folder / "t.json"), "-q")
+    code = main(cli_search_argv(storage, 2, "d", *extra))
     assert code == 0
     return storage, folder
 
@@ -136,23 +116,7 @@ def test_sigterm_mid_trial_leaves_nothing_running_and_the_same_command_finishes(
     import optuna
 
     storage = f"sqlite:///{tmp_path / 'night.db'}"
-    argv = [
-        "search",
-        f"{DIGITS}:build_model",
-        "--data",
-        f"{DIGITS}:load_data",
-        "--space",
-        "quick",
-        "--epochs",
-        "3",
-        "--trials",
-        "6",
-        "--storage",
-        storage,
-        "--study",
-        "night",
-        "-q",
-    ]
+    argv = cli_search_argv(storage, 6, "night", "--epochs", "3", "-q")
     proc = subprocess.Popen(
         [sys.executable, "-m", "adamtune", *argv], stderr=subprocess.PIPE, text=True, cwd=tmp_path
     )
@@ -192,30 +156,7 @@ def test_two_local_workers_share_a_sqlite_study(tmp_path: Path) -> None:
     import optuna
 
     storage = f"sqlite:///{tmp_path / 'w.db'}"
-    assert (
-        main(
-            [
-                "search",
-                f"{DIGITS}:build_model",
-                "--data",
-                f"{DIGITS}:load_data",
-                "--space",
-                "quick",
-                "--epochs",
-                "2",
-                "--trials",
-                "6",
-                "--storage",
-                storage,
-                "--study",
-                "w",
-                "--workers",
-                "2",
-                "-q",
-            ]
-        )
-        == 0
-    )
+    assert main(cli_search_argv(storage, 6, "w", "--workers", "2", "-q")) == 0
     study = optuna.load_study(study_name="w", storage=storage)
     states = [t.state.name for t in study.trials]
     assert states.count("COMPLETE") + states.count("PRUNED") >= 6
@@ -227,22 +168,11 @@ def test_two_local_workers_share_a_sqlite_study(tmp_path: Path) -> None:
 def test_worker_errors_say_what_is_missing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import adamtune
-    from adamtune.testing import conformance_data, conformance_model
 
     storage = f"sqlite:///{tmp_path / 'p.db'}"
     assert main(["worker", "--storage", storage, "--study", "absent"]) == 2
     assert "no adamtune study 'absent'" in capsys.readouterr().err
-    adamtune.search(
-        conformance_model,
-        conformance_data(),
-        space="quick",
-        epochs=1,
-        trials=1,
-        storage=storage,
-        study_name="py",
-        verbose=0,
-    )
+    tiny_study(storage, "py")
     assert main(["worker", "--storage", storage, "--study", "py"]) == 2
     assert "started from Python, not by `adamtune search`" in capsys.readouterr().err
     argv = ["search", "a.py:f", "--data", "a.py:g", "--workers", "2", "--strategy", "kt-random"]

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import mlp
+from conftest import mlp, tiny_study
 
 import adamtune
 from adamtune.doctor import Diagnosis, Finding, diagnose
@@ -443,7 +443,6 @@ def test_verdicts_without_a_range_test_fall_back_to_the_space() -> None:
     probe = TrainingProbe(
         history={"data_loss": [2.30, 2.30, 2.29], "val_data_loss": [2.31, 2.31, 2.30]},
         batch_losses=[2.3] * 30,
-        steps_per_epoch=10,
         start_data_loss=2.3,
         start_penalty=0.0,
         data_grad_norm=1.0,
@@ -580,7 +579,6 @@ def test_bad_model_fn_and_data_forms(digits_std: Arrays) -> None:
 
 
 def test_package_exports() -> None:
-    import adamtune
     import adamtune.doctor as package
 
     assert package.diagnose is diagnose and adamtune.diagnose is diagnose
@@ -668,23 +666,13 @@ def test_cli_doctor_stores_its_findings_with_a_study_for_the_report(
     import optuna
 
     from adamtune.report import write_report
-    from adamtune.testing import conformance_data, conformance_model
 
     storage = f"sqlite:///{tmp_path / 'd.db'}"
     argv = ["doctor", f"{targets}:build_model", "--data", f"{targets}:load_data"]
     args = _parser().parse_args([*argv, "--storage", storage, "--study", "absent"])
     with pytest.raises(ValueError, match=r"no study 'absent' in this storage"):
         args.func(args)  # refused before the probes run
-    result = adamtune.search(
-        conformance_model,
-        conformance_data(),
-        space="quick",
-        epochs=1,
-        trials=1,
-        storage=storage,
-        study_name="s",
-        verbose=0,
-    )
+    result = tiny_study(storage, "s")
     quick = ["--lr", "1.0", "--epochs", "2", "--no-lr-range", "--storage", storage, "--study", "s"]
     args = _parser().parse_args([*argv, *quick])
     assert args.func(args) == 0

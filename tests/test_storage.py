@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import subprocess
@@ -244,7 +243,7 @@ def test_the_recycler_asks_for_a_restart_after_n_trials_or_memory_growth() -> No
         Recycler(5, 0)
 
 
-def test_journal_records_are_plain_json(tmp_path: Path) -> None:
-    path = tmp_path / "s.log"
-    _journal_study(path, 1)
-    assert all(isinstance(json.loads(line), dict) for line in path.read_text().splitlines())
+def test_a_journal_that_cannot_be_created_is_refused_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(ValueError, match=r"cannot open journal .*file/s\.log: File exists"):
+        open_storage(f"journal:///{tmp_path / 'file' / 's.log'}")

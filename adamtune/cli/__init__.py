@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from adamtune.cli import _dashboard, _doctor, _lr_find, _report
 from adamtune.cli._commands import cmd_export, cmd_search, cmd_spaces, cmd_status
 from adamtune.cli._lifecycle import add_lifecycle_args
+from adamtune.cli._targets import add_target_args
 from adamtune.cli._workers import cmd_worker
 
 __all__ = ["STORAGE_ENV", "build_parser", "main"]
@@ -41,8 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     search = sub.add_parser("search", help="run (or continue) a search")
-    search.add_argument("model", metavar="MODEL", help="path/to/file.py:build_model or pkg.mod:fn")
-    search.add_argument("--data", required=True, help="a function returning the data, same form")
+    add_target_args(search)
     search.add_argument("--space", default="default", help="shipped space name or file")
     search.add_argument("--strategy", default="tpe", help="tpe, random, qmc, gp, cmaes, grid, kt-*")
     search.add_argument("--objective", default="val_loss")

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from adamtune.cli._targets import load_target
+from adamtune.cli._targets import load_model_and_data
 
 __all__ = ["cmd_export", "cmd_search", "cmd_spaces", "cmd_status", "open_result"]
 
@@ -41,8 +41,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     check_lifecycle(args)
     # This process is worker 0: its threads and device are set before TensorFlow loads.
     os.environ.update(worker_env(0, args.workers, parse_devices(args.devices)))
-    model_fn = load_target(args.model, "MODEL")
-    data = load_target(args.data, "--data")()
+    model_fn, data = load_model_and_data(args)
     study_name = args.study or _default_study_name(model_fn)
     storage = args.storage or (None if kerastuner else DEFAULT_STORAGE)
     log = StudyLog(log_path(storage, study_name, kerastuner=kerastuner))

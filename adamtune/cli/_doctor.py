@@ -10,9 +10,10 @@ prints a table of findings, worst first (``--json`` for machine-readable output)
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
+
+from adamtune.cli._targets import add_target_args
 
 __all__ = ["add_parser", "cmd_doctor"]
 
@@ -27,8 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "worst first, each with its evidence and a fix. Exit code 0 whether or not problems "
         "are found.",
     )
-    doctor.add_argument("model", metavar="MODEL", help="path/to/file.py:build_model or pkg.mod:fn")
-    doctor.add_argument("--data", required=True, help="a function returning the data, same form")
+    add_target_args(doctor)
     doctor.add_argument(
         "--lr", type=float, default=None, help="probe Adam with this learning rate (default 1e-3)"
     )
@@ -59,7 +59,7 @@ def _optimizer(lr: float | None) -> object:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Run the doctor and print its table (or JSON). Returns 0 whatever it found."""
-    from adamtune.cli._targets import load_target
+    from adamtune.cli._targets import load_model_and_data
     from adamtune.doctor._doctor import _load_study, diagnose
 
     optimizer = _optimizer(args.lr)
@@ -67,8 +67,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         raise ValueError("--storage and --study go together: the study to attach the diagnosis to")
     if args.storage is not None:
         _load_study(args.storage, args.study)  # it must exist before the probes run
-    model_fn = load_target(args.model, "MODEL")
-    data = load_target(args.data, "--data")()
+    model_fn, data = load_model_and_data(args)
     diagnosis = diagnose(
         model_fn,
         data,
@@ -80,7 +79,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         lr_range=not args.no_lr_range,
     )
     if args.json:
-        print(json.dumps(diagnosis.to_dict(), indent=2, allow_nan=False))
+        print(diagnosis.to_json())
     else:
         print(diagnosis.table())
     if args.storage is not None:

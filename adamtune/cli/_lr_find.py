@@ -10,7 +10,7 @@ import argparse
 import json
 from typing import Any
 
-from adamtune.cli._targets import load_target
+from adamtune.cli._targets import add_target_args, load_model_and_data
 
 __all__ = ["add_parser", "cmd_lr_find", "summary"]
 
@@ -27,8 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--min-lr to --max-lr, stop when the loss blows up, and suggest the learning rates to "
         "search: high = the learning rate at the lowest loss / 3, low = high / 10.",
     )
-    find.add_argument("model", metavar="MODEL", help="path/to/file.py:build_model or pkg.mod:fn")
-    find.add_argument("--data", required=True, help="a function returning the data, same form")
+    add_target_args(find)
     find.add_argument("--batch-size", type=int, default=32, help="batch size (default 32)")
     find.add_argument("--min-lr", type=float, default=1e-7, help="first learning rate (1e-7)")
     find.add_argument("--max-lr", type=float, default=10.0, help="last learning rate (10)")
@@ -74,8 +73,7 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
 
     if args.plot is not None and not str(args.plot).lower().endswith(".png"):
         raise ValueError(f"--plot must name a .png file. Received: --plot {args.plot}")
-    model_fn = load_target(args.model, "MODEL")
-    data = load_target(args.data, "--data")()
+    model_fn, data = load_model_and_data(args)
     result = lr_range_test(
         model_fn,
         data,

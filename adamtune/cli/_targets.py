@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import importlib
 import importlib.util
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["load_target"]
+__all__ = ["add_target_args", "load_model_and_data", "load_target"]
 
 
 def _module_from_file(path: Path) -> Any:
@@ -57,3 +58,14 @@ def load_target(target: str, what: str) -> Callable[..., Any]:
             f"{what}: {source!r} has no function {attr!r}; it has: {', '.join(found) or 'none'}"
         )
     return func
+
+
+def add_target_args(parser: argparse.ArgumentParser) -> None:
+    """MODEL and --data, as every command that trains takes them."""
+    parser.add_argument("model", metavar="MODEL", help="path/to/file.py:build_model or pkg.mod:fn")
+    parser.add_argument("--data", required=True, help="a function returning the data, same form")
+
+
+def load_model_and_data(args: argparse.Namespace) -> tuple[Callable[..., Any], Any]:
+    """The model function named by MODEL, and the data the --data function returns."""
+    return load_target(args.model, "MODEL"), load_target(args.data, "--data")()

@@ -236,19 +236,12 @@ def _build(model_fn: Callable[..., Any], opt: _Optimizer, batch_size: int, seed:
     (``hp.regularizer()`` is None) and no BatchNorm added by adamtune."""
     import keras
 
-    from adamtune._errors import PreflightError
     from adamtune.params import HP, AdamParams, DefaultSource
-    from adamtune.training import takes_hp
-    from adamtune.training._build import finish_model
+    from adamtune.training._build import build_user_model
 
     keras.utils.set_random_seed(seed)
     adam = AdamParams(learning_rate=opt.lr, batch_size=batch_size, base_learning_rate=opt.lr)
-    hp = HP(adam, DefaultSource())
-    try:
-        raw = model_fn(hp) if takes_hp(model_fn) else model_fn()
-    except Exception as exc:
-        raise PreflightError(f"model_fn raised {type(exc).__name__}: {exc}") from exc
-    return finish_model(raw, hp)
+    return build_user_model(model_fn, HP(adam, DefaultSource()))
 
 
 def _chance(prepared: Any, spec: Any) -> float | None:
@@ -262,8 +255,6 @@ def _chance(prepared: Any, spec: Any) -> float | None:
     if found is not None:
         return found
     name = str(spec.loss).lower().replace("_", "")
-    if prepared.target.is_classification and "crossentropy" in name:  # a loss function by name
-        return chance_loss(prepared.target, prepared.y_train, "crossentropy")
     if not prepared.target.is_classification and "meansquarederror" in name:
         variance = float(np.mean(np.var(prepared.y_train, axis=0)))
         return variance if variance > 0 else None

@@ -398,7 +398,7 @@ def lr_range_test(
     from adamtune._errors import PreflightError
     from adamtune.data import prepare_data, scale_split
     from adamtune.params import HP, DefaultSource, sample_adam_params
-    from adamtune.training._build import finish_model
+    from adamtune.training._build import build_user_model
     from adamtune.training._preflight import _check_label_shape, _loss_spec, _output_shape
 
     prepared = prepare_data(data, seed=0)
@@ -408,12 +408,7 @@ def lr_range_test(
     try:
         keras.utils.set_random_seed(seed)
         source = DefaultSource()
-        hp = HP(sample_adam_params(the_space, source), source)
-        try:
-            raw_model = model_fn(hp) if takes_hp(model_fn) else model_fn()
-        except Exception as exc:
-            raise PreflightError(f"model_fn raised {type(exc).__name__}: {exc}") from exc
-        model = finish_model(raw_model, hp)
+        model = build_user_model(model_fn, HP(sample_adam_params(the_space, source), source))
         out_shape = _output_shape(model, x)
         _check_label_shape(out_shape, prepared)
         spec = _loss_spec(loss, None, prepared, model, out_shape)

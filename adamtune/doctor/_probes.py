@@ -56,7 +56,6 @@ class TrainingProbe:
 
     history: dict[str, list[float]]
     batch_losses: list[float]  # Keras' running epoch-mean loss after each step, all epochs
-    steps_per_epoch: int
     start_data_loss: (
         float  # the data loss on the training split (up to 1024 samples), before any step
     )
@@ -301,7 +300,6 @@ def run_probe(
     return TrainingProbe(
         history=curves,
         batch_losses=losses,
-        steps_per_epoch=-(-len(prepared.x_train) // batch_size),
         start_data_loss=start_data_loss,
         end_penalty=end_penalty,
         seconds=time.perf_counter() - start,

@@ -170,14 +170,18 @@ class LeasedJournalStorage(_Reclaim, JournalStorage, BaseHeartbeat):
 
 
 def _open_journal(path: Path, heartbeat: int, report: Callable[[str], None]) -> BaseStorage:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = JournalFileOpenLock(str(path))
-    if not lock.acquire():
-        raise ValueError(f"cannot lock journal {path} (is another process stuck holding it?)")
+    """The journal at ``path``, its torn last record cut off first (errors name the file)."""
     try:
-        damage = recover_journal(path)
-    finally:
-        lock.release()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = JournalFileOpenLock(str(path))
+        if not lock.acquire():
+            raise ValueError(f"cannot lock journal {path} (is another process stuck holding it?)")
+        try:
+            damage = recover_journal(path)
+        finally:
+            lock.release()
+    except OSError as exc:
+        raise ValueError(f"cannot open journal {path}: {exc.strerror or exc}") from None
     if damage:
         report(damage)
     return LeasedJournalStorage(JournalFileBackend(str(path), lock_obj=lock), heartbeat)
@@ -205,20 +209,16 @@ def open_storage(
         return url
     url = url or DEFAULT_STORAGE
     file = local_file(url)
+    if url.startswith("journal:///"):
+        assert file is not None  # check_storage refused a journal URL without a file
+        return _open_journal(file, heartbeat, report or _warn)
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        kwargs = {"connect_args": {"timeout": 60}}
     try:
-        if url.startswith("journal:///"):
-            assert file is not None
-            return _open_journal(file, heartbeat, report or _warn)
-        kwargs: dict[str, Any] = {"pool_pre_ping": True}
-        if url.startswith("sqlite"):
-            kwargs = {"connect_args": {"timeout": 60}}
-            if file is not None:
-                _use_wal(file)
+        if url.startswith("sqlite") and file is not None:
+            _use_wal(file)
         return _open_rdb(url, kwargs, heartbeat)
-    except ValueError as exc:
-        if "journal" in str(exc):
-            raise
-        raise ValueError(f"cannot open storage {mask_url(url)}: {mask_url(str(exc))}") from None
     except Exception as exc:
         raise ValueError(
             f"cannot open storage {mask_url(url)}: {type(exc).__name__}: "

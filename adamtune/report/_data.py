@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from adamtune.training._outcome import DIVERGED, OUTCOMES
+
 __all__ = [
     "DIAGNOSIS_ATTR",
     "DIVERGED",
@@ -30,19 +32,7 @@ __all__ = [
     "trial_rows",
 ]
 
-# The failure taxonomy (adamtune.training's outcomes), in the order the report lists it.
-OUTCOMES = (
-    "ok",
-    "pruned",
-    "diverged-nan",
-    "diverged-blowup",
-    "collapsed-to-chance",
-    "too-slow",
-    "overfit",
-    "crashed-oom",
-    "crashed-error",
-)
-DIVERGED = ("diverged-nan", "diverged-blowup", "collapsed-to-chance")
+# The failure taxonomy, in the order the report lists it, is the training package's own.
 OUTCOME_TEXT = {
     "ok": "trained to the end and scored",
     "pruned": "stopped early by the pruner: worse than other trials at the same epoch",

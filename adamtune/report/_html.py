@@ -286,6 +286,16 @@ def _curve_rows(rows: Sequence[TrialRow]) -> str:
     )
 
 
+def _curve_group(rows: Sequence[TrialRow], figure: str | None, which: str, none: str) -> list[str]:
+    """One group of learning curves: the figure (or why there is none) and the trials' table."""
+    if not rows:
+        return [_note(none, "empty")]
+    parts = [_img(figure, f"learning curves of {which}")]
+    if figure is None:
+        parts.append(_note("These trials stored no per-epoch values.", "empty"))
+    return [*parts, _curve_rows(rows)]
+
+
 def curves_section(
     best: Sequence[TrialRow],
     diverged: Sequence[TrialRow],
@@ -296,22 +306,10 @@ def curves_section(
     parts.append(
         f"<h3>The {len(best)} best complete trials</h3>" if best else "<h3>Best trials</h3>"
     )
-    if not best:
-        parts.append(_note("No trial completed yet.", "empty"))
-    else:
-        parts.append(_img(figures[0], "learning curves of the best trials"))
-        if figures[0] is None:
-            parts.append(_note("These trials stored no per-epoch values.", "empty"))
-        parts.append(_curve_rows(best))
+    parts += _curve_group(best, figures[0], "the best trials", "No trial completed yet.")
     shown = f" ({len(diverged)} of {diverged_total})" if diverged_total > len(diverged) else ""
     parts.append(f"<h3>Diverged trials{e(shown)}</h3>")
-    if not diverged:
-        parts.append(_note("No trial diverged.", "empty"))
-    else:
-        parts.append(_img(figures[1], "learning curves of the diverged trials"))
-        if figures[1] is None:
-            parts.append(_note("These trials stored no per-epoch values.", "empty"))
-        parts.append(_curve_rows(diverged))
+    parts += _curve_group(diverged, figures[1], "the diverged trials", "No trial diverged.")
     if any(r.curves_source == "intermediate" for r in (*best, *diverged)):
         parts.append(
             _note(

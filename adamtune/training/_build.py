@@ -11,6 +11,7 @@ from adamtune.training._layers import apply_choices, is_rewritable, make_regular
 
 __all__ = [
     "build_model",
+    "build_user_model",
     "finish_model",
     "make_optimizer",
     "needs_rewrite",
@@ -55,6 +56,18 @@ def subclassed_error(model: Any) -> TypeError:
         "argument and use `hp.regularizer()` for kernel_regularizer and `hp.batch_norm` to place "
         "BatchNormalization, or restrict the space to regularizer none/adamw and batch_norm [false]"
     )
+
+
+def build_user_model(model_fn: ModelFn, hp: HP) -> Any:
+    """``build_model`` for a probe before any trial (pre-flight, LR range test, doctor): an error
+    in the user's code becomes a :class:`~adamtune.PreflightError` naming it."""
+    from adamtune._errors import PreflightError
+
+    try:
+        raw = model_fn(hp) if takes_hp(model_fn) else model_fn()
+    except Exception as exc:
+        raise PreflightError(f"model_fn raised {type(exc).__name__}: {exc}") from exc
+    return finish_model(raw, hp)
 
 
 def build_model(model_fn: ModelFn, hp: HP) -> Any:

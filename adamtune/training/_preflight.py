@@ -11,7 +11,7 @@ from adamtune._errors import PreflightError
 from adamtune.data import Prepared
 from adamtune.params import HP, DefaultSource, sample_adam_params
 from adamtune.spaces import Space
-from adamtune.training._build import finish_model, needs_rewrite, subclassed_error, takes_hp
+from adamtune.training._build import build_user_model, needs_rewrite, subclassed_error
 from adamtune.training._layers import is_rewritable
 from adamtune.training._task import LossSpec, infer_loss, monitored_key
 
@@ -30,11 +30,7 @@ def _build_once(model_fn: Callable[..., Any], space: Space) -> tuple[HP, Any]:
     """model_fn's model for middle-of-the-range values; errors in user code become PreflightError."""
     source = DefaultSource()
     hp = HP(sample_adam_params(space, source), source)
-    try:
-        raw = model_fn(hp) if takes_hp(model_fn) else model_fn()
-    except Exception as exc:
-        raise PreflightError(f"model_fn raised {type(exc).__name__}: {exc}") from exc
-    model = finish_model(raw, hp)
+    model = build_user_model(model_fn, hp)
     if needs_rewrite(hp, tuple(space.regularizer), space.batch_norm) and not is_rewritable(model):
         raise subclassed_error(model)
     return hp, model

@@ -13,47 +13,58 @@ from typing import Any
 
 __all__ = ["check", "interruptible", "pending", "protected", "request", "reset"]
 
-_state = {"protected": 0, "open": 0, "pending": False}
+_zones: list[str] = []  # innermost last: "protected" (storage work) or "open" (training)
+_pending = [False]
+
+
+def _open() -> bool:
+    return not _zones or _zones[-1] == "open"
 
 
 def request() -> bool:
-    """Record an interrupt; True when it may be raised right now."""
-    _state["pending"] = True
-    return not _state["protected"] or bool(_state["open"])
+    """Record an interrupt; True when the caller may raise it right now (then it is not pending:
+    it is raised once)."""
+    now = _open()
+    _pending[0] = not now
+    return now
 
 
 def pending() -> bool:
-    return bool(_state["pending"])
+    return _pending[0]
 
 
 def reset() -> None:
-    _state.update(protected=0, open=0, pending=False)
+    _zones.clear()
+    _pending[0] = False
 
 
 def check(*_: Any) -> None:
     """Raise a deferred interrupt (also usable as an engine callback)."""
-    if _state["pending"]:
-        _state["pending"] = False  # raised once; it propagates from here
+    if _pending[0]:
+        _pending[0] = False  # raised once; it propagates from here
         raise KeyboardInterrupt("interrupted")
 
 
 @contextlib.contextmanager
 def protected() -> Iterator[None]:
-    """Storage work inside: interrupts wait for the next safe point, then are raised."""
-    _state["protected"] += 1
+    """Storage work inside: interrupts wait until it is done. Then a deferred one is raised, unless
+    the enclosing work is storage work too (the outer block raises it)."""
+    _zones.append("protected")
     try:
         yield
     finally:
-        _state["protected"] -= 1
-    check()
+        _zones.pop()
+    if _open():
+        check()
 
 
 @contextlib.contextmanager
 def interruptible() -> Iterator[None]:
-    """Training inside: interrupts are raised at once (a deferred one on entry)."""
+    """Training inside: interrupts are raised at once (a deferred one on entry). Storage work
+    inside it (a pruning report) is protected again."""
     check()
-    _state["open"] += 1
+    _zones.append("open")
     try:
         yield
     finally:
-        _state["open"] -= 1
+        _zones.pop()

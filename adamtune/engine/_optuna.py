@@ -11,7 +11,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from adamtune._interrupt import interruptible
+from adamtune._interrupt import interruptible, protected
 from adamtune.engine._meta import META_KEY, check_same
 from adamtune.engine._process import rss_mb, worker_identity
 from adamtune.engine._records import error_attrs, jsonable, result_attrs
@@ -26,7 +26,8 @@ FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
 class OptunaSource:
-    """A parameter source backed by an Optuna trial (define-by-run)."""
+    """A parameter source backed by an Optuna trial (define-by-run). Each suggestion is a storage
+    write made while the trial runs: a Ctrl-C waits for it."""
 
     def __init__(self, trial: optuna.Trial) -> None:
         self.trial = trial
@@ -34,13 +35,16 @@ class OptunaSource:
     def float(
         self, name: str, low: float, high: float, log: bool, condition: Condition = None
     ) -> float:
-        return self.trial.suggest_float(name, low, high, log=log)
+        with protected():
+            return self.trial.suggest_float(name, low, high, log=log)
 
     def int(self, name: str, low: int, high: int, step: int, log: bool) -> int:
-        return self.trial.suggest_int(name, low, high, step=step, log=log)
+        with protected():
+            return self.trial.suggest_int(name, low, high, step=step, log=log)
 
     def choice(self, name: str, choices: Sequence[Any]) -> Any:
-        return self.trial.suggest_categorical(name, list(choices))
+        with protected():
+            return self.trial.suggest_categorical(name, list(choices))
 
 
 def make_pruner(
@@ -111,8 +115,9 @@ def make_objective(setup: TrialSetup) -> Callable[[optuna.Trial], float]:
 
     def objective(trial: optuna.Trial) -> float:
         def prune(value: float, epoch: int) -> bool:
-            trial.report(value, epoch)
-            return trial.should_prune()
+            with protected():  # storage work mid-training: a Ctrl-C waits for it
+                trial.report(value, epoch)
+                return trial.should_prune()
 
         # Who runs the trial: a later worker fails it at once if this process dies.
         trial.set_user_attr(WORKER_ATTR, worker_identity(trial.number))

@@ -6,7 +6,6 @@ engine, and the engine never sees a Keras model.
 
 from __future__ import annotations
 
-import gc
 import math
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from adamtune.data import Prepared, scale_split
 from adamtune.params import HP, ParamSource, sample_adam_params
 from adamtune.spaces import Space
 from adamtune.training._build import build_model, make_optimizer
+from adamtune.training._feed import make_feed
 from adamtune.training._outcome import label_finished, label_stopped
 from adamtune.training._task import DATA_LOSS, LossSpec, monitored_key
 
@@ -152,14 +152,9 @@ def run_trial(
         x_train, x_val = setup.scaled(hp.adam.scaling)
         guard = DivergenceGuard(chance_loss=setup.chance_loss, monitor=DATA_LOSS)
         reporter = _make_reporter(setup, guard, prune)
+        feed = make_feed(x_train, setup.data.y_train, x_val, setup.data.y_val, hp.adam.batch_size)
         history = model.fit(
-            x_train,
-            setup.data.y_train,
-            batch_size=hp.adam.batch_size,
-            epochs=epochs or setup.epochs,
-            validation_data=(x_val, setup.data.y_val),
-            callbacks=[guard, reporter],
-            verbose=0,
+            **feed, epochs=epochs or setup.epochs, callbacks=[guard, reporter], verbose=0
         )
         curves = _history_floats(history)
         if guard.outcome is not None:
@@ -180,5 +175,4 @@ def run_trial(
             seconds=time.perf_counter() - start,
         )
     finally:
-        keras.backend.clear_session()
-        gc.collect()
+        keras.backend.clear_session()  # and a garbage collection: the model's cycles go now

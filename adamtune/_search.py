@@ -139,6 +139,7 @@ def search(
     record: dict[str, Any] | None = None,
     heartbeat: int = 30,
     lr_range: str | None = None,
+    first_trials: Any = "auto",
 ) -> Any:
     """Search Adam's settings for ``model_fn`` on ``data``; return a :class:`~adamtune.Result`.
 
@@ -173,8 +174,16 @@ def search(
             the study is created and narrows the space's learning rate to its suggestion; the
             narrowed space and the test's numbers are stored with the study (``meta["lr_range"]``)
             and reused on resume. Optuna strategies only.
+        first_trials: where a new study starts. ``"auto"`` (default): its first trial is Adam's
+            textbook settings put into the space (learning rate 1e-3 at batch size 32, standardized
+            inputs, no regularizer, no BatchNorm), so the sampler starts from a sound incumbent;
+            ``None``: the sampler's own start; or a list of dicts of settings to try first
+            (``learning_rate`` at that ``batch_size``, ``regularizer``, ``regularizer_strength``,
+            ``batch_norm``, ``scaling``, ``beta_1``, ``beta_2``, ``epsilon``; a key left out takes
+            the textbook value). Optuna strategies, except ``grid``; a resumed study is not changed.
     """
     from adamtune import engine, strategies
+    from adamtune._first import first_trial_params
     from adamtune._narrow import narrow_space
     from adamtune._studylog import StudyLog, log_path
     from adamtune.data import prepare_data
@@ -204,6 +213,12 @@ def search(
     the_space = load_space(space)
     n_epochs = epochs or the_space.epochs
     kind = strategies.engine_of(strategy)
+    first_trial_params(first_trials, the_space)  # checked now; enqueued once the study exists
+    if kind == "kerastuner" and first_trials not in (None, "auto"):
+        raise ValueError(
+            "`first_trials` enqueues settings in an Optuna study; KerasTuner strategies start from "
+            f"their own. Received: first_trials={first_trials!r} with strategy={strategy!r}"
+        )
     if kind == "kerastuner":
         if pruner is not None:
             raise ValueError(
@@ -286,6 +301,7 @@ def search(
             study.set_user_attr(RUN_KEY, {**(record or {}), "trials": trials})
             _log_start(log, trials, meta)
             _reclaim(study, log)
+            _enqueue_first(study, first_trial_params(first_trials, the_space, strict=False))
         result = Result(study, meta)
         done = engine.finished_count(study)
         if not _target_reached(name, done, trials, verbose):
@@ -300,6 +316,16 @@ def search(
         raise
     finally:
         log.close()
+
+
+def _enqueue_first(study: Any, params: list[dict[str, Any]]) -> None:
+    """A new study's first trials (a grid enumerates its own points: left alone)."""
+    import optuna
+
+    if study.trials or isinstance(study.sampler, optuna.samplers.GridSampler):
+        return
+    for p in params:
+        study.enqueue_trial(p, skip_if_exists=True)
 
 
 def _log_start(log: StudyLog, trials: int, meta: dict[str, Any]) -> None:

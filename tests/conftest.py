@@ -290,7 +290,7 @@ def tiny_study(storage: str, study: str, **options: Any) -> Any:
     import adamtune
     from adamtune.testing import conformance_data, conformance_model
 
-    settings: dict[str, Any] = dict(space="quick", epochs=1, trials=1, verbose=0, **options)
+    settings: dict[str, Any] = {"space": "quick", "epochs": 1, "trials": 1, "verbose": 0, **options}
     return adamtune.search(
         conformance_model, conformance_data(), storage=storage, study_name=study, **settings
     )

@@ -1,0 +1,142 @@
+"""The first trials of a new study: where a search starts before the sampler has anything to learn
+from.
+
+``first_trials="auto"`` starts from Adam's textbook settings put into the space: learning rate 1e-3
+at batch size 32 (carried to the space's reference batch size by its rule), standardized inputs,
+no regularizer and no BatchNorm. Most models train reasonably there, so the study has a sound
+incumbent after one trial and the sampler's random start-up trials only have to beat it. A list of
+dicts starts from the user's own settings instead (their current training config, say).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
+from typing import Any
+
+from adamtune.params._adam import AdamParams, scale_for_batch
+from adamtune.spaces import Space
+
+__all__ = ["FIRST_KEYS", "first_trial_params"]
+
+# What a user may set: every Adam parameter a trial has, the learning rate at its batch size.
+FIRST_KEYS = tuple(f.name for f in fields(AdamParams) if f.name != "base_learning_rate")
+_TEXTBOOK = {"learning_rate": 1e-3, "batch_size": 32, "regularizer": "none", "scaling": "standard"}
+_ADAM_CONSTANTS = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
+
+
+def _nearest(value: float, choices: Sequence[Any]) -> Any:
+    return min(choices, key=lambda c: abs(math.log(float(c)) - math.log(value)))
+
+
+def _clip(value: float, low: float, high: float) -> float:
+    return min(max(value, low), high)
+
+
+def _textbook(space: Space) -> dict[str, Any]:
+    """Adam's defaults, each moved to the nearest value the space allows."""
+    batch = _nearest(32, space.batch_size)
+    kinds = tuple(space.regularizer)
+    out: dict[str, Any] = {
+        "batch_size": batch,
+        "learning_rate": scale_for_batch(1e-3, batch, 32, space.learning_rate.rule),
+        "regularizer": "none" if "none" in kinds else kinds[0],
+        "batch_norm": False if False in space.batch_norm else space.batch_norm[0],
+        "scaling": "standard" if "standard" in space.scaling else space.scaling[0],
+    }
+    for key, value in _ADAM_CONSTANTS.items():
+        if getattr(space, key) is not None:
+            out[key] = value
+    return out
+
+
+def _fail(i: int, key: str, allowed: str, got: Any) -> ValueError:
+    return ValueError(
+        f"`first_trials[{i}]['{key}']` must be {allowed}. Received: {key}={got!r}. Give a value "
+        "inside the search space, or leave the key out to take adamtune's starting value."
+    )
+
+
+def _params(space: Space, given: Mapping[str, Any], i: int, strict: bool) -> dict[str, Any]:
+    """Optuna parameters (adamtune's names) for one first trial; every value checked against the
+    space (a learning rate outside it is clipped instead when not ``strict``)."""
+    cfg = {**_textbook(space), **given}
+    lr_space = space.learning_rate
+    batch = cfg["batch_size"]
+    if batch not in space.batch_size or isinstance(batch, bool):
+        raise _fail(i, "batch_size", f"one of {list(space.batch_size)}", batch)
+    lr = cfg["learning_rate"]
+    if isinstance(lr, bool) or not isinstance(lr, int | float) or not lr > 0:
+        raise _fail(i, "learning_rate", "a positive number", lr)
+    # The study samples the learning rate at the reference batch size: carry it back there.
+    base = lr / scale_for_batch(1.0, batch, lr_space.reference_batch_size, lr_space.rule)
+    if strict and "learning_rate" in given and not lr_space.low <= base <= lr_space.high:
+        raise _fail(
+            i,
+            "learning_rate",
+            f"in the space's range, {lr_space.low:g} to {lr_space.high:g} at batch size "
+            f"{lr_space.reference_batch_size} ({base:.3g} at that batch size here)",
+            lr,
+        )
+    params: dict[str, Any] = {
+        "batch_size": batch,
+        "base_learning_rate": _clip(base, lr_space.low, lr_space.high),
+    }
+    kind = cfg["regularizer"]
+    if kind not in space.regularizer:
+        raise _fail(i, "regularizer", f"one of {list(space.regularizer)}", kind)
+    params["regularizer"] = kind
+    strength_range = space.regularizer[kind]
+    if strength_range is not None:
+        low, high = strength_range.low, strength_range.high
+        mid = math.sqrt(low * high) if strength_range.log else (low + high) / 2
+        strength = cfg.get("regularizer_strength", mid)
+        if isinstance(strength, bool) or not isinstance(strength, int | float):
+            raise _fail(i, "regularizer_strength", "a number", strength)
+        if not low <= strength <= high:
+            raise _fail(i, "regularizer_strength", f"{low:g} to {high:g} for {kind}", strength)
+        params[f"{kind}_strength"] = float(strength)
+    for key, allowed in (("batch_norm", space.batch_norm), ("scaling", space.scaling)):
+        if cfg[key] not in allowed or (key == "batch_norm" and not isinstance(cfg[key], bool)):
+            raise _fail(i, key, f"one of {list(allowed)}", cfg[key])
+        params[key] = cfg[key]
+    for key in _ADAM_CONSTANTS:
+        rng = getattr(space, key)
+        if rng is None:
+            if key in given:
+                raise _fail(i, key, "left out: the space does not tune it", given[key])
+            continue
+        # Sampled at the reference batch size too; given at this batch size: clip, not refuse.
+        params[key] = _clip(float(cfg[key]), rng.low, rng.high)
+    return params
+
+
+def first_trial_params(
+    first_trials: Any, space: Space, strict: bool = True
+) -> list[dict[str, Any]]:
+    """The parameters to enqueue in a new study for ``first_trials`` (``"auto"``, ``None`` or a
+    list of dicts); raises ``ValueError``/``TypeError`` naming the bad entry. ``strict=False``
+    clips a learning rate to the space (after ``lr_range`` narrowed it) instead of refusing it."""
+    if first_trials is None:
+        return []
+    if first_trials == "auto":
+        return [_params(space, {}, 0, strict)]
+    if isinstance(first_trials, str | bytes) or not isinstance(first_trials, Sequence):
+        raise TypeError(
+            "`first_trials` must be 'auto', None or a list of dicts like "
+            "[{'learning_rate': 3e-4, 'batch_size': 64}]. "
+            f"Received: first_trials={first_trials!r}"
+        )
+    out = []
+    for i, given in enumerate(first_trials):
+        if not isinstance(given, Mapping):
+            raise TypeError(f"`first_trials[{i}]` must be a dict of settings. Received: {given!r}")
+        unknown = sorted(set(given) - set(FIRST_KEYS))
+        if unknown:
+            raise ValueError(
+                f"`first_trials[{i}]` has unknown keys {unknown}; allowed: "
+                f"{', '.join(FIRST_KEYS)}. Received: {dict(given)!r}"
+            )
+        out.append(_params(space, given, i, strict))
+    return out

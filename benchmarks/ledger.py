@@ -1,0 +1,157 @@
+"""Counting what a tool trains, the same way for every tool.
+
+:func:`install` wraps ``keras.Model.fit`` once per process. Every fit then adds a callback that
+counts the training examples processed (the budget unit), notes the best validation score the fit
+reached and whether it diverged, and raises :class:`BudgetSpent` once the budget is used up. The
+tools are not changed: KerasTuner, Optuna scripts and adamtune all train through ``fit``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["BudgetSpent", "Fit", "Ledger", "install", "ledger"]
+
+
+class BudgetSpent(BaseException):
+    """The run's budget is used up; raised from inside ``fit`` to stop the tool."""
+
+
+@dataclass
+class Fit:
+    """One call of ``fit``: a trial, a probe or a retraining."""
+
+    start: float  # seconds since the ledger opened
+    end: float = 0.0
+    examples: float = 0
+    batches: int = 0
+    batch_size: int = 0
+    score: float | None = None  # the best validation score of this fit (higher is better)
+    diverged: bool = False
+
+
+@dataclass
+class Ledger:
+    """Every fit of one tool run, against a budget of ``limit`` training examples."""
+
+    limit: float = math.inf
+    score_of: Any = None  # logs -> higher-is-better score, or None
+    n_train: int = 0  # the training split's size, for fits fed by a dataset
+    fits: list[Fit] = field(default_factory=list)
+    opened: float = field(default_factory=time.perf_counter)
+
+    @property
+    def examples(self) -> float:
+        return sum(f.examples for f in self.fits)
+
+    def now(self) -> float:
+        return time.perf_counter() - self.opened
+
+
+_current: list[Ledger | None] = [None]
+
+
+def ledger() -> Ledger | None:
+    return _current[0]
+
+
+def open_ledger(limit: float, score_of: Any, n_train: int = 0) -> Ledger:
+    book = Ledger(limit=limit, score_of=score_of, n_train=n_train)
+    _current[0] = book
+    return book
+
+
+def close_ledger() -> None:
+    _current[0] = None
+
+
+def _counter(book: Ledger, n: int, batch_size: float) -> Any:
+    import keras
+
+    class Counter(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fit = Fit(start=book.now(), batch_size=round(batch_size))
+            self.in_epoch = 0
+            self.losses: list[float] = []
+            book.fits.append(self.fit)
+
+        def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            self.in_epoch = 0
+
+        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+            size = min(batch_size, n - self.in_epoch) if n else batch_size
+            size = max(size, 0)
+            self.in_epoch += size
+            self.fit.examples += size
+            self.fit.batches += 1
+            self.fit.end = book.now()
+            loss = (logs or {}).get("loss")
+            if loss is not None and not math.isfinite(float(loss)):
+                self.fit.diverged = True
+            if book.examples >= book.limit:
+                raise BudgetSpent()
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            logs = logs or {}
+            loss = logs.get("loss")
+            if loss is not None:
+                self.losses.append(float(loss))
+                # Blew up: not finite, or well above where it started.
+                if not math.isfinite(self.losses[-1]) or self.losses[-1] > 3 * self.losses[0]:
+                    self.fit.diverged = True
+            if book.score_of is not None:
+                score = book.score_of(logs)
+                finite = score is not None and math.isfinite(score)
+                if finite and (self.fit.score is None or score > self.fit.score):
+                    self.fit.score = score
+
+        def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+            self.fit.end = book.now()
+            for cb in self.model_callbacks():
+                if type(cb).__name__ == "DivergenceGuard" and getattr(cb, "outcome", None):
+                    self.fit.diverged = True
+
+        def model_callbacks(self) -> list[Any]:
+            return list(getattr(self, "_siblings", []))
+
+    return Counter()
+
+
+def _length(x: Any) -> int:
+    try:
+        return len(x)
+    except TypeError:
+        return 0
+
+
+def install() -> None:
+    """Wrap ``keras.Model.fit`` (idempotent). Fits outside an open ledger are not counted."""
+    import keras
+
+    if getattr(keras.Model.fit, "_benchmark_ledger", False):
+        return
+    original = keras.Model.fit
+
+    def fit(self: Any, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:
+        book = ledger()
+        if book is None:
+            return original(self, x, y, *args, **kwargs)
+        n = _length(x)
+        batch_size: float = kwargs.get("batch_size") or 32
+        if n and kwargs.get("validation_split"):
+            n = int(n * (1 - kwargs["validation_split"]))
+        if not n and kwargs.get("steps_per_epoch") and book.n_train:
+            # A dataset of the training split in ``steps_per_epoch`` batches: one pass an epoch.
+            n = book.n_train
+            batch_size = n / kwargs["steps_per_epoch"]
+        counter = _counter(book, n, batch_size)
+        callbacks = list(kwargs.pop("callbacks", None) or [])
+        counter._siblings = callbacks
+        return original(self, x, y, *args, callbacks=[*callbacks, counter], **kwargs)
+
+    fit._benchmark_ledger = True  # type: ignore[attr-defined]
+    keras.Model.fit = fit

@@ -1,0 +1,167 @@
+"""The benchmark's accounting: budget counting inside ``fit``, incumbents, targets, the summary."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import ledger
+import metrics
+import run
+import summary
+
+
+def record(seed: int, tool: str, fits: list[tuple[int, float | None, bool]]) -> dict[str, Any]:
+    return {
+        "task": "t",
+        "seed": seed,
+        "tool": tool,
+        "full_run_examples": 100,
+        "fits": [
+            {"end": float(i), "examples": ex, "batches": ex // 10, "score": sc, "diverged": dv}
+            for i, (ex, sc, dv) in enumerate(fits)
+        ],
+        "test_score": 0.9,
+        "wall_seconds": 1.0,
+        "peak_rss_mb": 10.0,
+        "error": None,
+    }
+
+
+def test_the_incumbent_is_the_running_best_against_full_run_equivalents() -> None:
+    rec = record(
+        0, "a", [(100, 0.5, False), (30, None, True), (100, 0.4, False), (100, 0.8, False)]
+    )
+    assert metrics.incumbent(rec) == [
+        (1.0, 0.0, 0.5),
+        (1.3, 1.0, 0.5),
+        (2.3, 2.0, 0.5),
+        (3.3, 3.0, 0.8),
+    ]
+    assert metrics.incumbent_at(rec, 0.5) is None
+    assert metrics.incumbent_at(rec, 3.0) == 0.5
+    assert metrics.budget_to_target(rec, 0.7) == (3.3, 3.0)
+    assert metrics.budget_to_target(rec, 0.9) is None
+    assert metrics.reached([rec], lambda r: 0.9, cap=10) == [10]
+    assert metrics.divergent_fraction(rec) == pytest.approx(30 / 330)
+    assert metrics.detection_batches(rec) == [3]
+
+
+def test_targets_are_half_a_point_for_accuracy_and_one_percent_for_r2() -> None:
+    assert metrics.target_for("classification", 0.97) == pytest.approx(0.965)
+    assert metrics.target_for("regression", 0.8) == pytest.approx(0.792)
+
+
+def test_the_summary_takes_the_best_peer_per_task_and_the_worst_task() -> None:
+    oracle = {"0": {"score": 0.9}, "1": {"score": 0.9}}
+    records = [
+        record(0, "adamtune", [(100, 0.95, False)]),
+        record(1, "adamtune", [(100, 0.5, False), (100, 0.95, False)]),
+        record(0, "peer", [(100, 0.5, False)] * 3 + [(100, 0.95, False)]),
+        record(1, "peer", [(100, 0.5, False)] * 3 + [(100, 0.95, False)]),
+        record(0, "slow", [(100, 0.1, True)] * 5),
+        record(1, "slow", [(100, 0.1, True)] * 5),
+    ]
+    table = summary.per_task(
+        records, oracle, "classification", ["adamtune", "peer", "slow"], [1, 2], 5
+    )
+    assert table["adamtune"]["fre_to_target"]["mean"] == 1.5
+    assert table["peer"]["fre_to_target"]["mean"] == 4.0
+    assert table["slow"]["fre_to_target"] | {"se": 0} == {
+        "mean": 5.0,
+        "se": 0,
+        "reached": 0,
+        "seconds_mean": None,
+    }
+    assert table["slow"]["divergent_fraction"] == 1.0
+    assert table["adamtune"]["incumbent"]["1"]["mean"] == pytest.approx((0.95 + 0.5) / 2)
+    other = {
+        "adamtune": {**table["adamtune"], "fre_to_target": {"mean": 3.0}},
+        "peer": table["peer"],
+    }
+    result = summary.summarize(
+        {"t": table, "u": other}, ["peer", "slow"], {"parallel_speedup_2_workers": 1.5}
+    )
+    assert result["time_to_target_ratio_vs_best_peer"] == pytest.approx(3.0 / 4.0)  # the worst task
+    assert result["full_run_equivalents_to_99pct_oracle"] == 3.0
+    assert result["test_acc_gap_vs_best_peer"] == pytest.approx(0.0)
+    verdicts = summary.verdicts(result)
+    assert verdicts["time_to_target_ratio_vs_best_peer"] == "MISSED (<= 0.5)"
+    assert verdicts["parallel_speedup_2_workers"] == "MISSED (>= 1.7)"
+    assert verdicts["divergent_compute_fraction"] == "met (<= 0.05)"
+    assert verdicts["overhead_ratio_vs_bare_fit"] == "not measured"
+
+
+def test_the_ledger_counts_examples_inside_fit_and_stops_at_the_budget() -> None:
+    import keras
+
+    ledger.install()
+    ledger.install()  # idempotent: one counter per fit
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    x, y = np.ones((100, 3), "float32"), np.ones((100,), "float32")
+    book = ledger.open_ledger(math.inf, lambda logs: -logs["val_loss"])
+    try:
+        model.fit(x, y, batch_size=32, epochs=2, validation_data=(x, y), verbose=0)
+        assert [(f.examples, f.batches) for f in book.fits] == [(200, 8)]
+        assert book.fits[0].score is not None and book.fits[0].score <= 0
+        book.limit = 250
+        with pytest.raises(ledger.BudgetSpent):
+            model.fit(x, y, batch_size=32, epochs=5, verbose=0)
+        assert book.examples == 264  # stopped at the first batch past the limit
+    finally:
+        ledger.close_ledger()
+    model.fit(x, y, epochs=1, verbose=0)  # outside a ledger: not counted
+    assert book.examples == 264
+
+    import tensorflow as tf
+
+    # A repeating dataset (adamtune's feed): one pass of the training split per epoch.
+    book = ledger.open_ledger(math.inf, None, n_train=100)
+    try:
+        data = tf.data.Dataset.from_tensor_slices((x, y)).batch(30).repeat()
+        model.fit(data, steps_per_epoch=4, epochs=3, verbose=0)
+    finally:
+        ledger.close_ledger()
+    assert book.examples == pytest.approx(300) and book.fits[0].batches == 12
+
+
+def test_run_refuses_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        run.main(["--suite", "quick", "--out", "x.json", "--jobs", "0"])
+    assert "--jobs must be at least 1; got 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        run.main(["--suite", "huge", "--out", "x.json"])
+    assert "invalid choice: 'huge'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_smoke_suite_runs_end_to_end(tmp_path: Path) -> None:
+    import json
+    import subprocess
+
+    out = tmp_path / "smoke.json"
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--suite", "smoke", "--out", str(out), "--no-systems"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert list(result["summary"]) == list(summary.TARGETS)
+    assert {r["tool"] for r in result["records"]} == {"adamtune", "keras-defaults", "kt-random"}
+    for r in result["records"]:
+        spent = sum(f["examples"] for f in r["fits"]) / r["full_run_examples"]
+        assert spent <= 2 + 0.2, (r["tool"], spent)  # the budget, to within one batch
+        assert r["error"] is None and 0.5 < r["test_score"] <= 1.0
+    assert "| adamtune |" in out.with_suffix(".md").read_text()
+    assert (tmp_path / "smoke-plots" / "breast-cancer.png").stat().st_size > 10_000

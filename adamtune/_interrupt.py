@@ -2,7 +2,8 @@
 trial (asking for it, telling its result) must not be torn in half, or the study is left with a
 half-made trial. The CLI's signal handler asks :func:`request`; a deferred interrupt is raised at
 the next safe point: when a trial starts training, when a trial has been stored, or when the
-search loop ends.
+search loop ends. Zones nest: storage work made while a trial trains (a pruning report, a parameter
+suggestion) is protected again, and an interrupt that lands in it is raised as soon as it is done.
 """
 
 from __future__ import annotations

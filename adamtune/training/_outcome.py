@@ -50,7 +50,11 @@ def label_stopped(
     raw = _finite(history.get("loss"))
     if outcome != "collapsed-to-chance" or not raw or first_loss is None or first_loss <= 0:
         return outcome, reason
-    if max(abs(v - first_loss) for v in raw) <= first_loss * TOO_SLOW_GAIN:
+    # Epoch means against each other (one batch is too noisy a start to compare them with), and
+    # the first batch not far above them: a run that fell to chance from higher up collapsed.
+    base = raw[0] if len(raw) >= 2 else first_loss
+    moved = max(abs(v - base) for v in raw)
+    if moved <= base * TOO_SLOW_GAIN and first_loss <= raw[0] * (1 + 5 * TOO_SLOW_GAIN):
         return "too-slow", f"{reason}; the loss never left its start ({first_loss:.3g})"
     return outcome, reason
 

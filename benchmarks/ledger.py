@@ -42,10 +42,7 @@ class Ledger:
     n_train: int = 0  # the training split's size, for fits fed by a dataset
     fits: list[Fit] = field(default_factory=list)
     opened: float = field(default_factory=time.perf_counter)
-
-    @property
-    def examples(self) -> float:
-        return sum(f.examples for f in self.fits)
+    examples: float = 0  # over all fits; kept as a running total (read after every batch)
 
     def now(self) -> float:
         return time.perf_counter() - self.opened
@@ -68,7 +65,7 @@ def close_ledger() -> None:
     _current[0] = None
 
 
-def _counter(book: Ledger, n: int, batch_size: float) -> Any:
+def _counter(book: Ledger, n: int, batch_size: float, siblings: list[Any]) -> Any:
     import keras
 
     class Counter(keras.callbacks.Callback):
@@ -87,6 +84,7 @@ def _counter(book: Ledger, n: int, batch_size: float) -> Any:
             size = max(size, 0)
             self.in_epoch += size
             self.fit.examples += size
+            book.examples += size
             self.fit.batches += 1
             self.fit.end = book.now()
             loss = (logs or {}).get("loss")
@@ -111,12 +109,9 @@ def _counter(book: Ledger, n: int, batch_size: float) -> Any:
 
         def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
             self.fit.end = book.now()
-            for cb in self.model_callbacks():
+            for cb in siblings:  # the fit's other callbacks: adamtune's guard among them
                 if type(cb).__name__ == "DivergenceGuard" and getattr(cb, "outcome", None):
                     self.fit.diverged = True
-
-        def model_callbacks(self) -> list[Any]:
-            return list(getattr(self, "_siblings", []))
 
     return Counter()
 
@@ -148,9 +143,8 @@ def install() -> None:
             # A dataset of the training split in ``steps_per_epoch`` batches: one pass an epoch.
             n = book.n_train
             batch_size = n / kwargs["steps_per_epoch"]
-        counter = _counter(book, n, batch_size)
         callbacks = list(kwargs.pop("callbacks", None) or [])
-        counter._siblings = callbacks
+        counter = _counter(book, n, batch_size, callbacks)
         return original(self, x, y, *args, callbacks=[*callbacks, counter], **kwargs)
 
     fit._benchmark_ledger = True  # type: ignore[attr-defined]

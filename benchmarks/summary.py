@@ -49,15 +49,15 @@ def per_task(
             values = [metrics.incumbent_at(r, b) for r in runs]
             mean, se = metrics.mean_se([v if v is not None else math.nan for v in values])
             at[str(b)] = {"mean": _finite(mean), "se": _finite(se)}
-        to_target = metrics.reached(runs, target_of, cap)
+        to_target = metrics.mean_se(metrics.reached(runs, target_of, cap))
         hits = [metrics.budget_to_target(r, target_of(r)) for r in runs]
         test = metrics.mean_se([r["test_score"] for r in runs])
         out[tool] = {
             "seeds": [r["seed"] for r in runs],
             "incumbent": at,
             "fre_to_target": {
-                "mean": metrics.mean_se(to_target)[0],
-                "se": metrics.mean_se(to_target)[1],
+                "mean": to_target[0],
+                "se": to_target[1],
                 "reached": sum(h is not None for h in hits),
                 "seconds_mean": _finite(
                     metrics.mean_se([h[1] if h else math.nan for h in hits])[0]

@@ -127,7 +127,7 @@ def test_the_ledger_counts_examples_inside_fit_and_stops_at_the_budget() -> None
     book = ledger.open_ledger(math.inf, None, n_train=100)
     try:
         data = tf.data.Dataset.from_tensor_slices((x, y)).batch(30).repeat()
-        model.fit(data, steps_per_epoch=4, epochs=3, verbose=0)
+        model.fit(data, steps_per_epoch=4, epochs=3, shuffle=False, verbose=0)
     finally:
         ledger.close_ledger()
     assert book.examples == pytest.approx(300) and book.fits[0].batches == 12

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from adamtune import _interrupt
 from adamtune._errors import SearchAborted
 from adamtune._util import check_choice, check_positive_int, parse_duration
+from adamtune.training._state import release as release_frozen
 
 if TYPE_CHECKING:
     from adamtune._studylog import StudyLog
@@ -183,7 +184,7 @@ def search(
             the textbook value). Optuna strategies, except ``grid``; a resumed study is not changed.
     """
     from adamtune import engine, strategies
-    from adamtune._first import first_trial_params
+    from adamtune._first import first_trial_params, target_scale
     from adamtune._narrow import narrow_space
     from adamtune._studylog import StudyLog, log_path
     from adamtune.data import prepare_data
@@ -301,7 +302,8 @@ def search(
             study.set_user_attr(RUN_KEY, {**(record or {}), "trials": trials})
             _log_start(log, trials, meta)
             _reclaim(study, log)
-            _enqueue_first(study, first_trial_params(first_trials, the_space, strict=False))
+            scale = target_scale(prepared.y_train, not prepared.target.is_classification)
+            _enqueue_first(study, first_trial_params(first_trials, the_space, False, scale))
         result = Result(study, meta)
         done = engine.finished_count(study)
         if not _target_reached(name, done, trials, verbose):
@@ -315,6 +317,7 @@ def search(
         log(str(exc).splitlines()[0], warning=True)
         raise
     finally:
+        release_frozen()  # the objects trials froze for cheaper collections (training/_state.py)
         log.close()
 
 

@@ -20,6 +20,7 @@ from adamtune.spaces import Space
 from adamtune.training._build import build_model, make_optimizer
 from adamtune.training._feed import make_feed
 from adamtune.training._outcome import label_finished, label_stopped
+from adamtune.training._state import build_state, settle
 from adamtune.training._task import DATA_LOSS, LossSpec, monitored_key
 
 __all__ = ["PruneHook", "TrialResult", "TrialSetup", "run_trial"]
@@ -150,6 +151,7 @@ def run_trial(
             metrics=setup.loss.compile_metrics(),
         )
         x_train, x_val = setup.scaled(hp.adam.scaling)
+        build_state(model, x_train[:1], setup.data.y_train[:1])
         guard = DivergenceGuard(chance_loss=setup.chance_loss, monitor=DATA_LOSS)
         reporter = _make_reporter(setup, guard, prune)
         feed = make_feed(x_train, setup.data.y_train, x_val, setup.data.y_val, hp.adam.batch_size)
@@ -176,3 +178,4 @@ def run_trial(
         )
     finally:
         keras.backend.clear_session()  # and a garbage collection: the model's cycles go now
+        settle()

@@ -3,9 +3,13 @@ from.
 
 ``first_trials="auto"`` starts from Adam's textbook settings put into the space: learning rate 1e-3
 at batch size 32 (carried to the space's reference batch size by its rule), standardized inputs,
-no regularizer and no BatchNorm. Most models train reasonably there, so the study has a sound
-incumbent after one trial and the sampler's random start-up trials only have to beat it. A list of
-dicts starts from the user's own settings instead (their current training config, say).
+no regularizer and no BatchNorm. The textbook 1e-3 assumes targets of order one; a regression's
+learning rate is multiplied by its targets' root mean square when that is larger (targets around
+1e4 need the output layer to travel 1e4 times as far, and Adam's steps are about the learning rate
+in size whatever the gradient's scale), then clipped to the space. Most models train reasonably
+there, so the study has a sound incumbent after one trial and the sampler's random start-up trials
+only have to beat it. A list of dicts starts from the user's own settings instead (their current
+training config, say).
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
+import numpy as np
+
 from adamtune.params._adam import AdamParams, scale_for_batch
 from adamtune.spaces import Space
 
-__all__ = ["FIRST_KEYS", "first_trial_params"]
+__all__ = ["FIRST_KEYS", "first_trial_params", "target_scale"]
 
 # What a user may set: every Adam parameter a trial has, the learning rate at its batch size.
 FIRST_KEYS = tuple(f.name for f in fields(AdamParams) if f.name != "base_learning_rate")
@@ -34,13 +40,13 @@ def _clip(value: float, low: float, high: float) -> float:
     return min(max(value, low), high)
 
 
-def _textbook(space: Space) -> dict[str, Any]:
+def _textbook(space: Space, target_scale: float) -> dict[str, Any]:
     """Adam's defaults, each moved to the nearest value the space allows."""
     batch = _nearest(32, space.batch_size)
     kinds = tuple(space.regularizer)
     out: dict[str, Any] = {
         "batch_size": batch,
-        "learning_rate": scale_for_batch(1e-3, batch, 32, space.learning_rate.rule),
+        "learning_rate": scale_for_batch(1e-3 * target_scale, batch, 32, space.learning_rate.rule),
         "regularizer": "none" if "none" in kinds else kinds[0],
         "batch_norm": False if False in space.batch_norm else space.batch_norm[0],
         "scaling": "standard" if "standard" in space.scaling else space.scaling[0],
@@ -58,10 +64,12 @@ def _fail(i: int, key: str, allowed: str, got: Any) -> ValueError:
     )
 
 
-def _params(space: Space, given: Mapping[str, Any], i: int, strict: bool) -> dict[str, Any]:
+def _params(
+    space: Space, given: Mapping[str, Any], i: int, strict: bool, target_scale: float = 1.0
+) -> dict[str, Any]:
     """Optuna parameters (adamtune's names) for one first trial; every value checked against the
     space (a learning rate outside it is clipped instead when not ``strict``)."""
-    cfg = {**_textbook(space), **given}
+    cfg = {**_textbook(space, target_scale), **given}
     lr_space = space.learning_rate
     batch = cfg["batch_size"]
     if batch not in space.batch_size or isinstance(batch, bool):
@@ -112,16 +120,25 @@ def _params(space: Space, given: Mapping[str, Any], i: int, strict: bool) -> dic
     return params
 
 
+def target_scale(y: Any, regression: bool) -> float:
+    """What the textbook learning rate is multiplied by: a regression's target RMS when above 1."""
+    if not regression or len(y) == 0:
+        return 1.0
+    rms = float(np.sqrt(np.mean(np.square(np.asarray(y, dtype="float64")))))
+    return rms if math.isfinite(rms) and rms > 1.0 else 1.0
+
+
 def first_trial_params(
-    first_trials: Any, space: Space, strict: bool = True
+    first_trials: Any, space: Space, strict: bool = True, target_scale: float = 1.0
 ) -> list[dict[str, Any]]:
     """The parameters to enqueue in a new study for ``first_trials`` (``"auto"``, ``None`` or a
     list of dicts); raises ``ValueError``/``TypeError`` naming the bad entry. ``strict=False``
-    clips a learning rate to the space (after ``lr_range`` narrowed it) instead of refusing it."""
+    clips a learning rate to the space (after ``lr_range`` narrowed it) instead of refusing it.
+    ``target_scale`` multiplies the ``"auto"`` learning rate (see :func:`target_scale`)."""
     if first_trials is None:
         return []
     if first_trials == "auto":
-        return [_params(space, {}, 0, strict)]
+        return [_params(space, {}, 0, strict, target_scale)]
     if isinstance(first_trials, str | bytes) or not isinstance(first_trials, Sequence):
         raise TypeError(
             "`first_trials` must be 'auto', None or a list of dicts like "

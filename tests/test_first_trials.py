@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from conftest import tiny_study
 
 import adamtune
-from adamtune._first import first_trial_params
+from adamtune._first import first_trial_params, target_scale
 
 QUICK = adamtune.load_space("quick")  # batch 32/64, lr 1e-4..1e-1 at 32 (sqrt), none/l2/adamw
 TEXTBOOK = {
@@ -31,6 +33,20 @@ def test_auto_is_adams_textbook_start_put_into_the_space() -> None:
     assert start["base_learning_rate"] == pytest.approx(1e-3 * math.sqrt(8))
     (betas,) = first_trial_params("auto", adamtune.load_space("betas"))
     assert betas["beta_1"] == 0.9 and betas["beta_2"] == 0.999
+
+
+def test_a_regressions_start_is_scaled_by_its_targets_rms() -> None:
+    y = np.full(50, 30.0)
+    assert target_scale(y, regression=True) == pytest.approx(30.0)
+    assert target_scale(y, regression=False) == 1.0  # class labels are not a scale
+    assert target_scale(np.full(50, 0.2), regression=True) == 1.0  # small targets: 1e-3 stays
+    (start,) = first_trial_params("auto", QUICK, target_scale=30.0)
+    assert start["base_learning_rate"] == pytest.approx(3e-2)
+    (clipped,) = first_trial_params("auto", QUICK, target_scale=1e4)
+    assert clipped["base_learning_rate"] == pytest.approx(0.1)  # the space's top
+    # A user's own learning rate is theirs: not scaled.
+    (mine,) = first_trial_params([{"learning_rate": 2e-3}], QUICK, target_scale=30.0)
+    assert mine["base_learning_rate"] == pytest.approx(2e-3)
 
 
 def test_a_users_settings_are_carried_to_the_reference_batch_size() -> None:
@@ -99,3 +115,29 @@ def adamtune_waiting() -> object:
     import optuna
 
     return optuna.trial.TrialState.WAITING
+
+
+def _regressor(hp: Any) -> Any:
+    import keras
+
+    return keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)]
+    )
+
+
+def test_a_regression_study_starts_at_the_learning_rate_its_targets_need(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 3)).astype("float32")
+    y = (40.0 + x @ np.ones(3)).astype("float32")  # rms ~40: the start is 1e-3 x 40 = 0.04
+    result = adamtune.search(
+        _regressor,
+        (x, y),
+        space="quick",
+        epochs=1,
+        trials=1,
+        verbose=0,
+        storage=f"sqlite:///{tmp_path / 'r.db'}",
+    )
+    rms = float(np.sqrt(np.mean(np.square(y[:160]))))  # the training split's, near 40
+    start = result.study.trials[0].params["base_learning_rate"]
+    assert start == pytest.approx(1e-3 * rms, rel=0.1) and 0.035 < start < 0.045

@@ -119,7 +119,7 @@ def _wait_for_run(storage: str, study: str, wait: float) -> tuple[dict[str, Any]
                 + (f" after waiting {wait:g} s" if wait else "")
                 + "; start it with `adamtune search`, or pass --wait"
             )
-        time.sleep(1.0)
+        time.sleep(0.25)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -132,6 +132,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if "://" not in args.storage:
         raise ValueError("workers join Optuna studies: `--storage` must be a storage URL")
     check_lifecycle(args)
+    # TensorFlow takes seconds to import: done while the study is still being created (the
+    # parent's pre-flight), not after, so this worker's first trial starts that much sooner.
+    import keras  # noqa: F401
+
     meta, run = _wait_for_run(args.storage, args.study, args.wait)
     targets = run.get("targets")
     if not targets:

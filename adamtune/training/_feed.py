@@ -24,10 +24,18 @@ _VAL_BATCH = 256
 def _gathered(x: Any, y: Any, indices: Any) -> Any:
     import tensorflow as tf
 
-    return indices.map(
+    gathered = indices.map(
         lambda idx: (tf.gather(x, idx), tf.gather(y, idx)),
         num_parallel_calls=tf.data.AUTOTUNE,
-    )
+    ).prefetch(tf.data.AUTOTUNE)
+    threads = tf.config.threading.get_intra_op_parallelism_threads()
+    if threads <= 0:  # TensorFlow's default: all cores
+        return gathered
+    # Workers that share the machine (adamtune search --workers N) set TensorFlow's threads to
+    # their share of the cores; tf.data's own pool would still start one thread per core.
+    options = tf.data.Options()
+    options.threading.private_threadpool_size = threads
+    return gathered.with_options(options)
 
 
 def make_feed(
@@ -52,9 +60,9 @@ def make_feed(
     val = tf.data.Dataset.range(n_val).batch(val_batch).repeat()
     xv, yv = tf.constant(x_val), tf.constant(y_val)
     return {
-        "x": _gathered(x, y, train).prefetch(tf.data.AUTOTUNE),
+        "x": _gathered(x, y, train),
         "steps_per_epoch": math.ceil(n / batch_size),
         "shuffle": False,  # the dataset shuffles itself (Keras would warn it ignores the flag)
-        "validation_data": _gathered(xv, yv, val).prefetch(tf.data.AUTOTUNE),
+        "validation_data": _gathered(xv, yv, val),
         "validation_steps": math.ceil(n_val / val_batch),
     }

@@ -65,7 +65,14 @@ def close_ledger() -> None:
     _current[0] = None
 
 
-def _counter(book: Ledger, n: int, batch_size: float, siblings: list[Any]) -> Any:
+# What counts as diverged, observed the same way in every tool's fits (no tool's own verdict is
+# read: adamtune's guard also stops crawls and collapses, which a peer's run would not be charged
+# for): a loss that is not finite, a batch loss over 10x the fit's first (the guard's own blow-up
+# rule, after 3 batches), or an epoch's loss over 3x the first epoch's.
+_BATCH_BLOWUP, _BATCH_WAIT, _EPOCH_BLOWUP = 10.0, 3, 3.0
+
+
+def _counter(book: Ledger, n: int, batch_size: float) -> Any:
     import keras
 
     class Counter(keras.callbacks.Callback):
@@ -74,6 +81,7 @@ def _counter(book: Ledger, n: int, batch_size: float, siblings: list[Any]) -> An
             self.fit = Fit(start=book.now(), batch_size=round(batch_size))
             self.in_epoch = 0
             self.losses: list[float] = []
+            self.first_batch_loss: float | None = None
             book.fits.append(self.fit)
 
         def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -88,10 +96,20 @@ def _counter(book: Ledger, n: int, batch_size: float, siblings: list[Any]) -> An
             self.fit.batches += 1
             self.fit.end = book.now()
             loss = (logs or {}).get("loss")
-            if loss is not None and not math.isfinite(float(loss)):
-                self.fit.diverged = True
+            if loss is not None:
+                self._check_batch(float(loss))
             if book.examples >= book.limit:
                 raise BudgetSpent()
+
+        def _check_batch(self, loss: float) -> None:
+            if not math.isfinite(loss):
+                self.fit.diverged = True
+            elif self.first_batch_loss is None:
+                self.first_batch_loss = loss
+            elif self.fit.batches > _BATCH_WAIT and loss > _BATCH_BLOWUP * max(
+                self.first_batch_loss, 1e-12
+            ):
+                self.fit.diverged = True
 
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             logs = logs or {}
@@ -99,7 +117,8 @@ def _counter(book: Ledger, n: int, batch_size: float, siblings: list[Any]) -> An
             if loss is not None:
                 self.losses.append(float(loss))
                 # Blew up: not finite, or well above where it started.
-                if not math.isfinite(self.losses[-1]) or self.losses[-1] > 3 * self.losses[0]:
+                first = self.losses[0]
+                if not math.isfinite(self.losses[-1]) or self.losses[-1] > _EPOCH_BLOWUP * first:
                     self.fit.diverged = True
             if book.score_of is not None:
                 score = book.score_of(logs)
@@ -109,9 +128,6 @@ def _counter(book: Ledger, n: int, batch_size: float, siblings: list[Any]) -> An
 
         def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
             self.fit.end = book.now()
-            for cb in siblings:  # the fit's other callbacks: adamtune's guard among them
-                if type(cb).__name__ == "DivergenceGuard" and getattr(cb, "outcome", None):
-                    self.fit.diverged = True
 
     return Counter()
 
@@ -144,7 +160,7 @@ def install() -> None:
             n = book.n_train
             batch_size = n / kwargs["steps_per_epoch"]
         callbacks = list(kwargs.pop("callbacks", None) or [])
-        counter = _counter(book, n, batch_size, callbacks)
+        counter = _counter(book, n, batch_size)
         return original(self, x, y, *args, callbacks=[*callbacks, counter], **kwargs)
 
     fit._benchmark_ledger = True  # type: ignore[attr-defined]

@@ -60,6 +60,7 @@ class Plan:
     parallel_trials: int
     parallel_epochs: int
     parallel_tile: int  # digits repeated this many times (with noise) so a trial lasts >= ~1.5 s
+    parallel_rounds: int  # pairs of 1- and 2-worker runs, in ABBA order
 
 
 SUITES: dict[str, Plan] = {
@@ -71,6 +72,7 @@ SUITES: dict[str, Plan] = {
         parallel_trials=1,
         parallel_epochs=1,
         parallel_tile=1,
+        parallel_rounds=1,
     ),
     "quick": Plan(
         overhead_trials=20,
@@ -80,9 +82,12 @@ SUITES: dict[str, Plan] = {
         # the growth is linear, so trials 10-19 against 30-39 give the same slope.
         rss_trials=40,
         rss_train=256,
-        parallel_trials=12,
+        # Long enough that the second worker's start-up (~2 s: it imports TensorFlow while the
+        # first runs its pre-flight) is a small part of the span, as it is in a night's run.
+        parallel_trials=36,
         parallel_epochs=1,
         parallel_tile=4,
+        parallel_rounds=2,
     ),
     "full": Plan(
         overhead_trials=50,
@@ -92,6 +97,7 @@ SUITES: dict[str, Plan] = {
         parallel_trials=40,
         parallel_epochs=1,
         parallel_tile=8,
+        parallel_rounds=3,
     ),
 }
 
@@ -498,6 +504,7 @@ def _run_cli(
 ) -> dict[str, Any]:
     import optuna
 
+    workdir.mkdir(parents=True, exist_ok=True)
     db = workdir / f"parallel-w{workers}.db"
     study_name = f"systems-parallel-w{workers}"
     storage = f"sqlite:///{db}"
@@ -566,7 +573,12 @@ def _run_cli(
 
 
 def measure_parallel(plan: Plan, workdir: Path, log: Callable[[str], None]) -> dict[str, Any]:
-    """Trials per hour with ``--workers 2`` over ``--workers 1``, same target, space and budget."""
+    """Trials per hour with ``--workers 2`` over ``--workers 1``, same target, space and budget.
+
+    The shared VM this runs on has noisy neighbours (a third of the CPU time "stolen" at times),
+    so the runs go in ABBA order (1, 2, 2, 1 workers ... ``plan.parallel_rounds`` pairs) and the
+    speedup is total trials per hour of the 2-worker runs over that of the 1-worker runs.
+    """
     from adamtune.spaces import save_space
 
     target = workdir / "systems_target.py"
@@ -581,21 +593,32 @@ def measure_parallel(plan: Plan, workdir: Path, log: Callable[[str], None]) -> d
         ),
         workdir / "systems-parallel.yaml",
     )
-    one = _run_cli(1, target, space_file, plan, workdir, log)
-    two = _run_cli(2, target, space_file, plan, workdir, log)
-    speedup = two["trials_per_hour"] / one["trials_per_hour"]
-    log(f"parallel: speedup {speedup:.3f}")
+    order = [w for r in range(plan.parallel_rounds) for w in ((1, 2) if r % 2 == 0 else (2, 1))]
+    runs: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
+    for i, workers in enumerate(order):
+        runs[workers].append(_run_cli(workers, target, space_file, plan, workdir / f"r{i}", log))
+
+    def rate(key: str, workers: int) -> float:
+        return statistics.fmean(float(r[key]) for r in runs[workers])
+
+    speedup = rate("trials_per_hour", 2) / rate("trials_per_hour", 1)
+    log(f"parallel: speedup {speedup:.3f} over {plan.parallel_rounds} rounds")
     return {
         "speedup": speedup,
         "details": {
-            "workers_1": one,
-            "workers_2": two,
-            "epochs_per_hour_speedup": two["epochs_per_hour"] / one["epochs_per_hour"],
-            "speedup_with_startup": two["trials_per_hour_with_startup"]
-            / one["trials_per_hour_with_startup"],
+            "order": order,
+            "per_round_speedup": [
+                _r(b["trials_per_hour"] / a["trials_per_hour"], 3)
+                for a, b in zip(runs[1], runs[2], strict=True)
+            ],
+            "workers_1": runs[1],
+            "workers_2": runs[2],
+            "epochs_per_hour_speedup": rate("epochs_per_hour", 2) / rate("epochs_per_hour", 1),
+            "speedup_with_startup": rate("trials_per_hour_with_startup", 2)
+            / rate("trials_per_hour_with_startup", 1),
             # Each process timed from its own first trial (the helper's late start left out).
-            "speedup_sum_over_processes": two["trials_per_hour_sum_over_processes"]
-            / one["trials_per_hour_sum_over_processes"],
+            "speedup_sum_over_processes": rate("trials_per_hour_sum_over_processes", 2)
+            / rate("trials_per_hour_sum_over_processes", 1),
             "data_tile": plan.parallel_tile,
             "epochs": plan.parallel_epochs,
             "subprocess_env": SUBPROCESS_ENV,

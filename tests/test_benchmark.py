@@ -165,3 +165,34 @@ def test_the_smoke_suite_runs_end_to_end(tmp_path: Path) -> None:
         assert r["error"] is None and 0.5 < r["test_score"] <= 1.0
     assert "| adamtune |" in out.with_suffix(".md").read_text()
     assert (tmp_path / "smoke-plots" / "breast-cancer.png").stat().st_size > 10_000
+
+
+def test_the_ledger_judges_divergence_by_the_loss_alone_for_every_tool() -> None:
+    import keras
+
+    from adamtune import DivergenceGuard
+
+    ledger.install()
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 4)).astype("float32")
+    y = (x @ np.ones(4)).astype("float32")
+
+    def fit(lr: float, callbacks: list[Any]) -> bool:
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16), keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.SGD(lr), loss="mse")
+        book = ledger.open_ledger(math.inf, None)
+        try:
+            model.fit(x, y, batch_size=32, epochs=3, callbacks=callbacks, verbose=0)
+        finally:
+            ledger.close_ledger()
+        return book.fits[0].diverged
+
+    assert fit(1.0, []) is True  # SGD at 1.0 on a linear net: the loss explodes
+    assert fit(1e-3, []) is False
+    # A guard that stops a sound run (here: a chance level no run can stay under) is the
+    # tool's verdict, not a divergence; the ledger does not read it.
+    guard = DivergenceGuard(
+        chance_loss=1e-6, warmup_epochs=1, warmup_batches=0, min_improvement=0.99
+    )
+    assert fit(1e-3, [guard]) is False and guard.outcome == "collapsed-to-chance"

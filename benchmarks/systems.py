@@ -77,9 +77,8 @@ SUITES: dict[str, Plan] = {
     "quick": Plan(
         overhead_trials=20,
         overhead_epochs=2,
-        # 100 tiny trials take ~6 minutes on 2 cores (3-5 s each: adamtune's per-trial
-        # clear_session + gc.collect grows with the leaked objects), more than quick's budget;
-        # the growth is linear, so trials 10-19 against 30-39 give the same slope.
+        # 100 tiny trials would take ~2 minutes; the growth is linear, so trials 10-19 against
+        # 30-39 give the same slope in the quick suite's budget.
         rss_trials=40,
         rss_train=256,
         # Long enough that the second worker's start-up (~2 s: it imports TensorFlow while the

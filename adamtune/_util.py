@@ -83,6 +83,44 @@ def check_choice(value: Any, name: str, allowed: Iterable[str]) -> str:
     return str(value)
 
 
+# Folder and file names are at most 255 bytes on common file systems; the log file adds a prefix
+# (the storage file's stem) and a suffix.
+MAX_STUDY_NAME = 200
+
+
+def check_study_name(value: Any, name: str = "study_name") -> str:
+    """Return ``value`` if it can name a study's folder and log file, else raise naming ``name``.
+
+    A study name becomes a path part (a KerasTuner study's folder ``<storage>/<study_name>/``, the
+    log file beside a storage), so it must stay one plain name inside that folder: no separator,
+    drive or NUL that would steer the path elsewhere, refused before anything is created.
+    """
+    from pathlib import PureWindowsPath
+
+    rule = (
+        f"`{name}` must be a plain name, used as a folder and file name: not empty, not only dots, "
+        f"at most {MAX_STUDY_NAME} bytes in UTF-8, and without '/', '\\', a drive such as 'C:', NUL "
+        "or other control characters"
+    )
+    if not isinstance(value, str):
+        raise ValueError(f"{rule}. Received: {name}={value!r} of type {type(value).__name__}")
+    unsafe = (
+        not value.strip()
+        or len(value.encode("utf-8", "surrogatepass")) > MAX_STUDY_NAME
+        or set(value) <= {"."}
+        or "/" in value
+        or "\\" in value
+        or any(ord(char) < 32 or ord(char) == 127 for char in value)
+        or PureWindowsPath(value).drive != ""
+    )
+    if unsafe:
+        raise ValueError(
+            f"{rule}. Received: {name}={value!r}. Pick a name such as 'digits' or 'digits-v2'; "
+            "say where the study is kept with `storage`"
+        )
+    return value
+
+
 def _default_mode() -> int:
     """What ``open(path, "w")`` would give: 0o666 less the umask (mkstemp makes 0o600)."""
     umask = os.umask(0)

@@ -9,6 +9,7 @@ import sys
 import time
 from typing import Any
 
+from adamtune._util import check_study_name
 from adamtune.cli._targets import load_target
 
 __all__ = ["cmd_worker", "parse_devices", "spawn_workers", "split_threads", "worker_env"]
@@ -131,6 +132,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     if "://" not in args.storage:
         raise ValueError("workers join Optuna studies: `--storage` must be a storage URL")
+    check_study_name(args.study, "--study")  # search() would refuse it after the wait
     check_lifecycle(args)
     # TensorFlow takes seconds to import: done while the study is still being created (the
     # parent's pre-flight), not after, so this worker's first trial starts that much sooner.

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from adamtune._interrupt import interruptible
-from adamtune._util import atomic_write_text
+from adamtune._util import atomic_write_text, check_study_name
 from adamtune.engine._meta import META_KEY, check_same
 from adamtune.engine._process import rss_mb
 from adamtune.engine._records import error_attrs, jsonable, result_attrs
@@ -65,9 +65,12 @@ def check_kt_storage(storage: Any) -> None:
     if storage is None:
         return
     if not isinstance(storage, str | Path) or "://" in str(storage):
+        from adamtune.engine._storage import mask_url
+
+        shown = mask_url(storage) if isinstance(storage, str) else storage
         raise ValueError(
             "KerasTuner strategies keep their study in a directory: `storage` must be a folder "
-            f"path such as 'adamtune_kt'. Received: storage={storage!r}"
+            f"path such as 'adamtune_kt'. Received: storage={shown!r}"
         )
 
 
@@ -76,7 +79,8 @@ class KerasTunerStudy:
 
     def __init__(self, oracle: Any, storage: str | Path | None, name: str, meta: dict[str, Any]):
         self.oracle = oracle
-        self.name = name
+        # The name becomes the project folder: checked here, where it does, whoever calls.
+        self.name = check_study_name(name)
         self.meta = jsonable(meta)
         self.root = Path(storage or DEFAULT_KT_STORAGE)
         self.project = self.root / name

@@ -41,15 +41,51 @@ if __name__ == "__main__":
 '''
 
 
+def _field(where: str, key: str) -> str:
+    return f"{where}.{key}" if key.isidentifier() else f"{where}[{key!r}]"
+
+
+def _check_finite(value: Any, where: str) -> None:
+    """Refuse NaN and +/-inf anywhere in ``value``, naming the field.
+
+    JSON has no token for them (``NaN``/``Infinity`` are not JSON, and strict readers refuse them),
+    a ``.py`` literal would need a call, and ``load_config`` refuses a non-finite ``value``: so
+    every format holds finite numbers only, and each export loads back as exactly what was written.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(
+            f"cannot export field `{where}`: exports hold finite numbers only (JSON has no NaN or "
+            f"Infinity). Received: {where}={value!r}. Replace it with a finite number, or with a "
+            "string such as 'inf' that your code converts"
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, _field(where, str(key)))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_finite(item, f"{where}[{index}]")
+
+
+def _exportable_dict(config: TunedConfig) -> dict[str, Any]:
+    """``config.to_dict()``, refused with the field named if it holds a NaN or an infinity."""
+    data = config.to_dict()
+    for key, value in data.items():
+        _check_finite(value, key)
+    return data
+
+
 def render_literal(value: Any, indent: int = 0) -> str:
-    """Python source for a JSON-like value. Strings go through ``repr``; nothing else is allowed."""
+    """Python source for a JSON-like value. Strings go through ``repr``; nothing else is allowed:
+    a non-finite float would need a call (``float('nan')``), so it is refused."""
     pad = "    " * (indent + 1)
     if value is None or isinstance(value, bool):
         return repr(value)
     if isinstance(value, int):
         return repr(int(value))
     if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else f"float({str(value)!r})"
+        if not math.isfinite(value):
+            raise ValueError(f"a .py literal holds finite numbers only. Received: {value!r}")
+        return repr(value)
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, list | tuple):
@@ -72,7 +108,7 @@ def render_literal(value: Any, indent: int = 0) -> str:
 
 def render_python(config: TunedConfig) -> str:
     """A runnable module holding the config as one literal, plus fixed helper code."""
-    data = config.to_dict()
+    data = _exportable_dict(config)
     literal = render_literal(data)
     if ast.literal_eval(literal) != data:  # the literal must read back as exactly the values
         raise RuntimeError("internal error: the rendered config does not read back as written")
@@ -96,17 +132,18 @@ def _suffix(path: Path) -> str:
 
 
 def export_config(config: TunedConfig, path: str | os.PathLike[str]) -> Path:
-    """Write ``config`` to ``path`` in the format its suffix names (atomic)."""
+    """Write ``config`` to ``path`` in the format its suffix names (atomic); a NaN or infinity
+    anywhere is refused before anything is written."""
     target = Path(path)
     suffix = _suffix(target)
     if suffix == ".json":
-        text = json.dumps(config.to_dict(), indent=2, allow_nan=False) + "\n"
+        text = json.dumps(_exportable_dict(config), indent=2, allow_nan=False) + "\n"
     elif suffix == ".py":
         text = render_python(config)
     else:
         import yaml
 
-        text = yaml.safe_dump(config.to_dict(), sort_keys=False)
+        text = yaml.safe_dump(_exportable_dict(config), sort_keys=False)
     return atomic_write_text(target, text)
 
 

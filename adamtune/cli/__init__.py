@@ -7,19 +7,49 @@ Exit codes: 0 done; 2 bad usage or input (nothing was stored); 1 the search stop
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from adamtune.cli import _dashboard, _doctor, _lr_find, _report
 from adamtune.cli._commands import cmd_export, cmd_search, cmd_spaces, cmd_status
 from adamtune.cli._lifecycle import add_lifecycle_args
 from adamtune.cli._targets import add_target_args
 from adamtune.cli._workers import cmd_worker
+from adamtune.strategies._trust import TRUST_ENV
 
-__all__ = ["STORAGE_ENV", "build_parser", "main"]
+__all__ = ["STORAGE_ENV", "TRUST_ENV", "build_parser", "main"]
 
 STORAGE_ENV = "ADAMTUNE_STORAGE"
+
+
+def _trust_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trust-storage",
+        action="store_true",
+        help="allow the cmaes strategy on a shared storage (postgresql://, ...): its sampler "
+        "unpickles state from the study, so anyone who can write there can run code here; "
+        f"also ${TRUST_ENV}=1",
+    )
+
+
+@contextlib.contextmanager
+def _trusting(args: argparse.Namespace) -> Iterator[None]:
+    """With --trust-storage, ``$ADAMTUNE_TRUST_STORAGE=1`` for this command: the searches it runs,
+    the workers it starts and a recycled process inherit the opt-in; restored after."""
+    if not getattr(args, "trust_storage", False):
+        yield
+        return
+    before = os.environ.get(TRUST_ENV)
+    os.environ[TRUST_ENV] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(TRUST_ENV, None)
+        else:
+            os.environ[TRUST_ENV] = before
 
 
 def _study_args(parser: argparse.ArgumentParser) -> None:
@@ -69,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         "memory growth on",
     )
     add_lifecycle_args(search)
+    _trust_arg(search)
     search.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     search.set_defaults(func=cmd_search)
 
@@ -79,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--wait", type=float, default=0.0, help="seconds to wait for the study to appear"
     )
     worker.add_argument("-q", "--quiet", action="store_true")
+    _trust_arg(worker)
     add_lifecycle_args(worker)
     worker.set_defaults(func=cmd_worker)
 
@@ -112,7 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from adamtune._errors import SearchAborted
 
     try:
-        return int(args.func(args))
+        with _trusting(args):
+            return int(args.func(args))
     except (ValueError, TypeError, FileNotFoundError) as exc:
         print(f"adamtune {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -37,6 +37,7 @@ __all__ = [
     "DEFAULT_STORAGE",
     "WORKER_ATTR",
     "check_storage",
+    "is_shared",
     "local_file",
     "mask_url",
     "open_storage",
@@ -81,6 +82,35 @@ def local_file(url: str | None) -> Path | None:
         if url.startswith(scheme) and url[len(scheme) :] not in ("", ":memory:"):
             return Path(url[len(scheme) :].split("?")[0])
     return None
+
+
+def _is_local_url(url: str) -> bool:
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    return scheme in ("sqlite", "journal") or scheme.startswith("sqlite+")
+
+
+def is_shared(storage: Any) -> bool:
+    """Whether ``storage`` may be written by others than this machine's user.
+
+    Local: ``None`` (the default SQLite file), ``sqlite:///`` and ``journal:///`` URLs, Optuna's
+    in-memory storage, an RDB storage on SQLite and a journal storage on a file. Shared: every
+    other URL (``postgresql://``, ``mysql://``, ...) and every other storage object. A local file
+    is as safe as its permissions: one on a network drive, or writable by others, counts as local.
+    """
+    from optuna.storages import InMemoryStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    if storage is None:
+        return False
+    if isinstance(storage, str):
+        return not _is_local_url(storage)
+    if isinstance(storage, JournalStorage):
+        return not isinstance(storage._backend, JournalFileBackend)
+    if isinstance(getattr(storage, "_backend", None), RDBStorage):
+        storage = storage._backend  # Optuna's cache around an RDB storage
+    if isinstance(storage, RDBStorage):
+        return not _is_local_url(str(storage.url))
+    return not isinstance(storage, InMemoryStorage)
 
 
 def retry_trial(study: optuna.Study, trial: FrozenTrial) -> None:

@@ -16,17 +16,21 @@ from adamtune.strategies._registry import (
     get,
     register,
 )
+from adamtune.strategies._trust import TRUST_ENV, check_trusted, unpickles
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "TRUST_ENV",
     "StrategyContext",
     "available",
     "check",
+    "check_trusted",
     "describe",
     "engine_of",
     "get",
     "grid_values",
     "register",
+    "unpickles",
 ]
 
 for _engine, _builtins in (("optuna", _optuna.BUILTINS), ("kerastuner", _kerastuner.BUILTINS)):

@@ -137,6 +137,10 @@ BUILTINS: dict[str, tuple[Callable[[StrategyContext], Any], str]] = {
     "random": (_random, "uniform random sampling: a baseline, and fine for under ~10 trials"),
     "qmc": (_qmc, "scrambled Sobol points: even coverage of the space for small budgets"),
     "gp": (_gp, "Gaussian-process Bayesian optimization (pip install 'adamtune[gp]')"),
-    "cmaes": (_cmaes, "CMA-ES on the numeric parameters (pip install 'adamtune[cmaes]')"),
+    "cmaes": (
+        _cmaes,
+        "CMA-ES on the numeric parameters (pip install 'adamtune[cmaes]'); unpickles its state "
+        "from the study, so a shared storage needs trust_storage=True",
+    ),
     "grid": (_grid, "every learning-rate decade x every batch size, the rest held fixed"),
 }

@@ -24,6 +24,7 @@ __all__ = [
     "Result",
     "SearchAborted",
     "Space",
+    "StorageFullError",
     "StudyMismatchError",
     "TrialError",
     "TunedConfig",
@@ -44,6 +45,7 @@ _LAZY = {
     "PreflightError": "adamtune._errors",
     "Result": "adamtune.result",
     "SearchAborted": "adamtune._errors",
+    "StorageFullError": "adamtune._errors",
     "Space": "adamtune.spaces",
     "StudyMismatchError": "adamtune._errors",
     "TrialError": "adamtune._errors",
@@ -57,7 +59,13 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from adamtune import spaces
-    from adamtune._errors import PreflightError, SearchAborted, StudyMismatchError, TrialError
+    from adamtune._errors import (
+        PreflightError,
+        SearchAborted,
+        StorageFullError,
+        StudyMismatchError,
+        TrialError,
+    )
     from adamtune._search import search
     from adamtune.data import Data
     from adamtune.doctor._doctor import Diagnosis, diagnose

@@ -7,7 +7,13 @@ plain ``ValueError`` or ``TypeError`` raised before any work is stored.
 
 from __future__ import annotations
 
-__all__ = ["PreflightError", "SearchAborted", "StudyMismatchError", "TrialError"]
+__all__ = [
+    "PreflightError",
+    "SearchAborted",
+    "StorageFullError",
+    "StudyMismatchError",
+    "TrialError",
+]
 
 
 class PreflightError(ValueError):
@@ -20,6 +26,11 @@ class StudyMismatchError(ValueError):
 
 class SearchAborted(RuntimeError):
     """The search cannot go on (for example, too many trials failed in a row)."""
+
+
+class StorageFullError(SearchAborted):
+    """The disk holding the study is full; the finished trials are kept and the search resumes
+    with the same command once there is room."""
 
 
 class TrialError(RuntimeError):

@@ -8,11 +8,12 @@ import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adamtune import _interrupt
-from adamtune._errors import SearchAborted
-from adamtune._util import check_choice, check_positive_int, parse_duration
+from adamtune._errors import SearchAborted, StorageFullError
+from adamtune._util import check_choice, check_positive_int, check_study_name, parse_duration
 from adamtune.training._state import release as release_frozen
 
 if TYPE_CHECKING:
@@ -141,6 +142,7 @@ def search(
     heartbeat: int = 30,
     lr_range: str | None = None,
     first_trials: Any = "auto",
+    trust_storage: bool = False,
 ) -> Any:
     """Search Adam's settings for ``model_fn`` on ``data``; return a :class:`~adamtune.Result`.
 
@@ -182,6 +184,10 @@ def search(
             (``learning_rate`` at that ``batch_size``, ``regularizer``, ``regularizer_strength``,
             ``batch_norm``, ``scaling``, ``beta_1``, ``beta_2``, ``epsilon``; a key left out takes
             the textbook value). Optuna strategies, except ``grid``; a resumed study is not changed.
+        trust_storage: allow ``cmaes``, whose sampler unpickles state read from the study, on a
+            shared storage (anything but a local ``sqlite:///`` or ``journal:///`` file): only when
+            everyone who can write to it may run code here. ``$ADAMTUNE_TRUST_STORAGE=1`` does
+            the same.
     """
     from adamtune import engine, strategies
     from adamtune._first import first_trial_params, target_scale
@@ -203,8 +209,17 @@ def search(
         raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise TypeError(f"`seed` must be an int or None. Received: seed={seed!r}")
-    if study_name is not None and (not isinstance(study_name, str) or not study_name.strip()):
-        raise ValueError(f"`study_name` must be a non-empty string. Received: {study_name!r}")
+    if study_name is not None:
+        check_study_name(study_name)  # it names folders and files: nothing may escape them
+    if metrics is not None and (
+        isinstance(metrics, str)
+        or not isinstance(metrics, list | tuple)
+        or not all(isinstance(m, str) for m in metrics)
+    ):
+        raise TypeError(
+            "`metrics` must be None or a list of metric names, such as ['accuracy']. "
+            f"Received: metrics={metrics!r}"
+        )
     direction = resolve_direction(objective, direction)
     if lr_range not in (None, "auto"):
         raise ValueError(
@@ -231,6 +246,7 @@ def search(
     else:
         the_pruner = engine.make_pruner(pruner, n_epochs)
         engine.check_storage(storage)
+        strategies.check_trusted(strategy, storage, trust_storage)  # before any connection
     # The split's seed is fixed: every resume and every worker must see the same split.
     prepared = prepare_data(data, validation_split=validation_split, seed=0)
     name = study_name or _default_study_name(model_fn)
@@ -263,6 +279,8 @@ def search(
             the_space, seed, n_epochs, report.user_params, setup.monitor, direction
         ),
     )
+    if kind != "kerastuner":  # a third-party factory may return a pickle-reading sampler too
+        strategies.check_trusted(engine_object, storage, trust_storage)
     meta = {
         "format": 1,
         "space": the_space.to_dict(),
@@ -313,12 +331,38 @@ def search(
     except KeyboardInterrupt:
         log("search interrupted (Ctrl-C or SIGTERM); the running trial was closed", warning=True)
         raise
-    except SearchAborted as exc:
-        log(str(exc).splitlines()[0], warning=True)
+    except Exception as exc:
+        # A full disk can surface anywhere (a storage write, a trial's attributes, a streak of
+        # trials failing to store): said once, with the path, whatever carried it.
+        full = (
+            None
+            if isinstance(exc, StorageFullError)
+            else _storage_full(exc, storage, name, kind == "kerastuner")
+        )
+        if full is not None:
+            raise full from exc
+        if isinstance(exc, SearchAborted):
+            log(str(exc).splitlines()[0], warning=True)
         raise
     finally:
         release_frozen()  # the objects trials froze for cheaper collections (training/_state.py)
         log.close()
+
+
+def _storage_full(exc: Exception, storage: Any, name: str, kerastuner: bool) -> Any:
+    """A :class:`~adamtune.StorageFullError` naming the storage's path when ``exc`` is a full
+    disk, else None."""
+    from adamtune.engine import DEFAULT_KT_STORAGE, local_file, mask_url
+    from adamtune.engine._diskfull import storage_full_error
+
+    if kerastuner:
+        where: Path | None = Path(storage or DEFAULT_KT_STORAGE) / name
+        what = str(where)
+    elif storage is None or isinstance(storage, str):
+        where, what = local_file(storage), mask_url(storage or "sqlite:///adamtune.db")
+    else:
+        where, what = None, type(storage).__name__
+    return storage_full_error(exc, where, what)
 
 
 def _enqueue_first(study: Any, params: list[dict[str, Any]]) -> None:

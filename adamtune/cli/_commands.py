@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from adamtune._util import check_study_name
 from adamtune.cli._targets import load_model_and_data
 
 __all__ = ["cmd_export", "cmd_search", "cmd_spaces", "cmd_status", "open_result"]
@@ -31,12 +32,16 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise ValueError(f"--workers must be >= 1. Received: {args.workers}")
+    if args.study is not None:  # before --workers > 1 creates the storage and starts workers
+        check_study_name(args.study, "--study")
     kerastuner = args.strategy.startswith("kt-")
     if args.workers > 1 and (kerastuner or (args.storage and "://" not in args.storage)):
+        from adamtune.engine import mask_url
+
         raise ValueError(
             "--workers shares one Optuna study between processes: use an Optuna strategy "
             "(not kt-*) and a storage URL (sqlite:///, journal:///, postgresql://). Received: "
-            f"--strategy {args.strategy} --storage {args.storage}"
+            f"--strategy {args.strategy} --storage {mask_url(str(args.storage))}"
         )
     check_lifecycle(args)
     # This process is worker 0: its threads and device are set before TensorFlow loads.
@@ -106,7 +111,7 @@ def open_result(storage: str, study: str) -> Any:
     from adamtune.result import Result
 
     if "://" not in storage:
-        folder = Path(storage) / study
+        folder = Path(storage) / check_study_name(study, "--study")
         meta_file = folder / "adamtune.json"
         if not meta_file.is_file():
             raise ValueError(f"no adamtune study {study!r} in folder {storage!r}")

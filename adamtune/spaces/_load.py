@@ -78,6 +78,12 @@ def _read_yaml(text: str, source: str) -> Any:
         raise ValueError(f"{source}: not valid YAML: {exc}") from None
 
 
+# A space file is a few dozen lines; a huge one is a mistake (or an attack on the YAML parser, whose
+# aliases can expand a small file into a huge tree: those are bounded by the size and by the
+# validator, which accepts only the known keys).
+MAX_SPACE_BYTES = 256 * 1024
+
+
 def load_space(space: str | os.PathLike[str] | Space) -> Space:
     """A :class:`Space` from a shipped name (``"default"``), a file path, or a Space (returned as is)."""
     if isinstance(space, Space):
@@ -95,6 +101,13 @@ def load_space(space: str | os.PathLike[str] | Space) -> Space:
         if path.suffix not in _SUFFIXES:
             raise ValueError(
                 f"`space`: {text!r} must end in .yaml, .yml or .toml. Received suffix: {path.suffix!r}"
+            )
+        size = path.stat().st_size
+        if size > MAX_SPACE_BYTES:
+            raise ValueError(
+                f"`space`: {text!r} is {size:,} bytes; a space file is at most "
+                f"{MAX_SPACE_BYTES:,} bytes (the shipped ones are under 2 kB). Check that it is "
+                "the file you meant"
             )
         return Space.from_dict(
             _read_text_mapping(path.read_text(encoding="utf-8"), path.suffix, str(path)), str(path)

@@ -84,6 +84,14 @@ def finish_model(model: Any, hp: HP) -> Any:
             "model_fn must return an uncompiled keras.Model. "
             f"It returned: {model!r} of type {type(model).__name__}"
         )
+    if getattr(model, "compiled", False):
+        optimizer = type(getattr(model, "optimizer", None)).__name__
+        raise ValueError(
+            "model_fn must return an uncompiled keras.Model: adamtune compiles every trial with "
+            "the Adam settings it is trying and the loss inferred from the data. It returned a "
+            f"model already compiled (optimizer {optimizer}). Remove the model.compile(...) call "
+            "from model_fn; pass search(loss=..., metrics=...) to choose the loss and metrics"
+        )
     adam = hp.adam
     regularizer = (
         None

@@ -323,10 +323,14 @@ def test_nothing_adamtune_prints_writes_or_stores_holds_the_password(
         record("search", _adamtune(tmp_path, *argv, storage=url))
     workers = [line for line in seen.values() if " worker " in line]
     assert workers, f"no worker process seen: {seen}"
+    # The helper imports the parent's targets, from its command line, not from the storage.
+    assert all(f"--model {DIGITS_EXAMPLE}:build_model" in line for line in workers), workers
     out["ps"] = "\n".join(seen.values())
     assert "best val_loss=" in out["search stdout"]
     # A worker joining a study that has reached its target: it says so, and stops.
-    record("worker", _adamtune(tmp_path, "worker", "--study", STUDY, storage=url))
+    record(
+        "worker", _adamtune(tmp_path, "worker", "--study", STUDY, "--trust-storage", storage=url)
+    )
     assert "nothing to run" in out["worker stderr"]
 
     study = ("--study", STUDY)
@@ -362,9 +366,13 @@ def test_nothing_adamtune_prints_writes_or_stores_holds_the_password(
     assert "keeps the CMA-ES optimizer pickled" in out["cmaes refused stderr"]
     record(
         "missing study",
-        _adamtune(tmp_path, "worker", "--study", "absent", "--wait", "0", storage=url),
+        _adamtune(
+            tmp_path, "worker", "--study", "absent", "--wait", "0", "--trust-storage", storage=url
+        ),
         code=2,
     )
+    record("untrusted worker", _adamtune(tmp_path, "worker", "--study", STUDY, storage=url), code=2)
+    assert "is shared, so the MODEL and --data targets" in out["untrusted worker stderr"]
     record(
         "kt workers",
         _adamtune(

@@ -83,6 +83,7 @@ def test_a_search_on_a_full_disk_stops_naming_the_path_and_the_study_still_loads
     assert len([t for t in result.study.trials if t.state.is_finished()]) >= 3
 
 
+@pytest.mark.slow  # two `python -m adamtune` processes
 def test_the_cli_says_stopped_with_the_path(small_disk: Path) -> None:
     storage = f"sqlite:///{small_disk / 'study.db'}"
     argv = ["-m", "adamtune", *cli_search_argv(storage, 1, "cli", "-q")]

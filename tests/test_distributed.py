@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 import pytest
-from conftest import cli_search_argv
+from conftest import DIGITS_EXAMPLE, cli_search_argv
 
 if TYPE_CHECKING:
     from conftest import PostgresServer
@@ -124,8 +124,11 @@ class Processes:
 
 
 def _worker_cmd(url: str, study: str, wait: str, *extra: str) -> list[str]:
+    """A worker on a shared storage: it imports the code named here, not the code the study
+    recorded (or it would need --trust-storage)."""
     cmd = [sys.executable, "-m", "adamtune", "worker", "--storage", url, "--study", study]
-    return [*cmd, "--wait", wait, *extra]
+    code = ("--model", f"{DIGITS_EXAMPLE}:build_model", "--data", f"{DIGITS_EXAMPLE}:load_data")
+    return [*cmd, "--wait", wait, *code, *extra]
 
 
 def _show(results: dict[str, Ran]) -> str:

@@ -175,6 +175,7 @@ def test_cli_search_refuses_before_loading_or_storing(
     assert _everything(tmp_path) == []
 
 
+@pytest.mark.slow  # a `python -m adamtune` process
 def test_python_m_adamtune_search_refuses_a_climbing_study(tmp_path: Path) -> None:
     argv = cli_search_argv(f"sqlite:///{tmp_path / 's.db'}", 1, "../../escaped")
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}

@@ -476,3 +476,30 @@ def _tables(url: str) -> list[str]:
             return [row[0] for row in cur.fetchall()]
     finally:
         conn.close()
+
+
+def test_a_worker_imports_only_code_it_was_given_from_a_shared_storage(
+    capsys: pytest.CaptureFixture[str], listener: socket.socket, tmp_path: Path
+) -> None:
+    from adamtune import cli
+
+    url = UNREACHABLE_PG.format(port=listener.getsockname()[1])
+    base = ["worker", "--storage", url, "--study", "s", "--wait", "0"]
+    assert cli.main(base) == 2
+    err = capsys.readouterr().err
+    assert "is shared, so the MODEL and --data targets recorded in it" in err
+    assert "Pass --model and --data" in err and "hunter2" not in err
+    _assert_never_connected(listener)  # refused before the storage is opened
+    assert cli.main([*base, "--model", "m.py:f"]) == 2
+    assert "takes --model and --data together" in capsys.readouterr().err
+    # Given the code, or trusting the storage, it goes on to open the storage: here a closed port,
+    # which refuses at once.
+    closed = ["worker", "--storage", UNREACHABLE_PG.format(port=1), "--study", "s", "--wait", "0"]
+    given = [*closed, "--model", "m.py:f", "--data", "m.py:d"]
+    for argv in (given, [*closed, "--trust-storage"]):
+        assert cli.main(argv) == 2
+        assert "is shared" not in capsys.readouterr().err
+    # A local file needs neither: it is as private as its permissions.
+    local = f"sqlite:///{tmp_path / 's.db'}"
+    assert cli.main(["worker", "--storage", local, "--study", "absent", "--wait", "0"]) == 2
+    assert "no adamtune study 'absent'" in capsys.readouterr().err

@@ -28,9 +28,9 @@ def _trust_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--trust-storage",
         action="store_true",
-        help="allow the cmaes strategy on a shared storage (postgresql://, ...): its sampler "
-        "unpickles state from the study, so anyone who can write there can run code here; "
-        f"also ${TRUST_ENV}=1",
+        help="trust a shared storage (postgresql://, ...): allow the cmaes strategy (its sampler "
+        "unpickles state from the study) and, for a worker, import the MODEL/--data targets the "
+        f"study recorded; anyone who can write there can run code here; also ${TRUST_ENV}=1",
     )
 
 
@@ -110,6 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--wait", type=float, default=0.0, help="seconds to wait for the study to appear"
     )
     worker.add_argument("-q", "--quiet", action="store_true")
+    worker.add_argument(
+        "--model",
+        default=None,
+        help="file.py:function or module:function returning the model, as given to `adamtune "
+        "search` (default: the one the study recorded; required on a shared storage unless "
+        "--trust-storage)",
+    )
+    worker.add_argument("--data", default=None, help="the --data target, with --model")
     _trust_arg(worker)
     add_lifecycle_args(worker)
     worker.set_defaults(func=cmd_worker)

@@ -63,6 +63,7 @@ def spawn_workers(args: argparse.Namespace, storage: str, study: str) -> list[in
     devices = parse_devices(args.devices)
     cmd = [  # the storage URL goes in the environment: `ps` shows command lines to everyone
         *(sys.executable, "-m", "adamtune", "worker", "--study", study),
+        *("--model", args.model, "--data", args.data),  # this process's, never the storage's
         *("--wait", "600", "--heartbeat", str(args.heartbeat), "-q"),
         *("--recycle-after", str(args.recycle_after), "--recycle-rss", str(args.recycle_rss)),
     ]
@@ -123,6 +124,32 @@ def _wait_for_run(storage: str, study: str, wait: float) -> tuple[dict[str, Any]
         time.sleep(0.25)
 
 
+def _check_targets(args: argparse.Namespace) -> None:
+    """The code a worker imports comes from its own command line, or from a storage it trusts.
+
+    A study started by ``adamtune search`` records its MODEL and --data targets, so a worker can
+    join with the storage and the study name alone. On a shared storage whoever can write to it
+    would choose what the worker imports: there the targets must be given, or the storage trusted
+    (``--trust-storage``, ``$ADAMTUNE_TRUST_STORAGE=1``). Checked before anything is opened.
+    """
+    from adamtune.engine import mask_url
+    from adamtune.engine._storage import is_shared
+    from adamtune.strategies import storage_trusted
+
+    if (args.model is None) != (args.data is None):
+        raise ValueError(
+            "`adamtune worker` takes --model and --data together (the MODEL and --data given to "
+            f"`adamtune search`). Received: --model {args.model} --data {args.data}"
+        )
+    if args.model is None and is_shared(args.storage) and not storage_trusted():
+        raise ValueError(
+            f"the study's storage {mask_url(args.storage)} is shared, so the MODEL and --data "
+            "targets recorded in it name code that anyone who can write to it chose; a worker "
+            "imports them only from a storage it trusts. Pass --model and --data (the ones given "
+            "to `adamtune search`), or --trust-storage"
+        )
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     import adamtune
     from adamtune._studylog import StudyLog, log_path
@@ -133,20 +160,25 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if "://" not in args.storage:
         raise ValueError("workers join Optuna studies: `--storage` must be a storage URL")
     check_study_name(args.study, "--study")  # search() would refuse it after the wait
+    _check_targets(args)
     check_lifecycle(args)
     # TensorFlow takes seconds to import: done while the study is still being created (the
     # parent's pre-flight), not after, so this worker's first trial starts that much sooner.
     import keras  # noqa: F401
 
     meta, run = _wait_for_run(args.storage, args.study, args.wait)
-    targets = run.get("targets")
-    if not targets:
-        raise ValueError(
-            f"study {args.study!r} was started from Python, not by `adamtune search`, so it holds "
-            "no MODEL/--data targets for a worker to load; run the search from the CLI"
-        )
-    model_fn = load_target(targets["model"], "stored MODEL")
-    data = load_target(targets["data"], "stored --data")()
+    if args.model is not None:
+        model_fn, data = load_target(args.model, "--model"), load_target(args.data, "--data")()
+    else:
+        targets = run.get("targets")
+        if not targets:
+            raise ValueError(
+                f"study {args.study!r} was started from Python, not by `adamtune search`, so it "
+                "holds no MODEL/--data targets for a worker to load; pass --model and --data, or "
+                "run the search from the CLI"
+            )
+        model_fn = load_target(targets["model"], "stored MODEL")
+        data = load_target(targets["data"], "stored --data")()
     space = Space.from_dict(meta["space"], f"study {args.study!r}")
 
     def search(seconds: float | None) -> Any:

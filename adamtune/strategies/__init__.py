@@ -16,7 +16,7 @@ from adamtune.strategies._registry import (
     get,
     register,
 )
-from adamtune.strategies._trust import TRUST_ENV, check_trusted, unpickles
+from adamtune.strategies._trust import TRUST_ENV, check_trusted, storage_trusted, unpickles
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -30,6 +30,7 @@ __all__ = [
     "get",
     "grid_values",
     "register",
+    "storage_trusted",
     "unpickles",
 ]
 

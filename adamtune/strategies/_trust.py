@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["TRUST_ENV", "check_trusted", "unpickles"]
+__all__ = ["TRUST_ENV", "check_trusted", "storage_trusted", "unpickles"]
 
 TRUST_ENV = "ADAMTUNE_TRUST_STORAGE"
 _UNPICKLING = ("cmaes",)  # registered names whose sampler reads pickled state from the study
@@ -25,6 +25,12 @@ def unpickles(strategy: Any) -> bool:
     import optuna
 
     return isinstance(strategy, optuna.samplers.CmaEsSampler)
+
+
+def storage_trusted() -> bool:
+    """Whether the user said the study storage is trusted (``$ADAMTUNE_TRUST_STORAGE=1``, which
+    the CLI's ``--trust-storage`` sets for its command)."""
+    return _trusted_by_env()
 
 
 def _trusted_by_env() -> bool:

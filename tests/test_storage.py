@@ -13,6 +13,7 @@ from typing import Any
 
 import optuna
 import pytest
+from conftest import DIGITS_EXAMPLE
 from optuna.trial import TrialState
 
 from adamtune._util import seconds_until
@@ -192,6 +193,8 @@ def test_spawned_workers_really_run_with_their_device_and_threads(tmp_path: Path
     from adamtune.cli._workers import spawn_workers
 
     args = argparse.Namespace(
+        model=f"{DIGITS_EXAMPLE}:build_model",  # passed on: a worker imports only what it is given
+        data=f"{DIGITS_EXAMPLE}:load_data",
         workers=3,
         devices="2,5",
         heartbeat=30,

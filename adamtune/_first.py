@@ -24,7 +24,7 @@ import numpy as np
 from adamtune.params._adam import AdamParams, scale_for_batch
 from adamtune.spaces import Space
 
-__all__ = ["FIRST_KEYS", "first_trial_params", "target_scale"]
+__all__ = ["FIRST_KEYS", "first_trial_params", "regression_lr_scale"]
 
 # What a user may set: every Adam parameter a trial has, the learning rate at its batch size.
 FIRST_KEYS = tuple(f.name for f in fields(AdamParams) if f.name != "base_learning_rate")
@@ -120,7 +120,7 @@ def _params(
     return params
 
 
-def target_scale(y: Any, regression: bool) -> float:
+def regression_lr_scale(y: Any, regression: bool) -> float:
     """What the textbook learning rate is multiplied by: a regression's target RMS when above 1."""
     if not regression or len(y) == 0:
         return 1.0
@@ -134,7 +134,7 @@ def first_trial_params(
     """The parameters to enqueue in a new study for ``first_trials`` (``"auto"``, ``None`` or a
     list of dicts); raises ``ValueError``/``TypeError`` naming the bad entry. ``strict=False``
     clips a learning rate to the space (after ``lr_range`` narrowed it) instead of refusing it.
-    ``target_scale`` multiplies the ``"auto"`` learning rate (see :func:`target_scale`)."""
+    ``target_scale`` multiplies the ``"auto"`` learning rate (see :func:`regression_lr_scale`)."""
     if first_trials is None:
         return []
     if first_trials == "auto":

@@ -190,7 +190,7 @@ def search(
             the same.
     """
     from adamtune import engine, strategies
-    from adamtune._first import first_trial_params, target_scale
+    from adamtune._first import first_trial_params, regression_lr_scale
     from adamtune._narrow import narrow_space
     from adamtune._studylog import StudyLog, log_path
     from adamtune.data import prepare_data
@@ -320,7 +320,7 @@ def search(
             study.set_user_attr(RUN_KEY, {**(record or {}), "trials": trials})
             _log_start(log, trials, meta)
             _reclaim(study, log)
-            scale = target_scale(prepared.y_train, not prepared.target.is_classification)
+            scale = regression_lr_scale(prepared.y_train, not prepared.target.is_classification)
             _enqueue_first(study, first_trial_params(first_trials, the_space, False, scale))
         result = Result(study, meta)
         done = engine.finished_count(study)
@@ -352,14 +352,14 @@ def search(
 def _storage_full(exc: Exception, storage: Any, name: str, kerastuner: bool) -> Any:
     """A :class:`~adamtune.StorageFullError` naming the storage's path when ``exc`` is a full
     disk, else None."""
-    from adamtune.engine import DEFAULT_KT_STORAGE, local_file, mask_url
+    from adamtune.engine import DEFAULT_KT_STORAGE, DEFAULT_STORAGE, local_file, mask_url
     from adamtune.engine._diskfull import storage_full_error
 
     if kerastuner:
         where: Path | None = Path(storage or DEFAULT_KT_STORAGE) / name
         what = str(where)
     elif storage is None or isinstance(storage, str):
-        where, what = local_file(storage), mask_url(storage or "sqlite:///adamtune.db")
+        where, what = local_file(storage), mask_url(storage or DEFAULT_STORAGE)
     else:
         where, what = None, type(storage).__name__
     return storage_full_error(exc, where, what)

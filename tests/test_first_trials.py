@@ -11,7 +11,7 @@ import pytest
 from conftest import tiny_study
 
 import adamtune
-from adamtune._first import first_trial_params, target_scale
+from adamtune._first import first_trial_params, regression_lr_scale
 
 QUICK = adamtune.load_space("quick")  # batch 32/64, lr 1e-4..1e-1 at 32 (sqrt), none/l2/adamw
 TEXTBOOK = {
@@ -37,9 +37,11 @@ def test_auto_is_adams_textbook_start_put_into_the_space() -> None:
 
 def test_a_regressions_start_is_scaled_by_its_targets_rms() -> None:
     y = np.full(50, 30.0)
-    assert target_scale(y, regression=True) == pytest.approx(30.0)
-    assert target_scale(y, regression=False) == 1.0  # class labels are not a scale
-    assert target_scale(np.full(50, 0.2), regression=True) == 1.0  # small targets: 1e-3 stays
+    assert regression_lr_scale(y, regression=True) == pytest.approx(30.0)
+    assert regression_lr_scale(y, regression=False) == 1.0  # class labels are not a scale
+    assert (
+        regression_lr_scale(np.full(50, 0.2), regression=True) == 1.0
+    )  # small targets: 1e-3 stays
     (start,) = first_trial_params("auto", QUICK, target_scale=30.0)
     assert start["base_learning_rate"] == pytest.approx(3e-2)
     (clipped,) = first_trial_params("auto", QUICK, target_scale=1e4)

@@ -37,12 +37,13 @@ def disk_full(exc: BaseException, where: Path | None = None) -> bool:
     SQLite reports a write-ahead file it could not create as a plain ``disk I/O error``: that
     counts too when ``where`` (the storage's file) sits on a disk with less than 1 MiB free.
     """
-    for current in _chain(exc):
+    chain = _chain(exc)
+    for current in chain:
         if isinstance(current, OSError) and current.errno in _FULL_ERRNOS:
             return True
         if any(text in str(current).lower() for text in _FULL_TEXTS):
             return True
-    if where is not None and any("disk i/o error" in str(e).lower() for e in _chain(exc)):
+    if where is not None and any("disk i/o error" in str(e).lower() for e in chain):
         free = _free_bytes(where.absolute())
         return free is not None and free < _ALMOST_FULL
     return False

@@ -30,10 +30,6 @@ def unpickles(strategy: Any) -> bool:
 def storage_trusted() -> bool:
     """Whether the user said the study storage is trusted (``$ADAMTUNE_TRUST_STORAGE=1``, which
     the CLI's ``--trust-storage`` sets for its command)."""
-    return _trusted_by_env()
-
-
-def _trusted_by_env() -> bool:
     value = os.environ.get(TRUST_ENV, "").strip()
     if value not in ("", "0", "1"):
         raise ValueError(
@@ -59,7 +55,7 @@ def check_trusted(strategy: Any, storage: Any, trust_storage: bool = False) -> N
         raise TypeError(
             f"`trust_storage` must be True or False. Received: trust_storage={trust_storage!r}"
         )
-    if not unpickles(strategy) or not is_shared(storage) or trust_storage or _trusted_by_env():
+    if not unpickles(strategy) or not is_shared(storage) or trust_storage or storage_trusted():
         return
     name = strategy if isinstance(strategy, str) else type(strategy).__name__
     safe = ", ".join(n for n in BUILTINS if n not in _UNPICKLING)

@@ -88,6 +88,13 @@ def check_choice(value: Any, name: str, allowed: Iterable[str]) -> str:
 MAX_STUDY_NAME = 200
 
 
+# Names Windows gives to devices in every folder: `<storage>/NUL/` would be no folder at all.
+_WINDOWS_DEVICES = frozenset(
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+    + [f"{port}{n}" for port in ("COM", "LPT") for n in [*"123456789", "¹", "²", "³"]]
+)
+
+
 def check_study_name(value: Any, name: str = "study_name") -> str:
     """Return ``value`` if it can name a study's folder and log file, else raise naming ``name``.
 
@@ -100,7 +107,7 @@ def check_study_name(value: Any, name: str = "study_name") -> str:
     rule = (
         f"`{name}` must be a plain name, used as a folder and file name: not empty, not only dots, "
         f"at most {MAX_STUDY_NAME} bytes in UTF-8, and without '/', '\\', a drive such as 'C:', NUL "
-        "or other control characters"
+        "or other control characters, and not a Windows device name such as 'CON' or 'NUL.db'"
     )
     if not isinstance(value, str):
         raise ValueError(f"{rule}. Received: {name}={value!r} of type {type(value).__name__}")
@@ -112,6 +119,7 @@ def check_study_name(value: Any, name: str = "study_name") -> str:
         or "\\" in value
         or any(ord(char) < 32 or ord(char) == 127 for char in value)
         or PureWindowsPath(value).drive != ""
+        or value.split(".")[0].rstrip(" ").upper() in _WINDOWS_DEVICES
     )
     if unsafe:
         raise ValueError(

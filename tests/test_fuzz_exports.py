@@ -319,7 +319,7 @@ def test_json_export_names_the_non_finite_field(tmp_path: Path) -> None:
     config = _plain(user_params={"clip": math.nan})
     with pytest.raises(
         ValueError,
-        match=r"cannot export field `user_params\.clip`: exports hold finite numbers only "
+        match=r"cannot export field `user_params\.clip`: configs hold finite numbers only "
         r"\(JSON has no NaN or Infinity\)\. Received: user_params\.clip=nan\. Replace it",
     ):
         config.export(tmp_path / "tuned.json")
@@ -331,6 +331,37 @@ def test_yaml_export_refuses_an_infinite_value_load_config_would_refuse(tmp_path
     with pytest.raises(ValueError, match=r"cannot export field `value`: .* Received: value=inf"):
         _plain(value=math.inf).export(tmp_path / "tuned.yaml")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("suffix", "text", "field", "shown"),
+    [
+        (".json", '"clip": NaN', r"user_params\.clip", "nan"),
+        (".json", '"clip": -Infinity', r"user_params\.clip", "-inf"),
+        (".yaml", "clip: .nan", r"user_params\.clip", "nan"),
+        (".yaml", "clip: [1.0, .inf]", r"user_params\.clip\[1\]", "inf"),
+    ],
+)
+def test_load_config_refuses_hand_written_non_finite_tokens(
+    tmp_path: Path, suffix: str, text: str, field: str, shown: str
+) -> None:
+    # was: JSON's NaN/Infinity and YAML's .nan/.inf in user_params loaded without a word, so a
+    # hand-edited config held a value no export could write back
+    path = _plain(user_params={"clip": 1.0}).export(tmp_path / f"tuned{suffix}")
+    written = path.read_text(encoding="utf-8")
+    hand_edited = (
+        written.replace('"clip": 1.0', text)
+        if suffix == ".json"
+        else written.replace("clip: 1.0", text)
+    )
+    assert hand_edited != written
+    path.write_text(hand_edited, encoding="utf-8")
+    with pytest.raises(
+        ValueError,
+        match=rf"tuned{re.escape(suffix)}: field `{field}`: configs hold finite numbers only .*"
+        rf"Received: {field}={re.escape(shown)}\.",
+    ):
+        load_config(path)
 
 
 def test_py_export_names_the_non_finite_field(tmp_path: Path) -> None:

@@ -99,6 +99,18 @@ def test_every_accepted_name_is_one_path_part_on_posix_and_windows(name: str) ->
     assert name not in (".", "..")
 
 
+@pytest.mark.parametrize("name", ["CON", "nul", "Com1.db", "LPT9", "aux .log", "conout$"])
+def test_check_study_name_refuses_windows_device_names(name: str) -> None:
+    # was accepted: on Windows `<storage>/NUL/` opens the null device, not a folder
+    with pytest.raises(ValueError, match=r"not a Windows device name such as 'CON'.*Received"):
+        check_study_name(name)
+
+
+@pytest.mark.parametrize("name", ["console", "nul-study", "com10", "lpt", "aux_data", "my.con"])
+def test_check_study_name_keeps_names_that_only_start_like_a_device(name: str) -> None:
+    assert check_study_name(name) == name
+
+
 def test_check_study_name_refuses_a_non_string() -> None:
     with pytest.raises(ValueError, match=r"`study_name` must be a plain name.* of type int"):
         check_study_name(42)

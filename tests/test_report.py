@@ -450,6 +450,26 @@ def test_synthetic_study_fills_every_section(tmp_path: Path) -> None:
     assert "adamtune export --storage URL --study s -o tuned.py" in _text(_section(page, "best"))
 
 
+def test_a_best_trial_no_export_can_hold_gets_a_note_not_an_error() -> None:
+    # was: render_report raised the exporter's ValueError, so no page at all for such a study
+    result = synthetic_study(None, "s", diagnosis=False)
+    best = result.study.best_trial
+    attrs = {**best.user_attrs, "user_params": {"units": 8, "clip": math.inf}}
+    result.study.add_trial(
+        create_trial(
+            state=TrialState.COMPLETE,
+            value=float(best.value) / 2,
+            params=best.params,
+            distributions=best.distributions,
+            user_attrs=attrs,
+        )
+    )
+    section = _text(_section(render_report(result), "best"))
+    assert f"trial {len(result.study.trials) - 1}" in section  # the new best, shown
+    assert "The export snippet could not be made: ValueError: cannot export field " in section
+    assert "user_params.clip" in section and "Export snippet" not in section
+
+
 def test_curves_parse_text_values_and_fall_back_to_intermediate_values() -> None:
     assert report_data.parse_curve([1, 0.5, "nan", "inf", "-inf", None, "x"])[:2] == [1.0, 0.5]
     parsed = report_data.parse_curve(["nan", "inf", "-inf"])

@@ -70,12 +70,14 @@ def _best(result: Result) -> _html.Best | None:
         return None
     trial = study.best_trial
     value = float(trial.value) if trial.value is not None else math.nan
+    params = {**trial.params}
     try:
         config = result.best
+        params = dict(config.params)
+        snippet = render_python(config)  # refuses a NaN or infinity, naming its field
     except Exception as exc:  # an odd stored trial must not cost the rest of the report
-        params = {**trial.params}
         return _html.Best(trial.number, value, params, problem=f"{type(exc).__name__}: {exc}")
-    return _html.Best(trial.number, value, dict(config.params), snippet=render_python(config))
+    return _html.Best(trial.number, value, params, snippet=snippet)
 
 
 def render_report(result: Result, *, storage: str | None = None) -> str:

@@ -45,25 +45,29 @@ def _field(where: str, key: str) -> str:
     return f"{where}.{key}" if key.isidentifier() else f"{where}[{key!r}]"
 
 
-def _check_finite(value: Any, where: str) -> None:
-    """Refuse NaN and +/-inf anywhere in ``value``, naming the field.
+def _check_finite(value: Any, where: str, source: str | None = None) -> None:
+    """Refuse NaN and +/-inf anywhere in ``value``, naming the field (and the file, when reading).
 
     JSON has no token for them (``NaN``/``Infinity`` are not JSON, and strict readers refuse them),
     a ``.py`` literal would need a call, and ``load_config`` refuses a non-finite ``value``: so
     every format holds finite numbers only, and each export loads back as exactly what was written.
+    A hand-edited file with ``NaN`` or YAML's ``.inf`` is refused the same way when it is read.
     """
     if isinstance(value, float) and not math.isfinite(value):
+        action = (
+            f"cannot export field `{where}`" if source is None else f"{source}: field `{where}`"
+        )
         raise ValueError(
-            f"cannot export field `{where}`: exports hold finite numbers only (JSON has no NaN or "
-            f"Infinity). Received: {where}={value!r}. Replace it with a finite number, or with a "
-            "string such as 'inf' that your code converts"
+            f"{action}: configs hold finite numbers only (JSON has no NaN or Infinity). "
+            f"Received: {where}={value!r}. Replace it with a finite number, or with a string such "
+            "as 'inf' that your code converts"
         )
     if isinstance(value, dict):
         for key, item in value.items():
-            _check_finite(item, _field(where, str(key)))
+            _check_finite(item, _field(where, str(key)), source)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            _check_finite(item, f"{where}[{index}]")
+            _check_finite(item, f"{where}[{index}]", source)
 
 
 def _exportable_dict(config: TunedConfig) -> dict[str, Any]:
@@ -173,4 +177,7 @@ def read_config(path: str | os.PathLike[str]) -> TunedConfig:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise ValueError(f"{source}: not valid YAML (plain values only): {exc}") from None
+    if isinstance(data, dict):
+        for key, value in data.items():
+            _check_finite(value, str(key), str(source))
     return TunedConfig.from_dict(data, str(source))

@@ -11,6 +11,7 @@ import contextlib
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -273,6 +274,33 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
 
 
 DIGITS_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "digits.py"
+
+# The environment of a `python -m adamtune` child: TensorFlow quiet and on one thread, and no
+# storage or trust opt-in inherited from the shell that runs the tests.
+CHILD_ENV = {
+    **os.environ,
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+}
+for _inherited in ("ADAMTUNE_STORAGE", "ADAMTUNE_TRUST_STORAGE"):
+    CHILD_ENV.pop(_inherited, None)
+
+
+def run_adamtune(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """``python -m adamtune ARGS`` in ``cwd``, its output captured as text (``env``: CHILD_ENV)."""
+    return subprocess.run(
+        [sys.executable, "-m", "adamtune", *args],
+        capture_output=True,
+        text=True,
+        env=CHILD_ENV if env is None else env,
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def cli_search_argv(storage: str | None, trials: int, study: str, *extra: str) -> list[str]:

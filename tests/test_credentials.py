@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import socket
 import subprocess
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from conftest import DIGITS_EXAMPLE, cli_search_argv
+from conftest import CHILD_ENV, DIGITS_EXAMPLE, cli_search_argv, run_adamtune
 
 from adamtune.cli import main
 
@@ -44,14 +43,7 @@ SPECIAL_PASSWORD = "pw-Zq7/w?x@y%z"  # "/" and "?" raw in the URL, "@" and "%" e
 SPECIAL_IN_URL = "pw-Zq7/w?x%40y%25z"
 # One thread per process, no TensorFlow chatter; the URL comes from $ADAMTUNE_STORAGE, so no
 # command line of ours carries it (except the dashboard's, which has no such variable).
-ENV = {
-    **os.environ,
-    "TF_NUM_INTRAOP_THREADS": "1",
-    "TF_NUM_INTEROP_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "TF_CPP_MIN_LOG_LEVEL": "3",
-}
-ENV.pop("ADAMTUNE_TRUST_STORAGE", None)
+ENV = CHILD_ENV
 
 
 def typed_password(url: str) -> str:
@@ -184,14 +176,7 @@ def _adamtune(
     cwd: Path, *args: str, storage: str | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     env = ENV if storage is None else {**ENV, "ADAMTUNE_STORAGE": storage}
-    return subprocess.run(
-        [sys.executable, "-m", "adamtune", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=timeout,
-    )
+    return run_adamtune(*args, cwd=cwd, env=env, timeout=timeout)
 
 
 def _cmdlines() -> dict[int, str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 import pytest
-from conftest import DIGITS_EXAMPLE, cli_search_argv
+from conftest import CHILD_ENV, DIGITS_EXAMPLE, cli_search_argv, run_adamtune
 
 if TYPE_CHECKING:
     from conftest import PostgresServer
@@ -31,13 +30,7 @@ WORKERS = 2
 ROUNDS, OPENERS = 3, 4  # the empty-database test: rounds, and workers started together in each
 TIMEOUT = 300  # seconds for the whole run; it takes well under a minute on two cores
 # One thread per process: three processes share a small machine without oversubscribing it.
-ENV = {
-    **os.environ,
-    "TF_NUM_INTRAOP_THREADS": "1",
-    "TF_NUM_INTEROP_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "TF_CPP_MIN_LOG_LEVEL": "3",
-}
+ENV = CHILD_ENV
 TRIAL_LINE = re.compile(r"^\[adamtune\] trial (\d+) ", re.MULTILINE)
 
 
@@ -60,14 +53,7 @@ def _search_cmd(url: str, study: str, trials: int) -> list[str]:
 
 
 def _adamtune(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "adamtune", *args],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        cwd=ROOT,
-        timeout=120,
-    )
+    return run_adamtune(*args, cwd=ROOT, timeout=120)
 
 
 class Ran(NamedTuple):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import signal
 import subprocess
 import sys
@@ -14,17 +13,12 @@ from typing import Any
 
 import optuna
 import pytest
-from conftest import cli_search_argv
+from conftest import CHILD_ENV, cli_search_argv, run_adamtune
 
 import adamtune
 from adamtune.engine import open_storage
 
-ENV = {
-    **os.environ,
-    "TF_CPP_MIN_LOG_LEVEL": "3",
-    "TF_NUM_INTRAOP_THREADS": "1",
-    "TF_NUM_INTEROP_THREADS": "1",
-}
+ENV = CHILD_ENV
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 
 
@@ -102,9 +96,7 @@ def kill_twice_then_finish(storage: str, argv: list[str], cwd: Path) -> optuna.S
             proc.wait()
         before = snapshot(study)
     assert sum(t.state.name == "RUNNING" for t in load(storage).trials) >= 1  # type: ignore[union-attr]
-    done = subprocess.run(
-        [sys.executable, "-m", "adamtune", *argv], cwd=cwd, env=ENV, capture_output=True, text=True
-    )
+    done = run_adamtune(*argv, cwd=cwd)
     assert done.returncode == 0, done.stderr[-3000:]
     study = load(storage)
     assert study is not None
@@ -170,10 +162,8 @@ def test_ctrl_c_mid_trial_closes_the_trial_and_the_same_command_finishes(tmp_pat
     assert closed.user_attrs["error"].startswith("Interrupted")
     assert "RUNNING" not in [t.state.name for t in study.trials]
 
-    done = subprocess.run(
-        [sys.executable, "-m", "adamtune", *argv], cwd=tmp_path, env=ENV, capture_output=True
-    )
-    assert done.returncode == 0
+    done = run_adamtune(*argv, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
     states = [t.state.name for t in load(storage).trials]  # type: ignore[union-attr]
     assert states.count("COMPLETE") + states.count("PRUNED") == 4 and "RUNNING" not in states
 
@@ -277,13 +267,7 @@ def test_four_local_workers_share_the_default_storage_without_lock_errors(
     tmp_path: Path,
 ) -> None:
     argv = search_argv(None, 12, "--workers", "4", "-q")
-    done = subprocess.run(
-        [sys.executable, "-m", "adamtune", *argv],
-        cwd=tmp_path,
-        env=ENV,
-        capture_output=True,
-        text=True,
-    )
+    done = run_adamtune(*argv, cwd=tmp_path, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "locked" not in done.stderr.lower()
     study = load(f"sqlite:///{tmp_path / 'adamtune.db'}")
@@ -322,9 +306,7 @@ def test_kill_9_of_a_kerastuner_study_then_the_same_command_reruns_the_lost_tria
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     assert not list((project / "adamtune_trials").glob("*.json"))
-    done = subprocess.run(
-        [sys.executable, "-m", "adamtune", *argv], cwd=tmp_path, env=ENV, capture_output=True
-    )
+    done = run_adamtune(*argv, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     records = [
         json.loads(p.read_text()) for p in sorted((project / "adamtune_trials").glob("*.json"))

@@ -3,15 +3,12 @@ is created, from Python and from every CLI command that takes ``--study``."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import pytest
-from conftest import cli_search_argv
+from conftest import cli_search_argv, run_adamtune
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -190,17 +187,7 @@ def test_cli_search_refuses_before_loading_or_storing(
 @pytest.mark.slow  # a `python -m adamtune` process
 def test_python_m_adamtune_search_refuses_a_climbing_study(tmp_path: Path) -> None:
     argv = cli_search_argv(f"sqlite:///{tmp_path / 's.db'}", 1, "../../escaped")
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    env.pop("ADAMTUNE_STORAGE", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "adamtune", *argv],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_adamtune(*argv, cwd=tmp_path, timeout=120)
     assert done.returncode == 2, done.stderr
     assert re.search(_refusal("--study", "../../escaped"), done.stderr), done.stderr
     assert "Traceback" not in done.stderr

@@ -422,26 +422,13 @@ def test_cmaes_still_runs_on_a_local_sqlite_file(tmp_path: Path) -> None:
 def test_cmaes_on_postgresql_with_the_cli_opt_in(postgres_url: str, tmp_path: Path) -> None:
     """``--trust-storage`` lets a real CMA-ES search (and the worker it starts) run on
     PostgreSQL; without it, exit 2 and nothing stored."""
-    from conftest import cli_search_argv
+    from conftest import CHILD_ENV, cli_search_argv, run_adamtune
 
-    env = {
-        **os.environ,
-        "ADAMTUNE_STORAGE": postgres_url,
-        "TF_NUM_INTRAOP_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-    }
-    env.pop(TRUST_ENV, None)
+    env = {**CHILD_ENV, "ADAMTUNE_STORAGE": postgres_url}
 
     def run(*extra: str) -> subprocess.CompletedProcess[str]:
         argv = cli_search_argv(None, 1, "cm", "--strategy", "cmaes", "-q", *extra)
-        return subprocess.run(
-            [sys.executable, "-m", "adamtune", *argv],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=300,
-        )
+        return run_adamtune(*argv, cwd=tmp_path, env=env)
 
     refused = run()
     assert refused.returncode == 2, refused.stderr
@@ -450,13 +437,7 @@ def test_cmaes_on_postgresql_with_the_cli_opt_in(postgres_url: str, tmp_path: Pa
     ran = run("--trust-storage", "--workers", "2")  # the worker it starts inherits the opt-in
     assert ran.returncode == 0, ran.stderr
     assert "exited with code" not in ran.stderr, ran.stderr
-    status = subprocess.run(
-        [sys.executable, "-m", "adamtune", "status", "--study", "cm", "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    status = run_adamtune("status", "--study", "cm", "--json", cwd=tmp_path, env=env, timeout=120)
     states = json.loads(status.stdout)["states"]
     assert set(states) <= {"COMPLETE", "PRUNED"}, status.stdout + status.stderr
     assert states.get("COMPLETE", 0) >= 1, states

@@ -241,6 +241,7 @@ def test_the_plain_postgresql_url_of_the_help_text_opens(postgres_url: str) -> N
     assert _password(plain) not in status.stdout + status.stderr
 
 
+@pytest.mark.slow  # several worker processes: about 45 s
 def test_workers_started_together_on_an_empty_database_all_open_it(
     postgres_server: PostgresServer, tmp_path: Path
 ) -> None:

@@ -113,6 +113,7 @@ def kill_twice_then_finish(storage: str, argv: list[str], cwd: Path) -> optuna.S
     return study
 
 
+@pytest.mark.slow  # two kills and a resume: about 45 s
 def test_kill_9_twice_on_the_default_storage_then_the_same_command_finishes(
     tmp_path: Path,
 ) -> None:

@@ -162,7 +162,12 @@ def test_the_smoke_suite_runs_end_to_end(tmp_path: Path) -> None:
     for r in result["records"]:
         spent = sum(f["examples"] for f in r["fits"]) / r["full_run_examples"]
         assert spent <= 2 + 0.2, (r["tool"], spent)  # the budget, to within one batch
-        assert r["error"] is None and 0.5 < r["test_score"] <= 1.0
+        assert r["error"] is None and 0.0 <= r["test_score"] <= 1.0, r
+        # KerasTuner's random oracle picks other configs in every process, seed or not: at 2 full
+        # runs it may pick BatchNorm on unscaled data and score 0.42 (seen in CI), so only the
+        # two repeatable tools must score above 0.5 here.
+        if r["tool"] != "kt-random":
+            assert r["test_score"] > 0.5, r
     assert "| adamtune |" in out.with_suffix(".md").read_text()
     assert (tmp_path / "smoke-plots" / "breast-cancer.png").stat().st_size > 10_000
 

@@ -364,6 +364,18 @@ def test_load_config_refuses_hand_written_non_finite_tokens(
         load_config(path)
 
 
+def test_from_dict_refuses_a_non_finite_value_anywhere() -> None:
+    # was accepted: a mapping no export could write back became a TunedConfig
+    data = _plain(user_params={"clip": [1.0, 2.0]}).to_dict()
+    data["user_params"]["clip"][1] = -math.inf
+    with pytest.raises(
+        ValueError,
+        match=r"^<dict>: field `user_params\.clip\[1\]`: configs hold finite numbers only .*"
+        r"Received: user_params\.clip\[1\]=-inf\.",
+    ):
+        TunedConfig.from_dict(data)
+
+
 def test_py_export_names_the_non_finite_field(tmp_path: Path) -> None:
     # was: "malformed node or string on line 37: <ast.Call ...>" from the internal read-back check
     config = _plain(user_params={"max norm": -math.inf})

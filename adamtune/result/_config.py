@@ -87,6 +87,8 @@ class TunedConfig:
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "<dict>") -> TunedConfig:
+        """The config in ``data`` (as ``to_dict`` makes it), checked field by field: a ValueError
+        names ``source`` and the field, for an unknown key, a wrong type or a NaN/infinity."""
         from adamtune.result._validate import config_from_mapping
 
         return config_from_mapping(data, source)

@@ -11,6 +11,7 @@ from typing import Any
 
 from adamtune._util import atomic_write_text
 from adamtune.result._config import TunedConfig
+from adamtune.result._validate import check_finite_fields
 
 __all__ = ["SUFFIXES", "export_config", "read_config", "render_literal", "render_python"]
 
@@ -41,40 +42,10 @@ if __name__ == "__main__":
 '''
 
 
-def _field(where: str, key: str) -> str:
-    return f"{where}.{key}" if key.isidentifier() else f"{where}[{key!r}]"
-
-
-def _check_finite(value: Any, where: str, source: str | None = None) -> None:
-    """Refuse NaN and +/-inf anywhere in ``value``, naming the field (and the file, when reading).
-
-    JSON has no token for them (``NaN``/``Infinity`` are not JSON, and strict readers refuse them),
-    a ``.py`` literal would need a call, and ``load_config`` refuses a non-finite ``value``: so
-    every format holds finite numbers only, and each export loads back as exactly what was written.
-    A hand-edited file with ``NaN`` or YAML's ``.inf`` is refused the same way when it is read.
-    """
-    if isinstance(value, float) and not math.isfinite(value):
-        action = (
-            f"cannot export field `{where}`" if source is None else f"{source}: field `{where}`"
-        )
-        raise ValueError(
-            f"{action}: configs hold finite numbers only (JSON has no NaN or Infinity). "
-            f"Received: {where}={value!r}. Replace it with a finite number, or with a string such "
-            "as 'inf' that your code converts"
-        )
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _check_finite(item, _field(where, str(key)), source)
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _check_finite(item, f"{where}[{index}]", source)
-
-
 def _exportable_dict(config: TunedConfig) -> dict[str, Any]:
     """``config.to_dict()``, refused with the field named if it holds a NaN or an infinity."""
     data = config.to_dict()
-    for key, value in data.items():
-        _check_finite(value, key)
+    check_finite_fields(data)
     return data
 
 
@@ -177,7 +148,4 @@ def read_config(path: str | os.PathLike[str]) -> TunedConfig:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise ValueError(f"{source}: not valid YAML (plain values only): {exc}") from None
-    if isinstance(data, dict):
-        for key, value in data.items():
-            _check_finite(value, str(key), str(source))
     return TunedConfig.from_dict(data, str(source))

@@ -29,6 +29,41 @@ def _fail(source: str, fieldname: str, message: str) -> ValueError:
     return ValueError(f"{source}: field `{fieldname}`: {message}")
 
 
+def _field(where: str, key: str) -> str:
+    return f"{where}.{key}" if key.isidentifier() else f"{where}[{key!r}]"
+
+
+def _check_finite(value: Any, where: str, source: str | None) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        action = (
+            f"cannot export field `{where}`" if source is None else f"{source}: field `{where}`"
+        )
+        raise ValueError(
+            f"{action}: configs hold finite numbers only (JSON has no NaN or Infinity). "
+            f"Received: {where}={value!r}. Replace it with a finite number, or with a string such "
+            "as 'inf' that your code converts"
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, _field(where, str(key)), source)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_finite(item, f"{where}[{index}]", source)
+
+
+def check_finite_fields(data: dict[str, Any], source: str | None = None) -> None:
+    """Refuse NaN and +/-inf anywhere in a config mapping, naming the field (and ``source``, the
+    file or ``<dict>`` it was read from; None when it is being exported).
+
+    JSON has no token for them (``NaN``/``Infinity`` are not JSON, and strict readers refuse them)
+    and a ``.py`` literal would need a call, so every format holds finite numbers only: the
+    exporter refuses to write one, and ``load_config``/``TunedConfig.from_dict`` refuse a
+    hand-edited file or mapping that holds one (JSON's ``NaN``, YAML's ``.inf``).
+    """
+    for key, value in data.items():
+        _check_finite(value, str(key), source)
+
+
 def _number(source: str, value: Any, fieldname: str, *, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise _fail(source, fieldname, f"must be a finite number. Received: {value!r}")
@@ -115,6 +150,7 @@ def config_from_mapping(data: Any, source: str) -> TunedConfig:
     """Validate ``data`` field by field; errors name ``source`` and the field."""
     if not isinstance(data, dict):
         raise ValueError(f"{source}: an adamtune config must be a mapping. Received: {data!r}")
+    check_finite_fields(data, source)
     unknown = sorted(set(data) - set(_TOP))
     if unknown:
         raise _fail(source, "<top level>", f"unknown key(s) {unknown}; allowed: {', '.join(_TOP)}")

@@ -179,8 +179,12 @@ def _adamtune(
     return run_adamtune(*args, cwd=cwd, env=env, timeout=timeout)
 
 
-def _cmdlines() -> dict[int, str]:
-    """The command line of every running process that mentions adamtune (what ``ps`` shows)."""
+def _cmdlines() -> dict[int, list[str]]:
+    """The whole argv of every running process that mentions adamtune (what ``ps`` would show).
+
+    Read from ``/proc/PID/cmdline`` (never cut, unlike ``ps`` at a terminal's width), split on its
+    NUL separators so that a path with spaces stays one argument.
+    """
     found = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -188,16 +192,25 @@ def _cmdlines() -> dict[int, str]:
                 raw = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            text = raw.replace(b"\0", b" ").decode(errors="replace")
-            if "adamtune" in text:
-                found[int(entry.name)] = text
+            argv = [part.decode(errors="replace") for part in raw.split(b"\0")[:-1]]
+            if any("adamtune" in part for part in argv):
+                found[int(entry.name)] = argv
     return found
 
 
+def _is_adamtune_worker(argv: list[str]) -> bool:
+    """``python -m adamtune worker ...``: not merely a line holding " worker " and "adamtune".
+
+    PostgreSQL renames its processes, and an autovacuum run on a test database shows as
+    ``postgres: autovacuum worker adamtune_test_...``: a substring test counted it as a worker.
+    """
+    return any(argv[i : i + 3] == ["-m", "adamtune", "worker"] for i in range(len(argv)))
+
+
 @contextlib.contextmanager
-def watching_ps() -> Iterator[dict[int, str]]:
+def watching_ps() -> Iterator[dict[int, list[str]]]:
     """Every adamtune command line seen while the block runs, polled every 50 ms."""
-    seen: dict[int, str] = {}
+    seen: dict[int, list[str]] = {}
     done = threading.Event()
 
     def poll() -> None:
@@ -306,11 +319,12 @@ def test_nothing_adamtune_prints_writes_or_stores_holds_the_password(
     argv = cli_search_argv(None, 3, STUDY, "--workers", "2", "--seed", "0", "-o", "tuned.json")
     with watching_ps() as seen:
         record("search", _adamtune(tmp_path, *argv, storage=url))
-    workers = [line for line in seen.values() if " worker " in line]
+    workers = [argv for argv in seen.values() if _is_adamtune_worker(argv)]
     assert workers, f"no worker process seen: {seen}"
     # The helper imports the parent's targets, from its command line, not from the storage.
-    assert all(f"--model {DIGITS_EXAMPLE}:build_model" in line for line in workers), workers
-    out["ps"] = "\n".join(seen.values())
+    model = f"{DIGITS_EXAMPLE}:build_model"
+    assert all(argv[argv.index("--model") + 1] == model for argv in workers), workers
+    out["ps"] = "\n".join(" ".join(argv) for argv in seen.values())
     assert "best val_loss=" in out["search stdout"]
     # A worker joining a study that has reached its target: it says so, and stops.
     record(

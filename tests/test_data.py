@@ -181,7 +181,9 @@ def test_nan_in_regression_labels() -> None:
     x, _ = _toy()
     y = np.linspace(0.0, 1.0, len(x)) + 0.5
     y[4] = np.nan
-    with pytest.raises(ValueError, match=r"`y` contains 1 NaN or infinite value\(s\)"):
+    with pytest.raises(
+        ValueError, match=r"`y` contains 1 NaN or infinite value\(s\) \(first at index \(4,\)\)"
+    ):
         prepare_data((x, y))
 
 

@@ -37,6 +37,12 @@ class DivergenceGuard(keras.callbacks.Callback):
             searches pass the unpenalized ``"data_loss"`` metric they compile in. A monitor missing
             from the epoch's logs is an error, not a silent fallback.
 
+    The guard reads the logged losses only. A NaN in the inputs is seen only if it reaches the
+    loss, which no CPU promises: TensorFlow's oneDNN on some Xeons fuses ``Dense(activation="relu")``
+    into a kernel that maps NaN to a finite number. Check the data for NaN/Inf before training
+    (``adamtune.search`` and ``adamtune.diagnose`` do); a NaN in the labels of a regression, or a
+    loss that computes one, is caught at its batch.
+
     After ``fit``, ``outcome`` is ``None`` (no problem), ``"diverged-nan"``, ``"diverged-blowup"`` or
     ``"collapsed-to-chance"``; ``reason`` says why in words, with the numbers; ``stopped_epoch`` and
     ``stopped_batch`` say when.

@@ -238,7 +238,24 @@ def test_no_batch_norm_on_functional_logits_before_a_softmax_layer() -> None:
 
 def test_apply_choices_with_nothing_to_do_returns_the_model() -> None:
     model = _functional()
-    assert apply_choices(model, None, False) is model
+    assert apply_choices(model, None, False) == (model, [])
+
+
+@pytest.mark.parametrize("form", list(MODEL_FNS))
+def test_every_change_is_recorded_with_the_trial(form: str) -> None:
+    built: list[Any] = []
+
+    def model_fn() -> Any:
+        built.append(MODEL_FNS[form]())
+        return built[-1]
+
+    hp = _hp("l2", 1e-3, batch_norm=True)
+    build_model(model_fn, hp)
+    hidden, output = [layer.name for layer in _dense(built[0])]
+    assert hp.changes == [f"L2(0.001) on {hidden}, {output}", f"BatchNorm after {hidden}"]
+    untouched = _hp("none", 0.0, batch_norm=False)
+    assert build_model(model_fn, untouched) is built[-1]
+    assert untouched.changes == []
 
 
 # -- model_fn(hp) that applies the choices itself ----------------------------------------------

@@ -117,18 +117,43 @@ def _check_y(y: np.ndarray, name: str) -> np.ndarray:
     return y
 
 
+# More distinct integer values than this, with one of them seen only once, are not class ids a
+# stratified split can hold: prices, counts, years. Such a y is read as a regression target.
+_MANY_VALUES = 20
+
+
+def _integer_values_are_amounts(y: np.ndarray) -> bool:
+    """Integer ``y`` with many distinct values, some negative or seen once: amounts, not classes.
+
+    Class ids come from an encoder (0..K-1) with several samples per class; a column of integer
+    prices has hundreds of values, most seen once. The pre-flight checks this guess against the
+    model's output and the loss (:func:`adamtune.training.infer_loss_and_target`).
+    """
+    values, counts = np.unique(y, return_counts=True)
+    return len(values) > _MANY_VALUES and (bool(values[0] < 0) or bool((counts == 1).any()))
+
+
 def infer_target(y: np.ndarray) -> Target:
-    """Classify labels: integer or bool classes, one-hot rows, or a regression target."""
+    """Classify labels: integer or bool classes, one-hot rows, or a regression target.
+
+    Integer ``y`` is class ids 0..K-1, unless it has more than 20 distinct values with some
+    negative or seen only once (integer prices, counts): that is a regression target. The
+    pre-flight settles the rest from the model's output and the loss: integer labels with a
+    single linear output unit, or a regression loss such as ``loss="mse"``, are a regression too.
+    """
     if y.ndim == 2:
         values = np.unique(y)
         if set(values.tolist()) <= {0, 1} and np.all(y.sum(axis=1) == 1):
             return Target("onehot", int(y.shape[1]), int(y.shape[1]))
         return Target("regression", None, int(y.shape[1]))
     if y.dtype == bool or np.issubdtype(y.dtype, np.integer):
+        if y.dtype != bool and _integer_values_are_amounts(y):
+            return Target("regression", None, 1)
         if y.min() < 0:
             raise ValueError(
                 f"class labels must be integers 0..K-1. Received a minimum label of {y.min()}; "
-                "re-encode them (sklearn.preprocessing.LabelEncoder)"
+                "re-encode them (sklearn.preprocessing.LabelEncoder), or, if y is a regression "
+                "target, cast it to float (y.astype('float32'))"
             )
         n = int(y.max()) + 1
         return Target("binary" if n <= 2 else "multiclass", max(n, 2), 1)

@@ -1,6 +1,7 @@
 """``label-loss-mismatch``: the labels, the loss and the model's output layer must agree.
 
-Without ``loss=`` the loss is inferred as a search infers it (:func:`adamtune.training.infer_loss`);
+Without ``loss=`` the loss is inferred as a search infers it
+(:func:`adamtune.training.infer_loss_and_target`, which also settles integer targets);
 with one, the doctor checks it against the labels, where a search would let Keras fail or, worse,
 train on a meaningless loss.
 """
@@ -15,8 +16,12 @@ import numpy as np
 from adamtune._errors import PreflightError
 from adamtune.data import Prepared, Target
 from adamtune.doctor._findings import Finding, sentence
-from adamtune.training import LossSpec, infer_loss
-from adamtune.training._task import _output_units_and_activation
+from adamtune.training import LossSpec
+from adamtune.training._task import (
+    REGRESSION_LOSSES,
+    infer_loss_and_target,
+    output_units_and_activation,
+)
 
 __all__ = ["LabelCheck", "check_labels", "loss_family"]
 
@@ -35,20 +40,7 @@ _FAMILIES = {
         "kullbackleiblerdivergence",
     },
     "binary": {"binarycrossentropy", "binaryfocalcrossentropy", "hinge", "squaredhinge"},
-    "regression": {
-        "meansquarederror",
-        "mse",
-        "meanabsoluteerror",
-        "mae",
-        "huber",
-        "logcosh",
-        "meansquaredlogarithmicerror",
-        "msle",
-        "meanabsolutepercentageerror",
-        "mape",
-        "poisson",
-        "cosinesimilarity",
-    },
+    "regression": set(REGRESSION_LOSSES),
 }
 
 
@@ -245,8 +237,14 @@ def check_labels(
     """The loss a search would train with, checked against the labels and the output layer."""
     import keras
 
+    spec: LossSpec | None = None
+    failure: PreflightError | None = None
+    try:  # this settles the target as the search's pre-flight does (integer amounts, loss="mse")
+        spec = infer_loss_and_target(prepared, model, out_shape, loss)
+    except PreflightError as exc:
+        failure = exc
     target, y = prepared.target, prepared.y_train
-    units, activation = _output_units_and_activation(model, out_shape)
+    units, activation = output_units_and_activation(model, out_shape, prepared.x_train)
     data: dict[str, Any] = {
         "target": target.kind,
         "n_classes": target.n_classes,
@@ -265,13 +263,9 @@ def check_labels(
                 f"end the model with Dense({y.shape[1]})",
             )
         )
-    spec: LossSpec | None = None
-    try:
-        spec = infer_loss(target, model, out_shape)
-    except PreflightError as exc:
-        if loss is None:  # its message reads "<what disagrees>; <what to do>"
-            what, _, fix = str(exc).partition("; ")
-            issues.append(_Issue("error", True, sentence(what), fix))
+    if failure is not None and loss is None:  # its message reads "<what disagrees>; <what to do>"
+        what, _, fix = str(failure).partition("; ")
+        issues.append(_Issue("error", True, sentence(what), fix))
     if loss is not None:
         issues += _explicit_issues(target, y, units, activation, loss)
         metrics = spec.metrics if spec is not None else []

@@ -86,6 +86,8 @@ def _returns(value: Any) -> Callable[..., Any]:
 
 
 def _compiled(hp: Any) -> Any:
+    """A model compiled in model_fn is accepted (its loss is kept, its optimizer replaced); a
+    search(loss=...) that contradicts the compiled loss is not."""
     model = conformance_model(hp)
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     return model
@@ -131,7 +133,13 @@ CASES = [
     Case("model_fn takes two arguments", _with(model_fn=_two_args), TypeError, "model_fn"),
     Case("model_fn returns None", _with(model_fn=_returns(None)), TypeError, "None"),
     Case("model_fn returns a string", _with(model_fn=_returns("m")), TypeError, "keras.Model"),
-    Case("model_fn returns a compiled model", _with(model_fn=_compiled), ValueError, "compile"),
+    Case(
+        "model_fn compiles a loss search(loss=) contradicts",
+        _with(model_fn=_compiled, loss="categorical_crossentropy"),
+        ValueError,
+        r"`loss`: model_fn compiles its model with loss 'sparse_categorical_crossentropy', but "
+        r"search\(loss=\.\.\.\) asks for 'categorical_crossentropy'",
+    ),
     Case("model_fn output too narrow", _with(model_fn=_narrow_output), ValueError, "3 classes"),
     Case("model_fn raises", _with(model_fn=_raises), ValueError, "my model code is broken"),
     # -- the Python API: data ------------------------------------------------------------------

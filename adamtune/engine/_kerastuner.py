@@ -31,10 +31,18 @@ _TUNER_ID = "adamtune"
 
 
 class KerasTunerSource:
-    """A parameter source backed by a KerasTuner ``HyperParameters`` (define-by-run)."""
+    """A parameter source backed by a KerasTuner ``HyperParameters`` (define-by-run).
+
+    KerasTuner's ``Choice`` holds one type of value: a choice that mixes types (``[0, 0.25]``,
+    ``[None, "max"]``) is handed to it as floats (numbers) or as the values' ``repr`` texts, and
+    mapped back, so the model_fn gets its own values. ``scope`` opens KerasTuner's
+    ``conditional_scope``: inside an inactive one, KerasTuner registers the parameter as
+    conditional and answers ``None``.
+    """
 
     def __init__(self, hps: Any) -> None:
         self.hps = hps
+        self._mapped: dict[str, tuple[list[Any], list[Any]]] = {}  # name -> (values, as stored)
 
     def _scope(self, condition: Condition) -> AbstractContextManager[Any]:
         if condition is None:
@@ -42,22 +50,91 @@ class KerasTunerSource:
         parent, value = condition
         return self.hps.conditional_scope(parent, [value])
 
+    def scope(self, parent: str, values: Sequence[Any]) -> AbstractContextManager[Any]:
+        """KerasTuner's conditional scope (values mapped as the parent's were); none when
+        KerasTuner does not hold the parent under the current conditions."""
+        if not self.hps._exists(parent):
+            return nullcontext()
+        if parent in self._mapped:
+            own, stored = self._mapped[parent]
+            values = [stored[own.index(v)] for v in values if v in own]
+            if not values:  # no value of the parent opens it: a scope that is never active
+                values = ["<never>"] if isinstance(stored[0], str) else [math.nan]
+        return self.hps.conditional_scope(parent, list(values))
+
     def float(
-        self, name: str, low: float, high: float, log: bool, condition: Condition = None
+        self,
+        name: str,
+        low: float,
+        high: float,
+        log: bool,
+        condition: Condition = None,
+        *,
+        step: float | None = None,
+        reverse: bool = False,
+        default: float | None = None,
     ) -> float:
         if low == high:
             return low
+        sampling = ("reverse_log" if reverse else "log") if log else "linear"
         with self._scope(condition):
-            return float(self.hps.Float(name, low, high, sampling="log" if log else "linear"))
+            value = self.hps.Float(name, low, high, step=step, sampling=sampling, default=default)
+        return None if value is None else float(value)  # type: ignore[return-value]
 
-    def int(self, name: str, low: int, high: int, step: int, log: bool) -> int:
+    def int(
+        self,
+        name: str,
+        low: int,
+        high: int,
+        step: int,
+        log: bool,
+        *,
+        reverse: bool = False,
+        default: int | None = None,
+    ) -> int:
         if low == high:
             return low
-        sampling = "log" if log else "linear"
-        return int(self.hps.Int(name, low, high, step=None if log else step, sampling=sampling))
+        sampling = ("reverse_log" if reverse else "log") if log else "linear"
+        value = self.hps.Int(
+            name, low, high, step=None if log else step, sampling=sampling, default=default
+        )
+        return None if value is None else int(value)  # type: ignore[return-value]
 
-    def choice(self, name: str, choices: Sequence[Any]) -> Any:
-        return self.hps.Choice(name, list(choices))
+    def choice(
+        self,
+        name: str,
+        choices: Sequence[Any],
+        *,
+        ordered: bool | None = None,
+        default: Any = None,
+    ) -> Any:
+        own = list(choices)
+        stored = _kt_values(own)
+        if stored is own:
+            return self.hps.Choice(name, own, ordered=ordered, default=default)
+        self._mapped[name] = (own, stored)
+        numeric = isinstance(stored[0], float)
+        value = self.hps.Choice(
+            name,
+            stored,
+            ordered=ordered if numeric else False,
+            default=None if default is None else stored[own.index(default)],
+        )
+        return None if value is None else own[stored.index(value)]
+
+
+def _kt_values(values: list[Any]) -> list[Any]:
+    """``values`` as KerasTuner's ``Choice`` takes them: one type of int, float, str or bool.
+    Mixed numbers become floats (kept in order), anything else their ``repr`` texts; ``values``
+    itself when it already fits."""
+    kinds = {type(v) for v in values}
+    if len(kinds) == 1 and kinds <= {int, float, str, bool}:
+        return values
+    if kinds <= {int, float}:
+        floats = [float(v) for v in values]
+        if len(set(floats)) == len(set(values)):
+            return floats
+    return [repr(v) for v in values]
 
 
 def check_kt_storage(storage: Any) -> None:
@@ -138,7 +215,7 @@ class KerasTunerStudy:
             sample_adam_params(setup.space, source)
         hps.values["regularizer"] = adam.regularizer
         try:
-            build_model(setup.model_fn, HP(adam, source))
+            build_model(setup.model_fn, HP(adam, source, lr_params=setup.lr_params))
         finally:
             keras.backend.clear_session()
         self.oracle.update_space(hps)

@@ -27,22 +27,55 @@ FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 class OptunaSource:
     """A parameter source backed by an Optuna trial (define-by-run). Each suggestion is a storage
-    write made while the trial runs: a Ctrl-C waits for it."""
+    write made while the trial runs: a Ctrl-C waits for it.
+
+    Optuna has no ``reverse_log`` sampling: such a parameter is drawn on a log scale and mirrored
+    (``low + high - x``), so the study stores the mirrored draw and the trial's ``user_params`` the
+    value the model_fn got.
+    """
 
     def __init__(self, trial: optuna.Trial) -> None:
         self.trial = trial
 
     def float(
-        self, name: str, low: float, high: float, log: bool, condition: Condition = None
+        self,
+        name: str,
+        low: float,
+        high: float,
+        log: bool,
+        condition: Condition = None,
+        *,
+        step: float | None = None,
+        reverse: bool = False,
+        default: float | None = None,
     ) -> float:
         with protected():
-            return self.trial.suggest_float(name, low, high, log=log)
+            value = self.trial.suggest_float(name, low, high, step=step, log=log)
+        return low + high - value if log and reverse else value
 
-    def int(self, name: str, low: int, high: int, step: int, log: bool) -> int:
+    def int(
+        self,
+        name: str,
+        low: int,
+        high: int,
+        step: int,
+        log: bool,
+        *,
+        reverse: bool = False,
+        default: int | None = None,
+    ) -> int:
         with protected():
-            return self.trial.suggest_int(name, low, high, step=step, log=log)
+            value = self.trial.suggest_int(name, low, high, step=step, log=log)
+        return low + high - value if log and reverse else value
 
-    def choice(self, name: str, choices: Sequence[Any]) -> Any:
+    def choice(
+        self,
+        name: str,
+        choices: Sequence[Any],
+        *,
+        ordered: bool | None = None,
+        default: Any = None,
+    ) -> Any:
         with protected():
             return self.trial.suggest_categorical(name, list(choices))
 

@@ -12,7 +12,10 @@ from adamtune.training._layers import apply_choices, is_rewritable, make_regular
 __all__ = [
     "build_model",
     "build_user_model",
+    "call_user_model",
+    "compiled_optimizer_name",
     "finish_model",
+    "is_compiled",
     "make_optimizer",
     "needs_rewrite",
     "subclassed_error",
@@ -61,13 +64,18 @@ def subclassed_error(model: Any) -> TypeError:
 def build_user_model(model_fn: ModelFn, hp: HP) -> Any:
     """``build_model`` for a probe before any trial (pre-flight, LR range test, doctor): an error
     in the user's code becomes a :class:`~adamtune.PreflightError` naming it."""
+    return finish_model(call_user_model(model_fn, hp), hp)
+
+
+def call_user_model(model_fn: ModelFn, hp: HP) -> Any:
+    """What ``model_fn`` returns, as it returns it (perhaps compiled); an error in the user's code
+    becomes a :class:`~adamtune.PreflightError` naming it."""
     from adamtune._errors import PreflightError
 
     try:
-        raw = model_fn(hp) if takes_hp(model_fn) else model_fn()
+        return model_fn(hp) if takes_hp(model_fn) else model_fn()
     except Exception as exc:
         raise PreflightError(f"model_fn raised {type(exc).__name__}: {exc}") from exc
-    return finish_model(raw, hp)
 
 
 def build_model(model_fn: ModelFn, hp: HP) -> Any:
@@ -76,7 +84,12 @@ def build_model(model_fn: ModelFn, hp: HP) -> Any:
 
 
 def finish_model(model: Any, hp: HP) -> Any:
-    """Check what a model_fn returned and apply the choices it left to adamtune."""
+    """Check what a model_fn returned and apply the choices it left to adamtune.
+
+    A model compiled in model_fn is accepted: the trial compiles it again, with its own Adam or
+    AdamW and the search's loss (the compiled loss, found by the pre-flight), and the replaced
+    optimizer is recorded in ``hp.changes``.
+    """
     import keras
 
     if not isinstance(model, keras.Model):
@@ -84,13 +97,12 @@ def finish_model(model: Any, hp: HP) -> Any:
             "model_fn must return an uncompiled keras.Model. "
             f"It returned: {model!r} of type {type(model).__name__}"
         )
-    if getattr(model, "compiled", False):
-        optimizer = type(getattr(model, "optimizer", None)).__name__
-        raise ValueError(
-            "model_fn must return an uncompiled keras.Model: adamtune compiles every trial with "
-            "the Adam settings it is trying and the loss inferred from the data. It returned a "
-            f"model already compiled (optimizer {optimizer}). Remove the model.compile(...) call "
-            "from model_fn; pass search(loss=..., metrics=...) to choose the loss and metrics"
+    if is_compiled(model):
+        # Its loss and metrics became the search's at the pre-flight; its optimizer goes when the
+        # trial compiles the model again with make_optimizer(hp.adam).
+        hp.record_change(
+            f"optimizer {compiled_optimizer_name(model)} compiled in model_fn replaced by the "
+            f"trial's {'AdamW' if hp.adam.regularizer == 'adamw' else 'Adam'}"
         )
     adam = hp.adam
     regularizer = (
@@ -101,7 +113,20 @@ def finish_model(model: Any, hp: HP) -> Any:
     batch_norm = adam.batch_norm and not hp.used_batch_norm
     if (regularizer is not None or batch_norm) and not is_rewritable(model):
         raise subclassed_error(model)
-    return apply_choices(model, regularizer, batch_norm)
+    model, changes = apply_choices(model, regularizer, batch_norm)
+    for change in changes:
+        hp.record_change(change)
+    return model
+
+
+def is_compiled(model: Any) -> bool:
+    """Whether ``model`` (a keras.Model) was compiled, in model_fn for instance."""
+    return bool(getattr(model, "compiled", False))
+
+
+def compiled_optimizer_name(model: Any) -> str:
+    """The class name of a compiled model's optimizer (``"SGD"``, ``"Adam"``)."""
+    return type(getattr(model, "optimizer", None)).__name__
 
 
 def needs_rewrite(

@@ -147,7 +147,8 @@ def search(
     """Search Adam's settings for ``model_fn`` on ``data``; return a :class:`~adamtune.Result`.
 
     Args:
-        model_fn: returns an uncompiled Keras model; takes no argument or one ``hp``.
+        model_fn: returns a Keras model; takes no argument or one ``hp``. A model compiled
+            inside keeps its loss and metrics; its optimizer is replaced by each trial's Adam.
         data: ``(x, y)``, ``((x_train, y_train), (x_val, y_val))`` or :class:`adamtune.Data`.
         space: a shipped space name, a path to a space file, or a :class:`adamtune.Space`.
         objective: a logged metric, ``val_loss`` by default; ``direction`` is inferred for losses,
@@ -251,9 +252,13 @@ def search(
     prepared = prepare_data(data, validation_split=validation_split, seed=0)
     name = study_name or _default_study_name(model_fn)
 
-    # 2. The pre-flight: one model, one batch, in seconds.
+    # 2. The pre-flight: one model, one batch, in seconds. The space loses the choices that would
+    # damage this model (scaling token ids, BatchNorm beside the model's own), said once.
     report = preflight(model_fn, the_space, prepared, objective, loss=loss, metrics=metrics)
     spec = report.loss
+    the_space, notes, changes = _fit_to_model(the_space, report, first_trials)
+    for note in notes if verbose else ():
+        print(f"[adamtune] note: {note}", file=sys.stderr)
     if lr_range is not None and kind == "kerastuner":
         raise ValueError(
             f"`lr_range='auto'` narrows an Optuna study's space; it is not available with "
@@ -272,6 +277,9 @@ def search(
         epochs=n_epochs,
         chance_loss=chance_loss(prepared.target, prepared.y_train, spec.loss),
         seed=seed,
+        lr_params=report.lr_params,  # what a model compiled in model_fn hands to every trial
+        loss_weights=report.loss_weights,
+        changes=changes,
     )
     engine_object = strategies.get(
         strategy,
@@ -292,6 +300,8 @@ def search(
         "metrics": spec.metrics,
         "strategy": strategy if isinstance(strategy, str) else type(strategy).__name__,
         "model": f"{getattr(model_fn, '__module__', '?')}:{getattr(model_fn, '__qualname__', '?')}",
+        "architecture": report.facts.architecture if report.facts else None,
+        "notes": notes,
     }
     if narrowed is not None:
         meta["lr_range"] = narrowed
@@ -299,6 +309,8 @@ def search(
     # 3. The study: created, or resumed after checking it was made with the same settings.
     log = StudyLog(log_path(storage, name, kerastuner=kind == "kerastuner"))
     try:
+        for note in notes:
+            log(f"note: {note}")
         if kind == "kerastuner":
             return _run_kerastuner(
                 engine.KerasTunerStudy(engine_object, storage, name, meta),
@@ -347,6 +359,22 @@ def search(
     finally:
         release_frozen()  # the objects trials froze for cheaper collections (training/_state.py)
         log.close()
+
+
+def _fit_to_model(
+    space: Any, report: Any, first_trials: Any
+) -> tuple[Any, list[str], tuple[str, ...]]:
+    """The space fitted to the user's model, the notes to say once (the pre-flight's and the
+    space's), and the changes to record with every trial."""
+    from adamtune._first import first_trial_params
+    from adamtune.training import fit_space
+
+    if report.facts is None:
+        return space, list(report.notes), ()
+    fitted, fits = fit_space(space, report.facts, places_batch_norm=report.places_batch_norm)
+    if fitted != space:
+        first_trial_params(first_trials, fitted)  # the user's first trials must fit it too
+    return fitted, [*report.notes, *(f.note for f in fits)], tuple(f.change for f in fits)
 
 
 def _storage_full(exc: Exception, storage: Any, name: str, kerastuner: bool) -> Any:

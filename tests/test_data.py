@@ -318,7 +318,10 @@ def test_scaling_keeps_the_shape_of_image_inputs() -> None:
         train, val = scale_split(name, x_train, x_val)
         assert train.shape == (30, 4, 3) and val.shape == (7, 4, 3)
     train, _ = scale_split("standard", x_train, x_val)
-    np.testing.assert_allclose(train.mean(axis=0), 0.0, atol=1e-4)  # per pixel and channel
+    # per channel (the last axis), over every sample and position: not per pixel
+    np.testing.assert_allclose(train.reshape(-1, 3).mean(axis=0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(train.reshape(-1, 3).std(axis=0), 1.0, atol=1e-4)
+    assert np.abs(train.mean(axis=0)).max() > 0.05  # single positions are not centred
 
 
 def test_none_scaling_returns_the_inputs() -> None:
@@ -338,15 +341,17 @@ def test_none_scaling_returns_the_inputs() -> None:
 )
 def test_make_scaler_gives_a_fresh_unfitted_transformer(name: str, cls: type[Any]) -> None:
     scaler = make_scaler(name)
-    assert type(scaler) is cls
     assert make_scaler(name) is not scaler
-    if name != "none":
-        with pytest.raises(NotFittedError):
-            check_is_fitted(scaler)
     x = np.arange(12.0).reshape(6, 2)
-    out = scaler.fit_transform(x)
     if name == "none":
-        np.testing.assert_array_equal(out, x)
+        assert type(scaler) is cls
+        np.testing.assert_array_equal(scaler.fit_transform(x), x)
+        return
+    with pytest.raises(NotFittedError):
+        check_is_fitted(scaler)
+    out = scaler.fit_transform(x)  # scikit-learn's scaler inside, per feature on 2-D x
+    assert type(scaler.scaler_) is cls
+    np.testing.assert_allclose(out, cls().fit_transform(x))
 
 
 def test_make_scaler_unknown_name() -> None:

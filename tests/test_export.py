@@ -50,6 +50,7 @@ def _config(**overrides: Any) -> TunedConfig:
         "value": 0.25,
         "study_name": "digits",
         "trial_number": 3,
+        "changes": ["BatchNorm after dense", "L2(0.0003) on dense, dense_1"],
     }
     fields.update(overrides)
     return TunedConfig(**fields)
@@ -168,13 +169,21 @@ def test_params_hold_adam_epochs_and_user_values() -> None:
     ],
 )
 def test_scaler_is_fresh_and_unfitted(scaling: str, cls: type[Any]) -> None:
+    from adamtune.data._feature_scaler import FeatureScaler
+
     config = _config(adam=AdamParams(learning_rate=1e-3, batch_size=32, scaling=scaling))
     scaler = config.scaler()
-    assert type(scaler) is cls
     assert config.scaler() is not scaler
-    if scaling != "none":
-        with pytest.raises(NotFittedError):
-            check_is_fitted(scaler)
+    if scaling == "none":
+        assert type(scaler) is cls
+        return
+    # scikit-learn's scaler, applied per feature (per channel on N-D arrays) by FeatureScaler
+    assert type(scaler) is FeatureScaler and scaler.method == scaling
+    with pytest.raises(NotFittedError):
+        check_is_fitted(scaler)
+    x = np.random.default_rng(0).normal(3.0, 2.0, size=(40, 5)).astype(np.float32)
+    assert type(scaler.fit(x).scaler_) is cls
+    np.testing.assert_allclose(scaler.transform(x), cls().fit_transform(x), rtol=1e-5, atol=1e-6)
 
 
 def test_build_applies_the_tuned_regularizer_and_batch_norm() -> None:
@@ -419,6 +428,11 @@ BAD_CONFIGS: list[tuple[str, Any, str]] = [
         "user-params-not-mapping",
         lambda d: d.update(user_params=[1]),
         r"field `user_params`: must be a mapping",
+    ),
+    (
+        "changes-not-strings",
+        lambda d: d.update(changes=[1]),
+        r"field `changes`: must be a list of strings\. Received: \[1\]",
     ),
     (
         "value-nan",

@@ -160,6 +160,7 @@ def status_dict(result: Any, storage: str) -> dict[str, Any]:
             "value": top.value,
             "trial": top.number,
             "params": {**attrs.get("adam", {}), **attrs.get("user_params", {})},
+            "changes": list(attrs.get("changes") or []),
         }
     return {
         "study": result.study.study_name,
@@ -192,6 +193,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         if best is None
         else f"best: {best['value']:.6g} (trial {best['trial']}) {best['params']}"
     )
+    for change in (best or {}).get("changes", []):
+        print(f"  adamtune changed: {change}")
     return 0
 
 

@@ -11,6 +11,9 @@ __all__ = ["META_KEY", "check_same", "diff"]
 META_KEY = "adamtune"
 # Keys whose change makes an old study's trials incomparable with new ones.
 COMPARED = ("space", "objective", "direction", "epochs", "data", "loss")
+# The model's fingerprint (training/_model_facts.py): compared when the stored study has one;
+# studies made before it was recorded have none, and resume as before.
+ARCHITECTURE = "architecture"
 
 
 def diff(stored: Any, given: Any, path: str = "") -> list[str]:
@@ -41,6 +44,16 @@ def check_same(study_name: str, stored: dict[str, Any] | None, given: dict[str, 
     changes: list[str] = []
     for key in COMPARED:
         changes.extend(diff(stored.get(key), given.get(key), key))
+    if ARCHITECTURE in stored and ARCHITECTURE in given:
+        model = diff(stored[ARCHITECTURE], given[ARCHITECTURE], "model")
+        if model:
+            listed = "\n  ".join(model)
+            raise StudyMismatchError(
+                f"study {study_name!r} was created for a different model, so its trials say "
+                f"nothing about this one:\n  {listed}\nUse a new `study_name` for this model "
+                "(the default name, adamtune-<model_fn name>, is the same for every model_fn of "
+                "that name), or restore the model the study was made with to resume it"
+            )
     if changes:
         listed = "\n  ".join(changes)
         raise StudyMismatchError(

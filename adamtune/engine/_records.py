@@ -28,6 +28,7 @@ def result_attrs(result: TrialResult) -> dict[str, Any]:
             "reason": result.reason,
             "adam": result.hp.adam.to_dict(),
             "user_params": result.hp.user_params,
+            "changes": list(result.hp.changes),
             "best_epoch": result.best_epoch,
             "epochs_run": result.epochs_run,
             "seconds": round(result.seconds, 3),

@@ -175,6 +175,15 @@ class Best:
     params: dict[str, Any] = field(default_factory=dict)
     snippet: str | None = None
     problem: str | None = None
+    changes: list[str] = field(default_factory=list)  # what adamtune changed in the user's model
+
+
+def _changes(changes: Sequence[str]) -> str:
+    """What adamtune changed in the user's model for the best trial, or that it changed nothing."""
+    if not changes:
+        return "<p>adamtune changed nothing in the model_fn's model for this trial.</p>"
+    items = "".join(f"<li>{e(text)}</li>" for text in changes)
+    return f'<h3>What adamtune changed in the model</h3><ul class="changes">{items}</ul>'
 
 
 def best_section(best: Best | None, h: Header, outcomes: Sequence[tuple[str, int]]) -> str:
@@ -195,6 +204,7 @@ def best_section(best: Best | None, h: Header, outcomes: Sequence[tuple[str, int
         f'<p><span class="value">{e(h.objective)} = {e(fmt(best.value))}</span> '
         f"({e(h.direction)}), trial {best.number}</p>",
         params,
+        _changes(best.changes),
     ]
     if best.snippet is None:
         parts.append(_note(f"The export snippet could not be made: {best.problem}"))

@@ -71,13 +71,16 @@ def _best(result: Result) -> _html.Best | None:
     trial = study.best_trial
     value = float(trial.value) if trial.value is not None else math.nan
     params = {**trial.params}
+    stored = trial.user_attrs.get("changes")
+    changes = [str(c) for c in stored] if isinstance(stored, list) else []
     try:
         config = result.best
         params = dict(config.params)
         snippet = render_python(config)  # refuses a NaN or infinity, naming its field
     except Exception as exc:  # an odd stored trial must not cost the rest of the report
-        return _html.Best(trial.number, value, params, problem=f"{type(exc).__name__}: {exc}")
-    return _html.Best(trial.number, value, params, snippet=snippet)
+        problem = f"{type(exc).__name__}: {exc}"
+        return _html.Best(trial.number, value, params, problem=problem, changes=changes)
+    return _html.Best(trial.number, value, params, snippet=snippet, changes=changes)
 
 
 def render_report(result: Result, *, storage: str | None = None) -> str:

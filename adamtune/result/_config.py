@@ -20,7 +20,8 @@ class TunedConfig:
     """Tuned Adam settings, as exported by a search.
 
     ``optimizer`` and ``loss`` are Keras-serialized configs; ``adam`` holds the trial's Adam choices
-    (learning rate already scaled to ``batch_size``); ``user_params`` the model_fn's own values.
+    (learning rate already scaled to ``batch_size``); ``user_params`` the model_fn's own values;
+    ``changes`` what adamtune changed in the user's model, loss or data, in words.
     """
 
     adam: AdamParams
@@ -33,6 +34,9 @@ class TunedConfig:
     value: float | None = None
     study_name: str | None = None
     trial_number: int | None = None
+    # What adamtune changed in the model_fn's model, loss or data for this trial, in words
+    # ("BatchNorm after dense, dense_1"); cfg.build(model_fn) makes the same changes again.
+    changes: list[str] = field(default_factory=list)
 
     # -- what training code uses ----------------------------------------------------------------
     @property
@@ -64,7 +68,11 @@ class TunedConfig:
         return build_model(model_fn, HP(self.adam, source))
 
     def scaler(self) -> Any:
-        """A fresh, unfitted scikit-learn transformer for the tuned input scaling (identity if none)."""
+        """A fresh, unfitted scikit-learn transformer for the tuned input scaling (identity if none).
+
+        Per feature on 2-D ``x``, per channel (the last axis) on images and sequences, as in the
+        search: ``fit``/``transform`` take the training array as it is and keep its shape.
+        """
         from adamtune.data import make_scaler
 
         return make_scaler(self.adam.scaling)
@@ -83,6 +91,7 @@ class TunedConfig:
             "loss": self.loss,
             "metrics": list(self.metrics),
             "user_params": dict(self.user_params),
+            "changes": list(self.changes),
         }
 
     @classmethod

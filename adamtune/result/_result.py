@@ -34,6 +34,7 @@ def config_from_trial(trial: Any, meta: dict[str, Any], study_name: str | None) 
         value=None if trial.value is None else float(trial.value),
         study_name=study_name,
         trial_number=trial.number,
+        changes=[str(c) for c in attrs.get("changes") or []],
     )
 
 
@@ -91,6 +92,7 @@ class Result:
                     "reason": attrs.get("reason") or attrs.get("error"),
                     **(attrs.get("adam") or {}),
                     **(attrs.get("user_params") or {}),
+                    "changes": "; ".join(attrs.get("changes") or []),
                     "best_epoch": attrs.get("best_epoch"),
                     "epochs_run": attrs.get("epochs_run"),
                     "seconds": attrs.get("seconds"),

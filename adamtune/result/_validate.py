@@ -21,6 +21,7 @@ _TOP = (
     "loss",
     "metrics",
     "user_params",
+    "changes",
 )
 _OPTIMIZERS = ("Adam", "AdamW")
 
@@ -184,6 +185,9 @@ def config_from_mapping(data: Any, source: str) -> TunedConfig:
     user = data.get("user_params") or {}
     if not isinstance(user, dict):
         raise _fail(source, "user_params", f"must be a mapping. Received: {user!r}")
+    changes = data.get("changes") or []
+    if not isinstance(changes, list) or not all(isinstance(c, str) for c in changes):
+        raise _fail(source, "changes", f"must be a list of strings. Received: {changes!r}"[:300])
     value = data.get("value")
     return TunedConfig(
         adam=adam,
@@ -196,4 +200,5 @@ def config_from_mapping(data: Any, source: str) -> TunedConfig:
         value=None if value is None else _number(source, value, "value"),
         study_name=data.get("study"),
         trial_number=data.get("trial"),
+        changes=changes,
     )

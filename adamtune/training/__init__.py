@@ -6,27 +6,49 @@
 from typing import Any
 
 from adamtune.training._build import build_model, make_optimizer, takes_hp
-from adamtune.training._layers import apply_choices, make_regularizer
+from adamtune.training._layers import (
+    apply_choices,
+    has_batch_norm,
+    make_regularizer,
+    placement_table,
+    user_regularized_layers,
+)
+from adamtune.training._model_facts import ModelFacts, SpaceFit, fit_space, model_facts
 from adamtune.training._preflight import PreflightReport, preflight
-from adamtune.training._task import LossSpec, chance_loss, infer_loss
+from adamtune.training._task import (
+    LossSpec,
+    chance_loss,
+    infer_loss,
+    infer_loss_and_target,
+    output_units_and_activation,
+)
 from adamtune.training._trial import PruneHook, TrialResult, TrialSetup, run_trial
 
 __all__ = [
     "DivergenceGuard",
     "LossSpec",
+    "ModelFacts",
     "PreflightReport",
     "PruneHook",
+    "SpaceFit",
     "TrialResult",
     "TrialSetup",
     "apply_choices",
     "build_model",
     "chance_loss",
+    "fit_space",
+    "has_batch_norm",
     "infer_loss",
+    "infer_loss_and_target",
     "make_optimizer",
     "make_regularizer",
+    "model_facts",
+    "output_units_and_activation",
+    "placement_table",
     "preflight",
     "run_trial",
     "takes_hp",
+    "user_regularized_layers",
 ]
 
 

@@ -45,6 +45,14 @@ class TrialSetup:
     epochs: int
     chance_loss: float | None
     seed: int | None = None
+    # Float parameters of the model_fn whose only use is a compiled optimizer's learning rate (the
+    # pre-flight finds them): not searched, answered with the trial's coupled learning rate.
+    lr_params: frozenset[str] = frozenset()
+    # The loss weight of a model_fn that compiles its model with loss_weights (else None).
+    loss_weights: Any = None
+    # What the search changed for every trial (a choice dropped from the space for this model),
+    # recorded with each trial beside the changes its own build makes.
+    changes: tuple[str, ...] = ()
     _scaled: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def scaled(self, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -143,11 +151,14 @@ def run_trial(
     try:
         if setup.seed is not None:
             keras.utils.set_random_seed(setup.seed + number)
-        hp = HP(sample_adam_params(setup.space, source), source)
+        hp = HP(sample_adam_params(setup.space, source), source, lr_params=setup.lr_params)
+        for change in setup.changes:
+            hp.record_change(change)
         model = build_model(setup.model_fn, hp)
-        model.compile(
+        model.compile(  # a model compiled by model_fn is compiled again: its optimizer goes
             optimizer=make_optimizer(hp.adam),
             loss=setup.loss.build_loss(),
+            loss_weights=setup.loss_weights,
             metrics=setup.loss.compile_metrics(),
         )
         x_train, x_val = setup.scaled(hp.adam.scaling)

@@ -172,6 +172,12 @@ def test_token_ids_are_never_scaled_and_the_user_is_told_once(
     assert result.best.adam.scaling == "none"
     assert change in result.best.changes
     assert result.meta["space"]["scaling"] == ["none"]
+    # ... and where the user looks: `adamtune status` and the report's best-config section
+    from adamtune.cli._commands import status_dict
+
+    assert change in status_dict(result, f"sqlite:///{tmp_path}/s.db")["best"]["changes"]
+    page = result.report(tmp_path / "report.html").read_text()
+    assert "What adamtune changed in the model" in page and change in page
 
 
 @pytest.mark.parametrize("strategy", ["tpe", "kt-random"])

@@ -54,6 +54,8 @@ def _textbook(space: Space, target_scale: float) -> dict[str, Any]:
     for key, value in _ADAM_CONSTANTS.items():
         if getattr(space, key) is not None:
             out[key] = value
+    if space.class_weight is not None:  # the textbook weights no class
+        out["class_weight"] = "none" if "none" in space.class_weight else space.class_weight[0]
     return out
 
 
@@ -117,7 +119,23 @@ def _params(
             continue
         # Sampled at the reference batch size too; given at this batch size: clip, not refuse.
         params[key] = _clip(float(cfg[key]), rng.low, rng.high)
+    params.update(_class_weight(space, given, cfg, i))
     return params
+
+
+def _class_weight(
+    space: Space, given: Mapping[str, Any], cfg: dict[str, Any], i: int
+) -> dict[str, Any]:
+    """The class weighting of a first trial: only where the space searches it."""
+    if space.class_weight is None:
+        if "class_weight" in given:
+            raise _fail(
+                i, "class_weight", "left out: the space does not search it", given["class_weight"]
+            )
+        return {}
+    if cfg["class_weight"] not in space.class_weight:
+        raise _fail(i, "class_weight", f"one of {list(space.class_weight)}", cfg["class_weight"])
+    return {"class_weight": cfg["class_weight"]}
 
 
 def regression_lr_scale(y: Any, regression: bool) -> float:

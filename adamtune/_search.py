@@ -143,13 +143,17 @@ def search(
     lr_range: str | None = None,
     first_trials: Any = "auto",
     trust_storage: bool = False,
+    class_weight: Any = None,
 ) -> Any:
     """Search Adam's settings for ``model_fn`` on ``data``; return a :class:`~adamtune.Result`.
 
     Args:
         model_fn: returns a Keras model; takes no argument or one ``hp``. A model compiled
             inside keeps its loss and metrics; its optimizer is replaced by each trial's Adam.
-        data: ``(x, y)``, ``((x_train, y_train), (x_val, y_val))`` or :class:`adamtune.Data`.
+        data: ``(x, y)``, ``(x, y, sample_weight)``, ``((x_train, y_train), (x_val, y_val))``
+            (either part may add its sample weights as a third element) or
+            :class:`adamtune.Data`. Sample weights mean what they mean to ``keras.Model.fit``:
+            they weight training and, where the validation set has its own, validation.
         space: a shipped space name, a path to a space file, or a :class:`adamtune.Space`.
         objective: a logged metric, ``val_loss`` by default; ``direction`` is inferred for losses,
             errors and accuracies, and must be given for other names.
@@ -183,18 +187,25 @@ def search(
             inputs, no regularizer, no BatchNorm), so the sampler starts from a sound incumbent;
             ``None``: the sampler's own start; or a list of dicts of settings to try first
             (``learning_rate`` at that ``batch_size``, ``regularizer``, ``regularizer_strength``,
-            ``batch_norm``, ``scaling``, ``beta_1``, ``beta_2``, ``epsilon``; a key left out takes
-            the textbook value). Optuna strategies, except ``grid``; a resumed study is not changed.
+            ``batch_norm``, ``scaling``, ``beta_1``, ``beta_2``, ``epsilon``, ``class_weight`` where
+            the space searches it; a key left out takes the textbook value, no class weights).
+            Optuna strategies, except ``grid``; a resumed study is not changed.
         trust_storage: allow ``cmaes``, whose sampler unpickles state read from the study, on a
             shared storage (anything but a local ``sqlite:///`` or ``journal:///`` file): only when
             everyone who can write to it may run code here. ``$ADAMTUNE_TRUST_STORAGE=1`` does
             the same.
+        class_weight: as in ``keras.Model.fit``: None, ``"balanced"`` (scikit-learn's
+            ``compute_class_weight("balanced", ...)`` on the training split, said once when the
+            search starts) or a dict ``{class: weight}`` (a class left out weighs 1.0). It weights
+            the training loss, not validation; it is exported in ``fit_kwargs()``. Not with
+            sample weights (Keras refuses the pair), nor with a space that searches it (the
+            space's ``class_weight`` field), nor for a regression.
     """
     from adamtune import engine, strategies
     from adamtune._first import first_trial_params, regression_lr_scale
     from adamtune._narrow import narrow_space
     from adamtune._studylog import StudyLog, log_path
-    from adamtune.data import prepare_data
+    from adamtune.data import check_class_weight_arg, prepare_data, resolve_class_weight
     from adamtune.result import Result
     from adamtune.spaces import load_space
     from adamtune.training import TrialSetup, chance_loss, preflight, takes_hp
@@ -250,6 +261,9 @@ def search(
         strategies.check_trusted(strategy, storage, trust_storage)  # before any connection
     # The split's seed is fixed: every resume and every worker must see the same split.
     prepared = prepare_data(data, validation_split=validation_split, seed=0)
+    class_weight = check_class_weight_arg(
+        class_weight, the_space.class_weight, prepared.w_train is not None
+    )
     name = study_name or _default_study_name(model_fn)
 
     # 2. The pre-flight: one model, one batch, in seconds. The space loses the choices that would
@@ -257,6 +271,10 @@ def search(
     report = preflight(model_fn, the_space, prepared, objective, loss=loss, metrics=metrics)
     spec = report.loss
     the_space, notes, changes = _fit_to_model(the_space, report, first_trials)
+    weighting = resolve_class_weight(
+        class_weight, the_space.class_weight, prepared.target, prepared.y_train
+    )
+    notes += [weighting.note()] if weighting else []
     for note in notes if verbose else ():
         print(f"[adamtune] note: {note}", file=sys.stderr)
     if lr_range is not None and kind == "kerastuner":
@@ -275,11 +293,12 @@ def search(
         objective=objective,
         direction=direction,
         epochs=n_epochs,
-        chance_loss=chance_loss(prepared.target, prepared.y_train, spec.loss),
+        chance_loss=chance_loss(prepared.target, prepared.y_train, spec.loss, prepared.w_train),
         seed=seed,
         lr_params=report.lr_params,  # what a model compiled in model_fn hands to every trial
         loss_weights=report.loss_weights,
         changes=changes,
+        class_weighting=weighting,
     )
     engine_object = strategies.get(
         strategy,
@@ -302,6 +321,7 @@ def search(
         "model": f"{getattr(model_fn, '__module__', '?')}:{getattr(model_fn, '__qualname__', '?')}",
         "architecture": report.facts.architecture if report.facts else None,
         "notes": notes,
+        "class_weight": weighting.to_meta() if weighting else None,
     }
     if narrowed is not None:
         meta["lr_range"] = narrowed

@@ -251,8 +251,11 @@ def test_unknown_data_forms_name_the_accepted_forms(data: Any) -> None:
 
 def test_nested_tuples_of_wrong_length() -> None:
     x, y = _toy(10)
-    with pytest.raises(TypeError, match=rf"{FORMS}.*Received nested tuples of lengths 3, 2"):
-        prepare_data(((x, y, y), (x, y)))
+    # a third element is the part's sample weights (tests/test_weights.py); a fourth is nothing
+    with pytest.raises(TypeError, match=rf"{FORMS}.*Received a training part of length 4"):
+        prepare_data(((x, y, y, y), (x, y)))
+    with pytest.raises(TypeError, match=rf"{FORMS}.*Received a validation part of length 1"):
+        prepare_data(((x, y), (x,)))
 
 
 def test_empty_data_is_refused() -> None:

@@ -98,8 +98,16 @@ def configs(draw: st.DrawFn, values: st.SearchStrategy[Any] = nested) -> TunedCo
             ),
         )
     )
+    class_weight = draw(
+        st.one_of(
+            st.none(),
+            st.dictionaries(st.integers(0, 2**31), st.floats(0, 1e300), min_size=1, max_size=4),
+        )
+    )
+    mode = draw(st.sampled_from(["balanced", "custom"])) if class_weight else "none"
     return TunedConfig(
-        adam=ADAM,
+        adam=replace(ADAM, class_weight=mode),
+        class_weight=class_weight,
         epochs=draw(st.integers(1, 10_000)),
         optimizer=OPTIMIZER,
         loss=loss,
@@ -153,7 +161,7 @@ SNIPPET_NODES = {
     *(ast.Module, ast.Import, ast.alias, ast.Assign, ast.Name, ast.Load, ast.Store),
     *(ast.Constant, ast.Dict, ast.List, ast.UnaryOp, ast.USub, ast.FunctionDef),
     *(ast.arguments, ast.Expr, ast.If, ast.Call, ast.Attribute, ast.Subscript),
-    *(ast.Return, ast.Compare, ast.Eq),
+    *(ast.Return, ast.Compare, ast.Eq, ast.In),
 }
 LITERAL_NODES = {ast.Constant, ast.Dict, ast.List, ast.UnaryOp, ast.USub, ast.Load}
 SNIPPET_CALLS = {
@@ -161,7 +169,7 @@ SNIPPET_CALLS = {
     *("keras.losses.deserialize", "keras.optimizers.deserialize"),
 }
 SNIPPET_NAMES = {
-    *("CONFIG", "keras", "loss", "__name__"),
+    *("CONFIG", "keras", "loss", "kwargs", "__name__"),
     *("isinstance", "dict", "list", "print", "compile_kwargs", "fit_kwargs"),
 }
 

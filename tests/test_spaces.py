@@ -51,6 +51,7 @@ def _valid() -> dict[str, Any]:
         "regularizer": {"none": None, "l2": {"low": 1.0e-6, "high": 1.0e-3, "log": True}},
         "batch_norm": [False, True],
         "scaling": ["none", "standard"],
+        "class_weight": ["none", "balanced"],
         "epochs": 5,
         "beta_1": {"low": 0.8, "high": 0.95, "log": False},
         "beta_2": {"low": 0.99, "high": 0.9999, "log": False},
@@ -272,6 +273,7 @@ def test_optional_fields_take_their_defaults() -> None:
     assert space.scaling == ("none", "standard", "minmax", "robust")
     assert space.epochs == 20
     assert space.beta_1 is None and space.beta_2 is None and space.epsilon is None
+    assert space.class_weight is None and "class_weight" not in space.to_dict()
 
 
 # -- the malformed-space catalogue ------------------------------------------------------------
@@ -406,6 +408,17 @@ MALFORMED: list[tuple[str, Mutation, str]] = [
         r"`batch_norm\[0\]`: must be true or false",
     ),
     ("lr-not-mapping", _set("learning_rate", 0.01), r"`learning_rate`: must be a mapping"),
+    (
+        "unknown-class-weight",
+        _set("class_weight", ["none", "inverse"]),
+        r"`class_weight\[1\]`: must be one of none, balanced .*Received: 'inverse' \(str\)",
+    ),
+    ("empty-class-weight", _set("class_weight", []), r"`class_weight`: must list at least one"),
+    (
+        "duplicate-class-weight",
+        _set("class_weight", ["balanced", "balanced"]),
+        r"`class_weight`: lists 'balanced' twice",
+    ),
 ]
 
 

@@ -85,6 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     search.add_argument("--study", default=None, help="study name (default adamtune-<MODEL fn>)")
     search.add_argument("--seed", type=int, default=None)
+    search.add_argument(
+        "--class-weight",
+        default=None,
+        metavar="balanced|CLASS:WEIGHT,...",
+        help="weight classes as fit(class_weight=...) does: 'balanced' (computed on the training "
+        "split) or pairs such as 0:1,1:9",
+    )
     search.add_argument("-o", "--out", default=None, help="export the best config here")
     search.add_argument(
         "--workers",

@@ -13,7 +13,14 @@ from typing import Any
 from adamtune._util import check_study_name
 from adamtune.cli._targets import load_model_and_data
 
-__all__ = ["cmd_export", "cmd_search", "cmd_spaces", "cmd_status", "open_result"]
+__all__ = [
+    "cmd_export",
+    "cmd_search",
+    "cmd_spaces",
+    "cmd_status",
+    "open_result",
+    "parse_class_weight",
+]
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -102,7 +109,25 @@ def _search_here(
         verbose=0 if args.quiet else 1,
         record={"targets": {"model": args.model, "data": args.data}},
         heartbeat=args.heartbeat,
+        class_weight=parse_class_weight(args.class_weight),
     )
+
+
+def parse_class_weight(text: str | None) -> Any:
+    """``--class-weight``: None, ``"balanced"``, or ``"0:1,1:9"`` as ``{0: 1.0, 1: 9.0}``."""
+    if text is None or text == "balanced":
+        return text
+    weights: dict[int, float] = {}
+    try:
+        for pair in text.split(","):
+            key, value = pair.split(":")
+            weights[int(key)] = float(value)
+    except ValueError:
+        raise ValueError(
+            "--class-weight must be 'balanced' or CLASS:WEIGHT pairs separated by commas, such "
+            f"as 0:1,1:9. Received: --class-weight {text!r}"
+        ) from None
+    return weights
 
 
 def open_result(storage: str, study: str) -> Any:

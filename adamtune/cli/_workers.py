@@ -150,6 +150,18 @@ def _check_targets(args: argparse.Namespace) -> None:
         )
 
 
+def _stored_class_weight(meta: dict[str, Any]) -> Any:
+    """The ``search(class_weight=...)`` the study was started with (None when its space searches
+    the weighting, or when it has none)."""
+    from adamtune.data import ClassWeighting, class_weight_from_pairs
+
+    stored = meta.get("class_weight")
+    if not stored:
+        return None
+    weighting = ClassWeighting(stored["setting"], class_weight_from_pairs(stored["weights"]))
+    return weighting.search_arg()
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     import adamtune
     from adamtune._studylog import StudyLog, log_path
@@ -200,6 +212,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             verbose=0 if args.quiet else 2,
             record=run,
             heartbeat=args.heartbeat,
+            class_weight=_stored_class_weight(meta),
         )
 
     log = StudyLog(log_path(args.storage, args.study))

@@ -2,13 +2,29 @@
 
 from adamtune.data._data import Data, Prepared, Target, infer_target, prepare_data
 from adamtune.data._scaling import make_scaler, scale_split
+from adamtune.data._weights import (
+    CLASS_WEIGHT_MODES,
+    ClassWeighting,
+    check_class_weight_arg,
+    class_sample_weights,
+    class_weight_from_pairs,
+    class_weight_pairs,
+    resolve_class_weight,
+)
 
 __all__ = [
+    "CLASS_WEIGHT_MODES",
+    "ClassWeighting",
     "Data",
     "Prepared",
     "Target",
+    "check_class_weight_arg",
+    "class_sample_weights",
+    "class_weight_from_pairs",
+    "class_weight_pairs",
     "infer_target",
     "make_scaler",
     "prepare_data",
+    "resolve_class_weight",
     "scale_split",
 ]

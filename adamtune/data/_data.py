@@ -12,7 +12,8 @@ __all__ = ["Data", "Prepared", "Target", "infer_target", "prepare_data"]
 
 _FORMS = (
     "`data` must be (x, y), ((x_train, y_train), (x_val, y_val)) or adamtune.Data(x, y, ...), "
-    "with NumPy arrays or pandas DataFrames/Series"
+    "with NumPy arrays or pandas DataFrames/Series; a tuple part may add sample weights as a "
+    "third element, (x, y, sample_weight)"
 )
 
 
@@ -22,7 +23,8 @@ class Data:
 
     Without ``x_val``/``y_val`` a seeded validation split of ``validation_split`` is made
     (stratified for classification); ``None`` uses the ``validation_split`` given to the search
-    (0.2 by default).
+    (0.2 by default). ``sample_weight`` (one weight per sample of ``x``, as in ``keras.Model.fit``)
+    is split with the data; ``val_sample_weight`` weights an explicit validation set.
     """
 
     x: Any
@@ -30,6 +32,8 @@ class Data:
     x_val: Any = None
     y_val: Any = None
     validation_split: float | None = None
+    sample_weight: Any = None
+    val_sample_weight: Any = None
 
 
 @dataclass(frozen=True)
@@ -47,23 +51,35 @@ class Target:
 
 @dataclass
 class Prepared:
-    """Checked float32 inputs and labels, split, with the target they describe."""
+    """Checked float32 inputs and labels, split, with the target they describe, and the sample
+    weights of each part (None when not given)."""
 
     x_train: np.ndarray
     y_train: np.ndarray
     x_val: np.ndarray
     y_val: np.ndarray
     target: Target
+    w_train: np.ndarray | None = None
+    w_val: np.ndarray | None = None
 
     def fingerprint(self) -> dict[str, Any]:
-        """Shapes and kind, stored with a study so a resume on other data is refused."""
-        return {
+        """Shapes and kind, stored with a study so a resume on other data is refused.
+
+        Sample weights are recorded as ``sample_weight: true`` / ``val_sample_weight: true`` only
+        when present, so a study made before weights existed resumes without them as before.
+        """
+        out: dict[str, Any] = {
             "x_shape": list(self.x_train.shape[1:]),
             "n_train": int(self.x_train.shape[0]),
             "n_val": int(self.x_val.shape[0]),
             "target": self.target.kind,
             "n_classes": self.target.n_classes,
         }
+        if self.w_train is not None:
+            out["sample_weight"] = True
+        if self.w_val is not None:
+            out["val_sample_weight"] = True
+        return out
 
 
 def _to_array(value: Any, name: str) -> np.ndarray:
@@ -162,20 +178,49 @@ def infer_target(y: np.ndarray) -> Target:
     return Target("regression", None, 1)
 
 
-def _unpack(data: Any) -> tuple[Any, Any, Any, Any, float | None]:
+@dataclass
+class _Parts:
+    """``data`` taken apart: arrays as given, weights None when absent."""
+
+    x: Any
+    y: Any
+    x_val: Any = None
+    y_val: Any = None
+    split: float | None = None
+    w: Any = None
+    w_val: Any = None
+
+
+def _pair_or_triple(part: Any, what: str) -> tuple[Any, Any, Any]:
+    if len(part) not in (2, 3):
+        raise TypeError(
+            f"{_FORMS}. Received {what} of length {len(part)}; give (x, y) or (x, y, sample_weight)"
+        )
+    return part[0], part[1], part[2] if len(part) == 3 else None
+
+
+def _unpack(data: Any) -> _Parts:
     if isinstance(data, Data):
         if (data.x_val is None) != (data.y_val is None):
             raise ValueError("adamtune.Data: give both x_val and y_val, or neither")
-        return data.x, data.y, data.x_val, data.y_val, data.validation_split
-    if isinstance(data, tuple | list) and len(data) == 2:
-        first, second = data
-        if isinstance(first, tuple | list) and isinstance(second, tuple | list):
-            if len(first) != 2 or len(second) != 2:
-                raise TypeError(
-                    f"{_FORMS}. Received nested tuples of lengths {len(first)}, {len(second)}"
-                )
-            return first[0], first[1], second[0], second[1], 0.0
-        return first, second, None, None, None  # None: use prepare_data(validation_split=)
+        if data.val_sample_weight is not None and data.x_val is None:
+            raise ValueError(
+                "adamtune.Data: `val_sample_weight` weights an explicit validation set; give "
+                "x_val and y_val with it, or drop it (a split carries `sample_weight` along)"
+            )
+        return _Parts(
+            data.x, data.y, data.x_val, data.y_val, data.validation_split,
+            data.sample_weight, data.val_sample_weight,
+        )  # fmt: skip
+    if isinstance(data, tuple | list) and len(data) in (2, 3):
+        first, second = data[0], data[1]
+        nested = isinstance(first, tuple | list) and isinstance(second, tuple | list)
+        if nested and len(data) == 2:
+            x, y, w = _pair_or_triple(first, "a training part")
+            x_val, y_val, w_val = _pair_or_triple(second, "a validation part")
+            return _Parts(x, y, x_val, y_val, 0.0, w, w_val)
+        if not nested:  # split None: use prepare_data(validation_split=)
+            return _Parts(first, second, w=data[2] if len(data) == 3 else None)
     raise TypeError(f"{_FORMS}. Received: {type(data).__name__}")
 
 
@@ -188,48 +233,75 @@ def _same_length(x: np.ndarray, y: np.ndarray, names: str) -> None:
         raise ValueError(f"{names} are empty")
 
 
+def _weight(raw: Any, n: int, name: str) -> np.ndarray | None:
+    from adamtune.data._weights import check_sample_weight
+
+    return None if raw is None else check_sample_weight(raw, n, name)
+
+
+def _validation_set(parts: _Parts, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any]:
+    x_val = _check_x(_to_array(parts.x_val, "x_val"), "x_val")
+    y_val = _check_y(_to_array(parts.y_val, "y_val"), "y_val")
+    _same_length(x_val, y_val, "x_val and y_val")
+    if x_val.shape[1:] != x.shape[1:]:
+        raise ValueError(
+            f"x_val must have the feature shape of x. Received {x_val.shape[1:]} and {x.shape[1:]}"
+        )
+    return x_val, y_val, _weight(parts.w_val, len(x_val), "val_sample_weight")
+
+
+def _stratify(target: Target, y: np.ndarray, split: float) -> np.ndarray | None:
+    """The labels a stratified split keeps the shares of (None for a regression)."""
+    if not target.is_classification:
+        return None
+    stratify = y if y.ndim == 1 else y.argmax(axis=1)
+    counts = np.bincount(stratify.astype(np.int64))
+    rare = [int(c) for c in np.flatnonzero((counts > 0) & (counts < 2))]
+    if rare:
+        raise ValueError(
+            f"class(es) {rare} have a single sample, so no stratified validation split can "
+            "hold them; add samples or pass ((x_train, y_train), (x_val, y_val))"
+        )
+    n_val, n_classes = math.ceil(split * len(y)), int(np.count_nonzero(counts))
+    if n_val < n_classes or len(y) - n_val < n_classes:
+        raise ValueError(
+            f"{len(y)} samples split {1 - split:.0%}/{split:.0%} leave fewer samples than the "
+            f"{n_classes} classes in one part, so a stratified split is impossible; add data "
+            "or pass ((x_train, y_train), (x_val, y_val))"
+        )
+    return stratify
+
+
 def prepare_data(data: Any, *, validation_split: float = 0.2, seed: int = 0) -> Prepared:
-    """Check ``data`` and split it (seeded, stratified for classes) when no validation set is given."""
-    x_raw, y_raw, xv_raw, yv_raw, split = _unpack(data)
-    if split is None:
-        split = validation_split
-    x, y = _check_x(_to_array(x_raw, "x"), "x"), _check_y(_to_array(y_raw, "y"), "y")
+    """Check ``data`` and split it (seeded, stratified for classes) when no validation set is
+    given; sample weights are checked (one per sample, finite, >= 0, not all zero) and split
+    along with the samples they weight."""
+    parts = _unpack(data)
+    split = validation_split if parts.split is None else parts.split
+    x, y = _check_x(_to_array(parts.x, "x"), "x"), _check_y(_to_array(parts.y, "y"), "y")
     _same_length(x, y, "x and y")
+    w = _weight(parts.w, len(x), "sample_weight")
     target = infer_target(y)
-    if xv_raw is not None:
-        x_val = _check_x(_to_array(xv_raw, "x_val"), "x_val")
-        y_val = _check_y(_to_array(yv_raw, "y_val"), "y_val")
-        _same_length(x_val, y_val, "x_val and y_val")
-        if x_val.shape[1:] != x.shape[1:]:
-            raise ValueError(
-                f"x_val must have the feature shape of x. Received {x_val.shape[1:]} and "
-                f"{x.shape[1:]}"
-            )
-        return Prepared(x, y, x_val, y_val, target)
+    if parts.x_val is not None:
+        x_val, y_val, w_val = _validation_set(parts, x)
+        return Prepared(x, y, x_val, y_val, target, w, w_val)
     if not 0.0 < split < 1.0:
         raise ValueError(
             f"`validation_split` must be in (0, 1). Received: validation_split={split!r}"
         )
     from sklearn.model_selection import train_test_split
 
-    stratify = None
-    if target.is_classification:
-        stratify = y if y.ndim == 1 else y.argmax(axis=1)
-        counts = np.bincount(stratify.astype(np.int64))
-        rare = [int(c) for c in np.flatnonzero((counts > 0) & (counts < 2))]
-        if rare:
-            raise ValueError(
-                f"class(es) {rare} have a single sample, so no stratified validation split can "
-                "hold them; add samples or pass ((x_train, y_train), (x_val, y_val))"
-            )
-        n_val, n_classes = math.ceil(split * len(y)), int(np.count_nonzero(counts))
-        if n_val < n_classes or len(y) - n_val < n_classes:
-            raise ValueError(
-                f"{len(y)} samples split {1 - split:.0%}/{split:.0%} leave fewer samples than the "
-                f"{n_classes} classes in one part, so a stratified split is impossible; add data "
-                "or pass ((x_train, y_train), (x_val, y_val))"
-            )
-    x_tr, x_va, y_tr, y_va = train_test_split(
-        x, y, test_size=split, random_state=seed, stratify=stratify
+    arrays = (x, y) if w is None else (x, y, w)
+    pieces = train_test_split(
+        *arrays, test_size=split, random_state=seed, stratify=_stratify(target, y, split)
     )
-    return Prepared(x_tr, y_tr, x_va, y_va, target)
+    x_tr, x_va, y_tr, y_va = pieces[:4]
+    w_tr, w_va = (pieces[4], pieces[5]) if w is not None else (None, None)
+    for part, name in ((w_tr, "training"), (w_va, "validation")):
+        if part is not None and not part.any():
+            raise ValueError(
+                f"`sample_weight` is zero on every sample of the seeded {name} split, so that "
+                "split would count for nothing; give more samples a weight, or pass "
+                "((x_train, y_train, w_train), (x_val, y_val, w_val))"
+            )
+    return Prepared(x_tr, y_tr, x_va, y_va, target, w_tr, w_va)

@@ -81,7 +81,8 @@ def check_nonfinite(data: Any) -> tuple[Finding | None, Any]:
     """A ``nonfinite-data`` finding (or None) and ``data`` without the rows holding NaN/inf, in
     the form it came in (``None`` when no row is left). Non-numeric arrays pass through: the
     data's own checks (``prepare_data``) reject them with their message."""
-    x, y, x_val, y_val, split = _unpack(data)
+    given = _unpack(data)  # sample weights are left out: the doctor's probes do not weight
+    x, y, x_val, y_val, split = given.x, given.y, given.x_val, given.y_val, given.split
     parts = {"x": x, "y": y} if x_val is None else {"x": x, "y": y, "x_val": x_val, "y_val": y_val}
     arrays = {name: _to_array(value, name) for name, value in parts.items()}
     counts = {name: _count(a) for name, a in arrays.items()}
@@ -208,8 +209,9 @@ def check_class_balance(prepared: Prepared) -> Finding | None:
         f"class {rare} has {counts.min()} training samples against {counts.max()} for class "
         f"{common} (ratio {ratio:.2g}, under {IMBALANCE_RATIO:g}); predicting class {common} "
         f"always already scores {share:.0%} accuracy.",
-        "pass class_weight to fit (sklearn.utils.class_weight.compute_class_weight('balanced', "
-        "...)) or resample, and judge the model by a per-class metric (AUC, recall), not accuracy",
+        'weight the classes: search(class_weight="balanced") (CLI: --class-weight balanced), '
+        "which weights them as fit(class_weight=...) does, or resample; judge the model by a "
+        "per-class metric (AUC, recall), not accuracy",
         {
             "counts": [int(c) for c in counts],
             "ratio": ratio,

@@ -10,7 +10,8 @@ __all__ = ["META_KEY", "check_same", "diff"]
 
 META_KEY = "adamtune"
 # Keys whose change makes an old study's trials incomparable with new ones.
-COMPARED = ("space", "objective", "direction", "epochs", "data", "loss")
+# ``class_weight`` is None for a study without class weights (and for one made before them).
+COMPARED = ("space", "objective", "direction", "epochs", "data", "loss", "class_weight")
 # The model's fingerprint (training/_model_facts.py): compared when the stored study has one;
 # studies made before it was recorded have none, and resume as before.
 ARCHITECTURE = "architecture"

@@ -25,6 +25,7 @@ RESERVED = frozenset(
         "beta_2",
         "epsilon",
         "epochs",
+        "class_weight",
     }
     | {f"{kind}_strength" for kind in ("l1", "l2", "l1_l2", "adamw")}
 )
@@ -35,7 +36,11 @@ _KINDS = ("learning_rate", "beta_1", "beta_2", "epsilon")
 
 @dataclass(frozen=True)
 class AdamParams:
-    """Everything adamtune itself sets in a trial. ``learning_rate`` is already scaled."""
+    """Everything adamtune itself sets in a trial. ``learning_rate`` is already scaled.
+
+    ``class_weight`` names the trial's class weighting: ``"none"``, ``"balanced"`` or ``"custom"``
+    (a dict given to ``search``); the numbers live with the study and the exported config.
+    """
 
     learning_rate: float
     batch_size: int
@@ -47,6 +52,7 @@ class AdamParams:
     beta_2: float = 0.999
     epsilon: float = 1e-7
     base_learning_rate: float | None = None
+    class_weight: str = "none"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,8 +91,14 @@ def _pick(source: ParamSource, name: str, choices: tuple[Any, ...]) -> Any:
     return choices[0] if len(choices) == 1 else source.choice(name, list(choices))
 
 
-def sample_adam_params(space: Space, source: ParamSource) -> AdamParams:
-    """Draw one trial's Adam parameters from ``source``, in a fixed order, coupling them."""
+def sample_adam_params(
+    space: Space, source: ParamSource, *, class_weight: str = "none"
+) -> AdamParams:
+    """Draw one trial's Adam parameters from ``source``, in a fixed order, coupling them.
+
+    ``class_weight`` is the trial's class weighting when the space does not search it (what
+    ``search(class_weight=...)`` fixed); a space with a ``class_weight`` field chooses it instead.
+    """
     batch_size = int(_pick(source, "batch_size", space.batch_size))
     lr_space = space.learning_rate
     base = source.float("base_learning_rate", lr_space.low, lr_space.high, True)
@@ -117,5 +129,10 @@ def sample_adam_params(space: Space, source: ParamSource) -> AdamParams:
         regularizer_strength=strength,
         batch_norm=bool(_pick(source, "batch_norm", space.batch_norm)),
         scaling=str(_pick(source, "scaling", space.scaling)),
+        class_weight=(
+            class_weight
+            if space.class_weight is None
+            else str(_pick(source, "class_weight", space.class_weight))
+        ),
         **constants,
     )

@@ -21,7 +21,9 @@ class TunedConfig:
 
     ``optimizer`` and ``loss`` are Keras-serialized configs; ``adam`` holds the trial's Adam choices
     (learning rate already scaled to ``batch_size``); ``user_params`` the model_fn's own values;
-    ``changes`` what adamtune changed in the user's model, loss or data, in words.
+    ``changes`` what adamtune changed in the user's model, loss or data, in words;
+    ``class_weight`` the trial's class weights (``{class: weight}``, computed on the training split
+    for ``"balanced"``), or None. Sample weights are data, not settings: never exported.
     """
 
     adam: AdamParams
@@ -37,6 +39,7 @@ class TunedConfig:
     # What adamtune changed in the model_fn's model, loss or data for this trial, in words
     # ("BatchNorm after dense, dense_1"); cfg.build(model_fn) makes the same changes again.
     changes: list[str] = field(default_factory=list)
+    class_weight: dict[int, float] | None = None
 
     # -- what training code uses ----------------------------------------------------------------
     @property
@@ -56,8 +59,12 @@ class TunedConfig:
         }
 
     def fit_kwargs(self) -> dict[str, Any]:
-        """``batch_size`` and ``epochs`` for ``model.fit``."""
-        return {"batch_size": self.adam.batch_size, "epochs": self.epochs}
+        """``batch_size`` and ``epochs`` for ``model.fit``, and ``class_weight`` (int keys) when
+        the trial weighted classes."""
+        out: dict[str, Any] = {"batch_size": self.adam.batch_size, "epochs": self.epochs}
+        if self.class_weight is not None:
+            out["class_weight"] = dict(self.class_weight)
+        return out
 
     def build(self, model_fn: Callable[..., Any]) -> Any:
         """``model_fn``'s model with the tuned regularizer and BatchNorm applied."""
@@ -86,13 +93,23 @@ class TunedConfig:
             "objective": self.objective,
             "value": self.value,
             "adam": self.adam.to_dict(),
-            "fit": {"batch_size": self.adam.batch_size, "epochs": self.epochs},
+            "fit": self._fit_dict(),
             "optimizer": self.optimizer,
             "loss": self.loss,
             "metrics": list(self.metrics),
             "user_params": dict(self.user_params),
             "changes": list(self.changes),
         }
+
+    def _fit_dict(self) -> dict[str, Any]:
+        """``fit_kwargs()`` as files hold it: JSON keys are strings, so class weights are
+        ``[class, weight]`` pairs, which ``dict(pairs)`` turns back into int keys."""
+        from adamtune.data import class_weight_pairs
+
+        out: dict[str, Any] = {"batch_size": self.adam.batch_size, "epochs": self.epochs}
+        if self.class_weight is not None:
+            out["class_weight"] = class_weight_pairs(self.class_weight)
+        return out
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "<dict>") -> TunedConfig:

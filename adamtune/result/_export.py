@@ -32,8 +32,11 @@ def compile_kwargs():
 
 
 def fit_kwargs():
-    """Keyword arguments for model.fit: batch_size and epochs."""
-    return dict(CONFIG["fit"])
+    """Keyword arguments for model.fit: batch_size, epochs and class_weight when tuned."""
+    kwargs = dict(CONFIG["fit"])
+    if "class_weight" in kwargs:
+        kwargs["class_weight"] = dict(kwargs["class_weight"])  # [class, weight] pairs: int keys
+    return kwargs
 
 
 if __name__ == "__main__":

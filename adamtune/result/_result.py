@@ -35,7 +35,18 @@ def config_from_trial(trial: Any, meta: dict[str, Any], study_name: str | None) 
         study_name=study_name,
         trial_number=trial.number,
         changes=[str(c) for c in attrs.get("changes") or []],
+        class_weight=_class_weight(adam, meta),
     )
+
+
+def _class_weight(adam: AdamParams, meta: dict[str, Any]) -> dict[int, float] | None:
+    """The numbers of the trial's class weighting, stored with the study (None for "none")."""
+    from adamtune.data import class_weight_from_pairs
+
+    stored = meta.get("class_weight")
+    if adam.class_weight == "none" or not stored:
+        return None
+    return class_weight_from_pairs(stored["weights"])
 
 
 class Result:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from adamtune.data import CLASS_WEIGHT_MODES
 from adamtune.params import AdamParams
 from adamtune.result._config import FORMAT_VERSION, TunedConfig
 from adamtune.spaces import REGULARIZERS, SCALERS
@@ -24,6 +25,7 @@ _TOP = (
     "changes",
 )
 _OPTIMIZERS = ("Adam", "AdamW")
+_FIT = ("batch_size", "epochs", "class_weight")
 
 
 def _fail(source: str, fieldname: str, message: str) -> ValueError:
@@ -91,6 +93,13 @@ def _adam(source: str, raw: Any) -> AdamParams:
             "adam.regularizer",
             f"must be one of {', '.join(REGULARIZERS)}. Received: {raw.get('regularizer')!r}",
         )
+    if raw.get("class_weight", "none") not in CLASS_WEIGHT_MODES:
+        raise _fail(
+            source,
+            "adam.class_weight",
+            f"must be one of {', '.join(CLASS_WEIGHT_MODES)}. "
+            f"Received: {raw.get('class_weight')!r}",
+        )
     if raw.get("scaling", "none") not in SCALERS:
         raise _fail(
             source,
@@ -147,6 +156,65 @@ def _check_optimizer_matches(source: str, optimizer: dict[str, Any], adam: AdamP
             )
 
 
+def _class_weight_pair(source: str, pair: Any, where: str) -> tuple[int, float]:
+    if not isinstance(pair, list) or len(pair) != 2:
+        raise _fail(source, where, f"must be a [class, weight] pair. Received: {pair!r}"[:300])
+    key, weight = pair
+    if isinstance(key, bool) or not isinstance(key, int) or key < 0:
+        raise _fail(source, f"{where}[0]", f"must be a class id, an int >= 0. Received: {key!r}")
+    value = _number(source, weight, f"{where}[1]")
+    if value < 0:
+        raise _fail(source, f"{where}[1]", f"must be >= 0. Received: {weight!r}")
+    return key, value
+
+
+def _class_weight(source: str, fit: dict[str, Any], adam: AdamParams) -> dict[int, float] | None:
+    """``fit.class_weight``: ``[class, weight]`` pairs (JSON keys are strings), distinct classes,
+    present exactly when ``adam.class_weight`` names a weighting."""
+    pairs = fit.get("class_weight")
+    if (pairs is None) != (adam.class_weight == "none"):
+        raise _fail(
+            source,
+            "fit.class_weight",
+            f"must be present exactly when adam.class_weight is not 'none'. Received: "
+            f"adam.class_weight={adam.class_weight!r} and fit.class_weight={pairs!r}"[:300],
+        )
+    if pairs is None:
+        return None
+    if not isinstance(pairs, list) or not pairs:
+        raise _fail(
+            source,
+            "fit.class_weight",
+            f"must be a list of [class, weight] pairs. Received: {pairs!r}",
+        )
+    weights: dict[int, float] = {}
+    for i, pair in enumerate(pairs):
+        key, value = _class_weight_pair(source, pair, f"fit.class_weight[{i}]")
+        if key in weights:
+            raise _fail(source, f"fit.class_weight[{i}]", f"gives class {key} a second time")
+        weights[key] = value
+    return weights
+
+
+def _fit(source: str, fit: Any, adam: AdamParams) -> tuple[int, dict[int, float] | None]:
+    """The ``fit`` section: the epochs, and the class weights (None when not weighted)."""
+    if not isinstance(fit, dict):
+        raise _fail(source, "fit", f"must be a mapping. Received: {fit!r}"[:300])
+    unknown = sorted(set(fit) - set(_FIT))
+    if unknown:
+        raise _fail(source, "fit", f"unknown key(s) {unknown}; allowed: {', '.join(_FIT)}")
+    epochs = fit.get("epochs")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs <= 0:
+        raise _fail(source, "fit.epochs", f"must be a positive integer. Received: {epochs!r}")
+    if fit.get("batch_size") != adam.batch_size:
+        raise _fail(
+            source,
+            "fit.batch_size",
+            f"must equal adam.batch_size ({adam.batch_size}). Received: {fit.get('batch_size')!r}",
+        )
+    return epochs, _class_weight(source, fit, adam)
+
+
 def config_from_mapping(data: Any, source: str) -> TunedConfig:
     """Validate ``data`` field by field; errors name ``source`` and the field."""
     if not isinstance(data, dict):
@@ -161,16 +229,7 @@ def config_from_mapping(data: Any, source: str) -> TunedConfig:
         if key not in data:
             raise _fail(source, key, "is required")
     adam = _adam(source, data["adam"])
-    fit = data["fit"]
-    epochs = fit.get("epochs") if isinstance(fit, dict) else None
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs <= 0:
-        raise _fail(source, "fit.epochs", f"must be a positive integer. Received: {epochs!r}")
-    if fit.get("batch_size") != adam.batch_size:
-        raise _fail(
-            source,
-            "fit.batch_size",
-            f"must equal adam.batch_size ({adam.batch_size}). Received: {fit.get('batch_size')!r}",
-        )
+    epochs, class_weight = _fit(source, data["fit"], adam)
     optimizer = data["optimizer"]
     if not isinstance(optimizer, dict) or optimizer.get("class_name") not in _OPTIMIZERS:
         raise _fail(
@@ -201,4 +260,5 @@ def config_from_mapping(data: Any, source: str) -> TunedConfig:
         study_name=data.get("study"),
         trial_number=data.get("trial"),
         changes=changes,
+        class_weight=class_weight,
     )

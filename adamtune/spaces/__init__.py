@@ -2,6 +2,7 @@
 
 from adamtune.spaces._load import available, load_space, save_space
 from adamtune.spaces._space import (
+    CLASS_WEIGHTS,
     REGULARIZERS,
     RULES,
     SCALERS,
@@ -12,6 +13,7 @@ from adamtune.spaces._space import (
 )
 
 __all__ = [
+    "CLASS_WEIGHTS",
     "REGULARIZERS",
     "RULES",
     "SCALERS",

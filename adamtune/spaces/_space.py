@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "CLASS_WEIGHTS",
     "REGULARIZERS",
     "RULES",
     "SCALERS",
@@ -25,6 +26,7 @@ SCHEMA_VERSION = 1
 REGULARIZERS = ("none", "l1", "l2", "l1_l2", "adamw")
 SCALERS = ("none", "standard", "minmax", "robust")
 RULES = ("none", "linear", "sqrt")
+CLASS_WEIGHTS = ("none", "balanced")
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,9 @@ class Space:
     """What a search may try. Build one in code or load it with :func:`adamtune.load_space`.
 
     ``regularizer`` maps each allowed type to the range of its strength (``None`` for ``"none"``);
-    the strength is conditional on the type.
+    the strength is conditional on the type. ``class_weight``, when given, searches whether to
+    weight classes (``"none"``, ``"balanced"``); ``None`` (absent from a file) leaves it to
+    ``search(class_weight=...)``.
     """
 
     name: str
@@ -81,11 +85,14 @@ class Space:
     epsilon: FloatRange | None = None
     description: str = ""
     version: int = SCHEMA_VERSION
+    class_weight: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         # Lists from code compare equal to the tuples a file loads into.
         for key in ("batch_size", "batch_norm", "scaling"):
             object.__setattr__(self, key, tuple(getattr(self, key)))
+        if self.class_weight is not None:
+            object.__setattr__(self, "class_weight", tuple(self.class_weight))
         object.__setattr__(self, "regularizer", dict(self.regularizer))
 
     def to_dict(self) -> dict[str, Any]:
@@ -100,6 +107,8 @@ class Space:
         }
         out["batch_norm"] = list(self.batch_norm)
         out["scaling"] = list(self.scaling)
+        if self.class_weight is not None:
+            out["class_weight"] = list(self.class_weight)
         out["epochs"] = self.epochs
         for key in ("beta_1", "beta_2", "epsilon"):
             rng = getattr(self, key)

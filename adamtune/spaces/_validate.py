@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from adamtune.spaces._space import (
+    CLASS_WEIGHTS,
     REGULARIZERS,
     RULES,
     SCALERS,
@@ -25,6 +26,7 @@ _TOP_KEYS = (
     "regularizer",
     "batch_norm",
     "scaling",
+    "class_weight",
     "epochs",
     "beta_1",
     "beta_2",
@@ -175,6 +177,21 @@ def _check_beta_scaling(ctx: _Ctx, raw: Mapping[str, Any], batch_sizes: list[int
             )
 
 
+def _class_weight(ctx: _Ctx, value: Any) -> tuple[str, ...] | None:
+    """The optional searched class weighting: a list of ``none`` / ``balanced``."""
+    if value is None:
+        return None
+    choices = ctx.nonempty_list(value, "class_weight")
+    for i, choice in enumerate(choices):
+        if not isinstance(choice, str) or choice not in CLASS_WEIGHTS:
+            raise ctx.fail(
+                f"class_weight[{i}]",
+                f"must be one of {', '.join(CLASS_WEIGHTS)} (write none, not null; a fixed "
+                f"weighting is search(class_weight=...)). Received: {_show(choice)}",
+            )
+    return tuple(choices)
+
+
 def space_from_mapping(data: Any, source: str) -> Space:
     """Build a :class:`Space` from a mapping, checking every field."""
     ctx = _Ctx(source)
@@ -220,5 +237,6 @@ def space_from_mapping(data: Any, source: str) -> Space:
         scaling=tuple(scaling),
         epochs=ctx.positive_int(raw.get("epochs", 20), "epochs"),
         version=SCHEMA_VERSION,
+        class_weight=_class_weight(ctx, raw.get("class_weight")),
         **extras,
     )

@@ -100,7 +100,8 @@ def _middle(low: float, high: float, log: bool) -> float:
 
 
 def grid_values(context: StrategyContext) -> dict[str, list[Any]]:
-    """The grid: every learning-rate decade x every batch size; the rest held at one value.
+    """The grid: every learning-rate decade x every batch size (x each ``class_weight`` choice a
+    space searches); the rest held at one value.
 
     The regularizer, BatchNorm and scaling take the space's first choice, a strength or an Adam
     constant its range's middle, and the model_fn's own parameters their pre-flight values.
@@ -117,6 +118,8 @@ def grid_values(context: StrategyContext) -> dict[str, list[Any]]:
         grid[f"{kind}_strength"] = [_middle(strength.low, strength.high, strength.log)]
     grid["batch_norm"] = [space.batch_norm[0]]
     grid["scaling"] = [space.scaling[0]]
+    if space.class_weight is not None and len(space.class_weight) > 1:
+        grid["class_weight"] = list(space.class_weight)  # whether to weight: both, each point
     for key in ("beta_1", "beta_2", "epsilon"):
         rng = getattr(space, key)
         if rng is not None:

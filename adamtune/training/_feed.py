@@ -6,6 +6,11 @@ the training itself (about 25 ms per iterator on this project's 2-core benchmark
 20-epoch trial). Here the arrays become two repeating datasets of shuffled indices, gathered per
 batch as Keras does, with ``steps_per_epoch`` / ``validation_steps`` set so each epoch is still
 exactly one pass in a fresh order: Keras then keeps one iterator of each for the whole trial.
+
+Sample weights (the user's, or class weights turned into per-sample weights as Keras's
+``fit(class_weight=...)`` does) are gathered with the same indices, so each batch is the
+``(x, y, sample_weight)`` Keras would have built; ``fit``'s own ``class_weight`` cannot be used
+with a dataset that carries weights.
 """
 
 from __future__ import annotations
@@ -21,11 +26,11 @@ __all__ = ["make_feed"]
 _VAL_BATCH = 256
 
 
-def _gathered(x: Any, y: Any, indices: Any) -> Any:
+def _gathered(arrays: tuple[Any, ...], indices: Any) -> Any:
     import tensorflow as tf
 
     gathered = indices.map(
-        lambda idx: (tf.gather(x, idx), tf.gather(y, idx)),
+        lambda idx: tuple(tf.gather(a, idx) for a in arrays),
         num_parallel_calls=tf.data.AUTOTUNE,
     ).prefetch(tf.data.AUTOTUNE)
     threads = tf.config.threading.get_intra_op_parallelism_threads()
@@ -38,18 +43,28 @@ def _gathered(x: Any, y: Any, indices: Any) -> Any:
     return gathered.with_options(options)
 
 
+def _constants(x: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[Any, ...]:
+    import tensorflow as tf
+
+    return tuple(tf.constant(a) for a in ((x, y) if w is None else (x, y, w)))
+
+
 def make_feed(
     x_train: np.ndarray,
     y_train: np.ndarray,
     x_val: np.ndarray,
     y_val: np.ndarray,
     batch_size: int,
+    w_train: np.ndarray | None = None,
+    w_val: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """``fit`` keyword arguments: ``fit(**make_feed(...), epochs=..., callbacks=...)``."""
+    """``fit`` keyword arguments: ``fit(**make_feed(...), epochs=..., callbacks=...)``.
+
+    ``w_train``/``w_val``: per-sample weights of the training/validation batches, or None.
+    """
     import tensorflow as tf
 
     n, n_val = len(x_train), len(x_val)
-    x, y = tf.constant(x_train), tf.constant(y_train)
     train = (
         tf.data.Dataset.range(n)
         .shuffle(n, reshuffle_each_iteration=True)  # a new order every epoch, as Keras does
@@ -58,11 +73,10 @@ def make_feed(
     )
     val_batch = max(batch_size, _VAL_BATCH)
     val = tf.data.Dataset.range(n_val).batch(val_batch).repeat()
-    xv, yv = tf.constant(x_val), tf.constant(y_val)
     return {
-        "x": _gathered(x, y, train),
+        "x": _gathered(_constants(x_train, y_train, w_train), train),
         "steps_per_epoch": math.ceil(n / batch_size),
         "shuffle": False,  # the dataset shuffles itself (Keras would warn it ignores the flag)
-        "validation_data": _gathered(xv, yv, val),
+        "validation_data": _gathered(_constants(x_val, y_val, w_val), val),
         "validation_steps": math.ceil(n_val / val_batch),
     }

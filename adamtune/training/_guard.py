@@ -124,7 +124,7 @@ class DivergenceGuard(keras.callbacks.Callback):
                 batch,
             )
             return
-        if self.first_loss is None:
+        if not self.first_loss:  # None, or 0.0: a first batch whose samples all weigh 0
             self.first_loss = loss
             return
         limit = self.blowup_factor * max(self.first_loss, 1e-12)

@@ -64,6 +64,15 @@ class LossSpec:
 
     def compile_metrics(self) -> list[Any]:
         """The metrics to compile a trial with: the user's, plus the unpenalized ``data_loss``."""
+        return [*self.metrics, self.data_loss_metric()]
+
+    def data_loss_metric(self) -> Any:
+        """``data_loss``: the mean per-sample loss without the L1/L2 penalty.
+
+        Compiled as a weighted metric (``compile(weighted_metrics=...)``) where the data carries
+        sample or class weights, it is their weighted mean (sum of w * loss over sum of w), which
+        ranks trials as Keras's weighted ``loss`` does (that one divides by the sample count).
+        """
         import keras
         from keras.src.losses.losses import LossFunctionWrapper
 
@@ -74,7 +83,7 @@ class LossSpec:
             per_sample = loss.__class__.from_config({**loss.get_config(), "reduction": None})
         else:
             per_sample = LossFunctionWrapper(loss, reduction=None)
-        return [*self.metrics, keras.metrics.MeanMetricWrapper(per_sample, name=DATA_LOSS)]
+        return keras.metrics.MeanMetricWrapper(per_sample, name=DATA_LOSS)
 
 
 def monitored_key(objective: str) -> str:
@@ -354,8 +363,14 @@ def infer_loss_and_target(
     return infer_loss(data.target, model, output_shape, data.x_train)
 
 
-def chance_loss(target: Target, y: np.ndarray, loss: Any) -> float | None:
-    """The loss of a constant prediction at the label frequencies (cross-entropy losses only)."""
+def chance_loss(
+    target: Target, y: np.ndarray, loss: Any, weights: np.ndarray | None = None
+) -> float | None:
+    """The loss of a constant prediction at the label frequencies (cross-entropy losses only).
+
+    With per-sample ``weights`` the frequencies are weighted, and so is the mean: the weighted
+    ``data_loss`` of the best constant prediction.
+    """
     # A loss given by name serializes as class_name "function" with the name in its config.
     name = (
         f"{loss.get('class_name', '')} {loss.get('config', '')}"
@@ -365,7 +380,7 @@ def chance_loss(target: Target, y: np.ndarray, loss: Any) -> float | None:
     if "Crossentropy" not in name and "crossentropy" not in name:
         return None
     labels = y.argmax(axis=1) if y.ndim == 2 else y.astype(np.int64)
-    counts = np.bincount(labels)
+    counts = np.bincount(labels, weights=weights)
     p = counts[counts > 0] / counts.sum()
     entropy = float(-(p * np.log(p)).sum())
     return entropy if entropy > 0 and math.isfinite(entropy) else None

@@ -14,14 +14,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from adamtune.data import Prepared, scale_split
+from adamtune.data import ClassWeighting, Prepared, class_sample_weights, scale_split
 from adamtune.params import HP, ParamSource, sample_adam_params
 from adamtune.spaces import Space
 from adamtune.training._build import build_model, make_optimizer
 from adamtune.training._feed import make_feed
 from adamtune.training._outcome import label_finished, label_stopped
 from adamtune.training._state import build_state, settle
-from adamtune.training._task import DATA_LOSS, LossSpec, monitored_key
+from adamtune.training._task import DATA_LOSS, LossSpec, chance_loss, monitored_key
 
 __all__ = ["PruneHook", "TrialResult", "TrialSetup", "run_trial"]
 
@@ -53,7 +53,32 @@ class TrialSetup:
     # What the search changed for every trial (a choice dropped from the space for this model),
     # recorded with each trial beside the changes its own build makes.
     changes: tuple[str, ...] = ()
+    # The search's class weighting (search(class_weight=...) or the space's choice), or None.
+    class_weighting: ClassWeighting | None = None
     _scaled: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    _class_weights: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def fixed_class_weight(self) -> str:
+        """Every trial's class weighting when the space does not search it."""
+        return "none" if self.class_weighting is None else self.class_weighting.fixed_mode
+
+    def sample_weights(self, mode: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Training and validation sample weights for class weighting ``mode``: the user's, or
+        the class weights per training sample (Keras weights no class in validation)."""
+        classes = None if self.class_weighting is None else self.class_weighting.for_mode(mode)
+        if classes is None:
+            return self.data.w_train, self.data.w_val
+        if mode not in self._class_weights:
+            self._class_weights[mode] = class_sample_weights(self.data.y_train, classes)
+        return self._class_weights[mode], None
+
+    def chance_for(self, w_train: np.ndarray | None) -> float | None:
+        """The guard's chance level under the training weights: a constant prediction's
+        weighted loss (``chance_loss`` when unweighted)."""
+        if w_train is None or self.chance_loss is None:
+            return self.chance_loss
+        return chance_loss(self.data.target, self.data.y_train, self.loss.loss, w_train)
 
     def scaled(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Train/validation inputs under scaler ``name``, fitted on the training split, cached."""
@@ -151,7 +176,8 @@ def run_trial(
     try:
         if setup.seed is not None:
             keras.utils.set_random_seed(setup.seed + number)
-        hp = HP(sample_adam_params(setup.space, source), source, lr_params=setup.lr_params)
+        adam = sample_adam_params(setup.space, source, class_weight=setup.fixed_class_weight)
+        hp = HP(adam, source, lr_params=setup.lr_params)
         for change in setup.changes:
             hp.record_change(change)
         model = build_model(setup.model_fn, hp)
@@ -159,13 +185,23 @@ def run_trial(
             optimizer=make_optimizer(hp.adam),
             loss=setup.loss.build_loss(),
             loss_weights=setup.loss_weights,
-            metrics=setup.loss.compile_metrics(),
+            metrics=list(setup.loss.metrics),
+            weighted_metrics=[setup.loss.data_loss_metric()],  # weighted as the loss is
         )
         x_train, x_val = setup.scaled(hp.adam.scaling)
         build_state(model, x_train[:1], setup.data.y_train[:1])
-        guard = DivergenceGuard(chance_loss=setup.chance_loss, monitor=DATA_LOSS)
+        w_train, w_val = setup.sample_weights(hp.adam.class_weight)
+        guard = DivergenceGuard(chance_loss=setup.chance_for(w_train), monitor=DATA_LOSS)
         reporter = _make_reporter(setup, guard, prune)
-        feed = make_feed(x_train, setup.data.y_train, x_val, setup.data.y_val, hp.adam.batch_size)
+        feed = make_feed(
+            x_train,
+            setup.data.y_train,
+            x_val,
+            setup.data.y_val,
+            hp.adam.batch_size,
+            w_train,
+            w_val,
+        )
         history = model.fit(
             **feed, epochs=epochs or setup.epochs, callbacks=[guard, reporter], verbose=0
         )

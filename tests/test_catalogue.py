@@ -144,7 +144,13 @@ CASES = [
     Case("model_fn raises", _with(model_fn=_raises), ValueError, "my model code is broken"),
     # -- the Python API: data ------------------------------------------------------------------
     Case("data is a string", _with(data="digits.csv"), TypeError, "`data`"),
-    Case("data is a 3-tuple", _with(data=(X, Y, Y)), TypeError, "`data`"),
+    Case("data is a 4-tuple", _with(data=(X, Y, Y, Y)), TypeError, "`data`"),
+    Case(
+        "sample weights are negative",
+        _with(data=(X, Y, np.where(np.arange(300) == 4, -1.0, 1.0))),
+        ValueError,
+        "sample_weight",
+    ),
     Case("lengths differ", _x_y(X, Y[:-5]), ValueError, "300.*295|295.*300"),
     Case("empty data", _x_y(X[:0], Y[:0]), ValueError, "empty|no samples|0 samples"),
     Case("NaN in x", _x_y(np.where(np.arange(300)[:, None] == 7, np.nan, X), Y), ValueError, "NaN"),

@@ -144,6 +144,7 @@ def search(
     first_trials: Any = "auto",
     trust_storage: bool = False,
     class_weight: Any = None,
+    steps_per_epoch: int | None = None,
 ) -> Any:
     """Search Adam's settings for ``model_fn`` on ``data``; return a :class:`~adamtune.Result`.
 
@@ -153,7 +154,10 @@ def search(
         data: ``(x, y)``, ``(x, y, sample_weight)``, ``((x_train, y_train), (x_val, y_val))``
             (either part may add its sample weights as a third element) or
             :class:`adamtune.Data`. Sample weights mean what they mean to ``keras.Model.fit``:
-            they weight training and, where the validation set has its own, validation.
+            they weight training and, where the validation set has its own, validation. Or
+            streams: ``(train_ds, val_ds)`` / ``adamtune.Data(train_ds, validation=val_ds)`` with
+            ``tf.data.Dataset`` or ``keras.utils.PyDataset`` yielding ``(x, y)`` or ``(x, y,
+            sample_weight)``; checks, the target and the scaler read their first 2048 samples.
         space: a shipped space name, a path to a space file, or a :class:`adamtune.Space`.
         objective: a logged metric, ``val_loss`` by default; ``direction`` is inferred for losses,
             errors and accuracies, and must be given for other names.
@@ -199,13 +203,22 @@ def search(
             search starts) or a dict ``{class: weight}`` (a class left out weighs 1.0). It weights
             the training loss, not validation; it is exported in ``fit_kwargs()``. Not with
             sample weights (Keras refuses the pair), nor with a space that searches it (the
-            space's ``class_weight`` field), nor for a regression.
+            space's ``class_weight`` field), nor for a regression, nor with a stream.
+        steps_per_epoch: the length of an epoch of a training stream of unknown or infinite
+            length (needed then; refused with arrays). A PyDataset's epoch is this many of its
+            batches; a re-batched tf.data stream's is ``steps_per_epoch x 32`` samples, the
+            same for every batch size.
     """
     from adamtune import engine, strategies
     from adamtune._first import first_trial_params, regression_lr_scale
     from adamtune._narrow import narrow_space
     from adamtune._studylog import StudyLog, log_path
-    from adamtune.data import check_class_weight_arg, prepare_data, resolve_class_weight
+    from adamtune.data import (
+        check_class_weight_arg,
+        check_stream_options,
+        prepare_input,
+        resolve_class_weight,
+    )
     from adamtune.result import Result
     from adamtune.spaces import load_space
     from adamtune.training import TrialSetup, chance_loss, preflight, takes_hp
@@ -217,6 +230,7 @@ def search(
     check_positive_int(epochs, "epochs", allow_none=True)
     check_positive_int(max_failures, "max_failures")
     check_positive_int(heartbeat, "heartbeat")
+    check_positive_int(steps_per_epoch, "steps_per_epoch", allow_none=True)
     if verbose not in (0, 1, 2):
         raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
@@ -260,7 +274,10 @@ def search(
         engine.check_storage(storage)
         strategies.check_trusted(strategy, storage, trust_storage)  # before any connection
     # The split's seed is fixed: every resume and every worker must see the same split.
-    prepared = prepare_data(data, validation_split=validation_split, seed=0)
+    prepared = prepare_input(
+        data, validation_split=validation_split, seed=0, steps_per_epoch=steps_per_epoch
+    )
+    check_stream_options(prepared, class_weight, the_space, lr_range)
     class_weight = check_class_weight_arg(
         class_weight, the_space.class_weight, prepared.w_train is not None
     )
@@ -270,7 +287,7 @@ def search(
     # damage this model (scaling token ids, BatchNorm beside the model's own), said once.
     report = preflight(model_fn, the_space, prepared, objective, loss=loss, metrics=metrics)
     spec = report.loss
-    the_space, notes, changes = _fit_to_model(the_space, report, first_trials)
+    the_space, notes, changes = _fit_to_model(the_space, report, first_trials, prepared)
     weighting = resolve_class_weight(
         class_weight, the_space.class_weight, prepared.target, prepared.y_train
     )
@@ -382,19 +399,22 @@ def search(
 
 
 def _fit_to_model(
-    space: Any, report: Any, first_trials: Any
+    space: Any, report: Any, first_trials: Any, prepared: Any
 ) -> tuple[Any, list[str], tuple[str, ...]]:
-    """The space fitted to the user's model, the notes to say once (the pre-flight's and the
-    space's), and the changes to record with every trial."""
+    """The space fitted to the user's model and data, the notes to say once (the pre-flight's,
+    the space's and the data's: re-batching, a fixed batch size, the scaler's sample), and the
+    changes to record with every trial."""
     from adamtune._first import first_trial_params
     from adamtune.training import fit_space
 
-    if report.facts is None:
-        return space, list(report.notes), ()
-    fitted, fits = fit_space(space, report.facts, places_batch_norm=report.places_batch_norm)
+    fitted, fits = space, list[Any]()
+    if report.facts is not None:
+        fitted, fits = fit_space(space, report.facts, places_batch_norm=report.places_batch_norm)
+    fitted, data_notes, data_changes = prepared.fit_space(fitted)
     if fitted != space:
         first_trial_params(first_trials, fitted)  # the user's first trials must fit it too
-    return fitted, [*report.notes, *(f.note for f in fits)], tuple(f.change for f in fits)
+    notes = [*report.notes, *(f.note for f in fits), *data_notes]
+    return fitted, notes, (*(f.change for f in fits), *data_changes)
 
 
 def _storage_full(exc: Exception, storage: Any, name: str, kerastuner: bool) -> Any:

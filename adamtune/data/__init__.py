@@ -2,6 +2,7 @@
 
 from adamtune.data._data import Data, Prepared, Target, infer_target, prepare_data
 from adamtune.data._scaling import make_scaler, scale_split
+from adamtune.data._streams import SAMPLE_SIZE, Streamed, check_stream_options, prepare_input
 from adamtune.data._weights import (
     CLASS_WEIGHT_MODES,
     ClassWeighting,
@@ -14,17 +15,21 @@ from adamtune.data._weights import (
 
 __all__ = [
     "CLASS_WEIGHT_MODES",
+    "SAMPLE_SIZE",
     "ClassWeighting",
     "Data",
     "Prepared",
+    "Streamed",
     "Target",
     "check_class_weight_arg",
+    "check_stream_options",
     "class_sample_weights",
     "class_weight_from_pairs",
     "class_weight_pairs",
     "infer_target",
     "make_scaler",
     "prepare_data",
+    "prepare_input",
     "resolve_class_weight",
     "scale_split",
 ]

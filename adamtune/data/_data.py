@@ -25,15 +25,21 @@ class Data:
     (stratified for classification); ``None`` uses the ``validation_split`` given to the search
     (0.2 by default). ``sample_weight`` (one weight per sample of ``x``, as in ``keras.Model.fit``)
     is split with the data; ``val_sample_weight`` weights an explicit validation set.
+
+    ``validation`` is the validation set as ``keras.Model.fit(validation_data=...)`` takes it:
+    ``(x_val, y_val)`` or ``(x_val, y_val, val_sample_weight)`` with arrays, or a
+    ``tf.data.Dataset`` / ``keras.utils.PyDataset`` when ``x`` is one (``Data(train_ds,
+    validation=val_ds)``: a dataset carries its labels, so ``y`` stays None).
     """
 
     x: Any
-    y: Any
+    y: Any = None
     x_val: Any = None
     y_val: Any = None
     validation_split: float | None = None
     sample_weight: Any = None
     val_sample_weight: Any = None
+    validation: Any = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,11 @@ class Prepared:
     target: Target
     w_train: np.ndarray | None = None
     w_val: np.ndarray | None = None
+
+    def fit_space(self, space: Any) -> tuple[Any, list[str], tuple[str, ...]]:
+        """Arrays fit every space: ``space`` as it is, nothing to say (``Streamed`` drops a
+        PyDataset's batch-size choice)."""
+        return space, [], ()
 
     def fingerprint(self) -> dict[str, Any]:
         """Shapes and kind, stored with a study so a resume on other data is refused.
@@ -199,8 +210,52 @@ def _pair_or_triple(part: Any, what: str) -> tuple[Any, Any, Any]:
     return part[0], part[1], part[2] if len(part) == 3 else None
 
 
+def _refuse_stream(data: Any) -> None:
+    """Arrays-only callers (the doctor, the LR range test) name what to pass instead."""
+    from adamtune.data._streams import is_stream
+
+    parts = [data.x, data.validation] if isinstance(data, Data) else [data]
+    if isinstance(data, tuple | list):
+        parts = list(data)
+    found = next((p for p in parts if is_stream(p)), None)
+    if found is not None:
+        raise TypeError(
+            "this call takes arrays: tf.data and PyDataset streams are taken by adamtune.search. "
+            f"Received: {type(found).__name__}; pass (x, y) arrays, such as a few batches of the "
+            "stream joined with np.concatenate"
+        )
+
+
+def _validation_pair(data: Data) -> Data:
+    """``Data(validation=(x_val, y_val[, w_val]))`` as the ``x_val``/``y_val`` fields."""
+    given = data.validation
+    if data.x_val is not None or data.y_val is not None or data.val_sample_weight is not None:
+        raise ValueError(
+            "adamtune.Data: give the validation set once, in `validation` or in x_val/y_val. "
+            "Received: both"
+        )
+    if not isinstance(given, tuple | list) or len(given) not in (2, 3):
+        raise TypeError(
+            "adamtune.Data: `validation` must be (x_val, y_val) or (x_val, y_val, "
+            "val_sample_weight) with arrays (a dataset only beside a dataset x). Received: "
+            f"validation of type {type(given).__name__}"
+        )
+    w_val = given[2] if len(given) == 3 else None
+    return Data(
+        data.x, data.y, given[0], given[1], data.validation_split, data.sample_weight, w_val
+    )
+
+
 def _unpack(data: Any) -> _Parts:
+    _refuse_stream(data)
+    if isinstance(data, Data) and data.validation is not None:
+        data = _validation_pair(data)
     if isinstance(data, Data):
+        if data.y is None:
+            raise ValueError(
+                "adamtune.Data: `y` is needed with array x (only a dataset carries its own "
+                "labels). Received: y=None"
+            )
         if (data.x_val is None) != (data.y_val is None):
             raise ValueError("adamtune.Data: give both x_val and y_val, or neither")
         if data.val_sample_weight is not None and data.x_val is None:

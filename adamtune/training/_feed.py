@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["make_feed"]
+from adamtune.data._stream_feed import threaded
+from adamtune.data._streams import VAL_BATCH
 
-# Validation batches only evaluate: a larger batch gives the same weighted means, in fewer steps.
-_VAL_BATCH = 256
+__all__ = ["make_feed"]
 
 
 def _gathered(arrays: tuple[Any, ...], indices: Any) -> Any:
@@ -33,14 +33,7 @@ def _gathered(arrays: tuple[Any, ...], indices: Any) -> Any:
         lambda idx: tuple(tf.gather(a, idx) for a in arrays),
         num_parallel_calls=tf.data.AUTOTUNE,
     ).prefetch(tf.data.AUTOTUNE)
-    threads = tf.config.threading.get_intra_op_parallelism_threads()
-    if threads <= 0:  # TensorFlow's default: all cores
-        return gathered
-    # Workers that share the machine (adamtune search --workers N) set TensorFlow's threads to
-    # their share of the cores; tf.data's own pool would still start one thread per core.
-    options = tf.data.Options()
-    options.threading.private_threadpool_size = threads
-    return gathered.with_options(options)
+    return threaded(gathered)
 
 
 def _constants(x: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[Any, ...]:
@@ -71,7 +64,7 @@ def make_feed(
         .batch(batch_size)
         .repeat()
     )
-    val_batch = max(batch_size, _VAL_BATCH)
+    val_batch = max(batch_size, VAL_BATCH)
     val = tf.data.Dataset.range(n_val).batch(val_batch).repeat()
     return {
         "x": _gathered(_constants(x_train, y_train, w_train), train),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adamtune._errors import PreflightError
-from adamtune.data import Prepared
+from adamtune.data import Prepared, Streamed
 from adamtune.params import HP, DefaultSource, sample_adam_params
 from adamtune.spaces import Space
 from adamtune.training._build import (
@@ -117,7 +117,7 @@ def _output_shape(model: Any, x: Any) -> tuple[int | None, ...]:
     return tuple(out.shape)
 
 
-def _check_label_shape(out_shape: tuple[int | None, ...], data: Prepared) -> None:
+def _check_label_shape(out_shape: tuple[int | None, ...], data: Prepared | Streamed) -> None:
     """One-hot and multi-output regression labels must match the output shape exactly."""
     labels = data.y_train.shape[1:]
     if data.y_train.ndim == 2 and tuple(out_shape[1:]) != tuple(labels):
@@ -130,7 +130,7 @@ def _check_label_shape(out_shape: tuple[int | None, ...], data: Prepared) -> Non
 def _loss_spec(
     loss: Any,
     metrics: list[str] | None,
-    data: Prepared,
+    data: Prepared | Streamed,
     model: Any,
     out_shape: tuple[Any, ...],
     compiled: Compiled | None = None,
@@ -157,7 +157,7 @@ def _loss_spec(
 
 
 def _train_one_batch(
-    model: Any, spec: LossSpec, data: Prepared, loss_weights: Any = None
+    model: Any, spec: LossSpec, data: Prepared | Streamed, loss_weights: Any = None
 ) -> dict[str, float]:
     """Compile with Adam(1e-3) and fit one batch with validation; the last logged values."""
     import keras
@@ -188,7 +188,7 @@ def _train_one_batch(
     return {k: float(v[-1]) for k, v in history.history.items()}
 
 
-def _retyped_note(before: str, data: Prepared, spec: LossSpec) -> list[str]:
+def _retyped_note(before: str, data: Prepared | Streamed, spec: LossSpec) -> list[str]:
     """Said once when integer labels are trained as a regression rather than as classes."""
     if data.target.kind == before:
         return []
@@ -202,7 +202,7 @@ def _retyped_note(before: str, data: Prepared, spec: LossSpec) -> list[str]:
 def preflight(
     model_fn: Callable[..., Any],
     space: Space,
-    data: Prepared,
+    data: Prepared | Streamed,
     objective: str,
     *,
     loss: Any = None,

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from adamtune._errors import PreflightError
-from adamtune.data import Prepared, Target
+from adamtune.data import Prepared, Streamed, Target
 
 __all__ = [
     "DATA_LOSS",
@@ -305,7 +305,7 @@ def _is_classification_loss(loss: Any) -> bool:
     return "crossentropy" in name or name.endswith("hinge")
 
 
-def _ambiguous_integers(data: Prepared, units: int, loss: Any) -> PreflightError:
+def _ambiguous_integers(data: Prepared | Streamed, units: int, loss: Any) -> PreflightError:
     """Integer amounts (read as a regression) that the model or the loss reads as classes."""
     values, counts = np.unique(np.concatenate([data.y_train, data.y_val]), return_counts=True)
     says = (
@@ -322,7 +322,9 @@ def _ambiguous_integers(data: Prepared, units: int, loss: Any) -> PreflightError
     )
 
 
-def _settle_target(data: Prepared, units: int, activation: str | None, loss: Any) -> Target:
+def _settle_target(
+    data: Prepared | Streamed, units: int, activation: str | None, loss: Any
+) -> Target:
     """The target once the model's output and the loss are known.
 
     Integer class ids become a regression target when the loss is a regression loss, or when no
@@ -347,7 +349,7 @@ def _settle_target(data: Prepared, units: int, activation: str | None, loss: Any
 
 
 def infer_loss_and_target(
-    data: Prepared, model: Any, output_shape: Any = None, loss: Any = None
+    data: Prepared | Streamed, model: Any, output_shape: Any = None, loss: Any = None
 ) -> LossSpec:
     """:func:`infer_loss` for the pre-flight, with the target settled by the model and the loss.
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
-from adamtune.data import ClassWeighting, Prepared, class_sample_weights, scale_split
+from adamtune.data import ClassWeighting, Prepared, Streamed, class_sample_weights, scale_split
 from adamtune.params import HP, ParamSource, sample_adam_params
 from adamtune.spaces import Space
 from adamtune.training._build import build_model, make_optimizer
@@ -38,7 +39,7 @@ class TrialSetup:
 
     model_fn: Callable[..., Any]
     space: Space
-    data: Prepared
+    data: Prepared | Streamed  # arrays, or streams read through their first samples
     loss: LossSpec
     objective: str
     direction: str
@@ -79,6 +80,19 @@ class TrialSetup:
         if w_train is None or self.chance_loss is None:
             return self.chance_loss
         return chance_loss(self.data.target, self.data.y_train, self.loss.loss, w_train)
+
+    def feed(
+        self, scaling: str, batch_size: int, w_train: np.ndarray | None, w_val: np.ndarray | None
+    ) -> tuple[dict[str, Any], tuple[Any, Any]]:
+        """``fit``'s data keyword arguments for a trial, and one sample ``(x, y)`` as its batches
+        hold it (to build the model's state). A stream brings its own sample weights."""
+        if isinstance(self.data, Streamed):
+            return self.data.feed(batch_size, scaling), self.data.first(scaling)
+        x_train, x_val = self.scaled(scaling)
+        feed = make_feed(
+            x_train, self.data.y_train, x_val, self.data.y_val, batch_size, w_train, w_val
+        )
+        return feed, (x_train[:1], self.data.y_train[:1])
 
     def scaled(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Train/validation inputs under scaler ``name``, fitted on the training split, cached."""
@@ -188,23 +202,18 @@ def run_trial(
             metrics=list(setup.loss.metrics),
             weighted_metrics=[setup.loss.data_loss_metric()],  # weighted as the loss is
         )
-        x_train, x_val = setup.scaled(hp.adam.scaling)
-        build_state(model, x_train[:1], setup.data.y_train[:1])
         w_train, w_val = setup.sample_weights(hp.adam.class_weight)
+        feed, first = setup.feed(hp.adam.scaling, hp.adam.batch_size, w_train, w_val)
+        build_state(model, *first)
         guard = DivergenceGuard(chance_loss=setup.chance_for(w_train), monitor=DATA_LOSS)
         reporter = _make_reporter(setup, guard, prune)
-        feed = make_feed(
-            x_train,
-            setup.data.y_train,
-            x_val,
-            setup.data.y_val,
-            hp.adam.batch_size,
-            w_train,
-            w_val,
-        )
-        history = model.fit(
-            **feed, epochs=epochs or setup.epochs, callbacks=[guard, reporter], verbose=0
-        )
+        with warnings.catch_warnings():
+            # A stream of unknown length ends its first epoch by running out, which Keras
+            # warns about once per trial; it then knows the length (nothing is lost).
+            warnings.filterwarnings("ignore", "Your input ran out of data", UserWarning)
+            history = model.fit(
+                **feed, epochs=epochs or setup.epochs, callbacks=[guard, reporter], verbose=0
+            )
         curves = _history_floats(history)
         if guard.outcome is not None:
             outcome, reason = label_stopped(guard.outcome, guard.reason, curves, guard.first_loss)

@@ -1,0 +1,131 @@
+"""How a trial's streams reach ``fit``: re-batched, scaled per batch, never read ahead whole.
+
+A ``tf.data`` training stream is unbatched (when batched) and batched again at the trial's size;
+the scaler (fitted on the stream's first samples, see ``_streams.py``) is ``x * a + b`` per
+channel inside a ``map``, so it runs in TensorFlow's pipeline. A PyDataset keeps its batches and is
+wrapped so each batch it returns is scaled. Integer labels of a regression become float32.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from adamtune.data._streams import VAL_BATCH, Streamed, _batch, steps_for
+
+__all__ = ["stream_feed", "threaded"]
+
+
+def threaded(ds: Any) -> Any:
+    """``ds`` with tf.data's pool limited to TensorFlow's intra-op threads, when those are set
+    (workers sharing a machine set them to their share of the cores)."""
+    import tensorflow as tf
+
+    threads = tf.config.threading.get_intra_op_parallelism_threads()
+    if threads <= 0:  # TensorFlow's default: all cores
+        return ds
+    options = tf.data.Options()
+    options.threading.private_threadpool_size = threads
+    return ds.with_options(options)
+
+
+def _mapper(scale: tuple[np.ndarray, np.ndarray] | None, cast_y: bool) -> Any:
+    import tensorflow as tf
+
+    a, b = (None, None) if scale is None else (tf.constant(scale[0]), tf.constant(scale[1]))
+
+    def mapped(x: Any, y: Any, *w: Any) -> Any:
+        if a is not None:
+            x = tf.cast(x, tf.float32) * a + b
+        if cast_y:
+            y = tf.cast(y, tf.float32)
+        return (x, y, *w)
+
+    return mapped
+
+
+def _np_mapper(scale: tuple[np.ndarray, np.ndarray] | None, cast_y: bool) -> Any:
+    """The same map over a PyDataset's NumPy batches."""
+
+    def mapped(x: Any, y: Any, *w: Any) -> Any:
+        if scale is not None:
+            x = np.asarray(x, dtype=np.float32) * scale[0] + scale[1]
+        if cast_y:
+            y = np.asarray(y, dtype=np.float32)
+        return (x, y, *w)
+
+    return mapped
+
+
+def _tf_stream(ds: Any, batched: bool, size: int | None, fn: Any, identity: bool) -> Any:
+    """``ds`` re-batched at ``size`` (kept as it is when ``size`` is None and it is batched)."""
+    import tensorflow as tf
+
+    if size is not None:
+        ds = _batch(ds.unbatch() if batched else ds, size)
+    elif not batched:
+        ds = _batch(ds, VAL_BATCH)
+    if not identity:
+        ds = ds.map(fn, num_parallel_calls=tf.data.AUTOTUNE)
+    return threaded(ds.prefetch(tf.data.AUTOTUNE))
+
+
+def _py_stream(ds: Any, fn: Any, identity: bool) -> Any:
+    """A PyDataset whose batches go through ``fn`` (``ds`` itself when nothing changes)."""
+    if identity:
+        return ds
+    import keras
+
+    class _Mapped(keras.utils.PyDataset):
+        def __init__(self) -> None:
+            super().__init__(
+                workers=ds.workers,
+                use_multiprocessing=ds.use_multiprocessing,
+                max_queue_size=ds.max_queue_size,
+            )
+
+        def __getitem__(self, index: int) -> Any:
+            return fn(*ds[index])
+
+        @property
+        def num_batches(self) -> int | None:
+            return ds.num_batches
+
+        def on_epoch_begin(self) -> None:
+            ds.on_epoch_begin()
+
+        def on_epoch_end(self) -> None:
+            ds.on_epoch_end()
+
+    return _Mapped()
+
+
+def _stream(
+    ds: Any, kind: str, batched: bool, size: int | None, maps: tuple[Any, Any], identity: bool
+) -> Any:
+    if kind == "PyDataset":
+        return _py_stream(ds, maps[1], identity)
+    return _tf_stream(ds, batched, size, maps[0], identity)
+
+
+def stream_feed(data: Streamed, batch_size: int, scaling: str) -> dict[str, Any]:
+    """``fit`` keyword arguments: ``fit(**stream_feed(...), epochs=..., callbacks=...)``."""
+    scale = data.affine(scaling)
+    floats = ("float", "bfloat", "half", "double")
+    cast_y = data.target.kind == "regression" and not data.spec["y_dtype"].startswith(floats)
+    identity = scale is None and not cast_y
+    fn = (_mapper(scale, cast_y), _np_mapper(scale, cast_y))
+    size = None if data.kind == "PyDataset" else batch_size
+    train = _stream(data.train, data.kind, data.batched, size, fn, identity)
+    steps = steps_for(data, batch_size)
+    if steps is not None and data.kind == "tf.data":
+        train = train.repeat()
+    out: dict[str, Any] = {
+        "x": train,
+        "shuffle": False,  # the user's pipeline shuffles (Keras would warn it ignores the flag)
+        "validation_data": _stream(data.val, data.val_kind, data.val_batched, None, fn, identity),
+    }
+    if steps is not None:
+        out["steps_per_epoch"] = steps
+    return out

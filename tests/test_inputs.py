@@ -267,3 +267,44 @@ def test_a_changed_model_does_not_resume_an_old_study(
         assert sum(again.outcomes.values()) == 2
     finally:
         build_model = original
+
+
+# -- a model with its own BatchNorm and its own L2: kept, and the search says so ---------------
+
+
+def own_bn_and_l2() -> Any:
+    return keras.Sequential(
+        [
+            keras.Input((64,)),
+            keras.layers.Dense(
+                32, activation="relu", name="mine", kernel_regularizer=keras.regularizers.L2(1e-3)
+            ),
+            keras.layers.BatchNormalization(name="my_bn"),
+            keras.layers.Dense(16, activation="relu", name="plain"),
+            keras.layers.Dense(10, activation="softmax", name="out"),
+        ]
+    )
+
+
+def test_the_users_own_batch_norm_and_l2_are_kept_and_said(
+    digits: tuple[np.ndarray, np.ndarray], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    x, y = digits
+    space = _space(epochs=1, regularizer={"l2": {"low": 1e-5, "high": 1e-4}})
+    result = adamtune.search(
+        own_bn_and_l2, (x, y), space=space, trials=3, storage=f"sqlite:///{tmp_path}/s.db",
+        first_trials=None, seed=0, verbose=1,
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert err.count("BatchNorm dropped from the space (batch_norm -> false)") == 1, err
+    table = result.trials
+    assert set(table["batch_norm"]) == {False}
+    for row in table["changes"]:
+        assert "BatchNorm not added: the model has its own" in row
+        assert "L2(" in row and " on plain, out" in row  # not on the user's own "mine"
+    model = result.best.build(own_bn_and_l2)
+    batch_norms = [la for la in model.layers if isinstance(la, keras.layers.BatchNormalization)]
+    assert [la.name for la in batch_norms] == ["my_bn"]  # one, the user's: none added
+    assert model.get_layer("mine").kernel_regularizer.get_config() == {"l2": pytest.approx(1e-3)}
+    tuned = model.get_layer("plain").kernel_regularizer.get_config()["l2"]
+    assert tuned == pytest.approx(result.best.adam.regularizer_strength)

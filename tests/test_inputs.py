@@ -16,6 +16,9 @@ import adamtune
 from adamtune.data import make_scaler, scale_split
 from adamtune.data._feature_scaler import FeatureScaler
 
+# A whole search-to-retraining run on KerasTuner's engine too; with -m slow (.ci/run runs both).
+RETRAIN_STRATEGIES = ["tpe", pytest.param("kt-random", marks=pytest.mark.slow)]
+
 # -- the scaler: per feature on 2-D, per channel (last axis) on N-D ---------------------------
 
 
@@ -94,7 +97,7 @@ def _space(**fields: Any) -> Any:
     return adamtune.Space.from_dict(base)
 
 
-@pytest.mark.parametrize("strategy", ["tpe", "kt-random"])
+@pytest.mark.parametrize("strategy", RETRAIN_STRATEGIES)
 def test_a_cnn_goes_from_search_to_retraining_as_the_readme_shows(
     images: tuple[np.ndarray, np.ndarray], tmp_path: Path, strategy: str
 ) -> None:
@@ -180,7 +183,7 @@ def test_token_ids_are_never_scaled_and_the_user_is_told_once(
     assert "What adamtune changed in the model" in page and change in page
 
 
-@pytest.mark.parametrize("strategy", ["tpe", "kt-random"])
+@pytest.mark.parametrize("strategy", RETRAIN_STRATEGIES)
 def test_an_rnn_goes_from_search_to_retraining_as_the_readme_shows(
     tmp_path: Path, strategy: str
 ) -> None:

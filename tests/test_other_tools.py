@@ -27,6 +27,8 @@ from adamtune.spaces import load_space
 from adamtune.training import preflight
 
 STRATEGIES = ["tpe", "kt-random"]
+# A whole search-to-retraining run on KerasTuner's engine too; with -m slow (.ci/run runs both).
+RETRAIN_STRATEGIES = ["tpe", pytest.param("kt-random", marks=pytest.mark.slow)]
 
 
 # -- the model functions, as the other tools' guides write them --------------------------------
@@ -123,7 +125,7 @@ def _replay_accuracy(cfg: Any, model_fn: Any, x: np.ndarray, y: np.ndarray) -> t
 # -- KerasTuner's guide model, on both engines ------------------------------------------------
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("strategy", RETRAIN_STRATEGIES)
 def test_kerastuner_guide_model_runs_and_replays(
     onehot: tuple[np.ndarray, np.ndarray], tmp_path: Path, strategy: str
 ) -> None:
@@ -262,7 +264,7 @@ def test_search_loss_that_contradicts_the_compiled_loss_is_refused(
 # -- Optuna's guide model, on both engines ----------------------------------------------------
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("strategy", RETRAIN_STRATEGIES)
 def test_optuna_create_model_runs_and_replays(
     digits: tuple[np.ndarray, np.ndarray], tmp_path: Path, strategy: str
 ) -> None:

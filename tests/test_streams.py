@@ -55,6 +55,8 @@ def test_tf_data_search_export_and_train(
     assert result.meta["data"]["batched"] is (batch is not None)
     said = capsys.readouterr().err
     assert ("unbatched and re-batched" in said) is (batch is not None)
+    rebatched = "training dataset re-batched at the trial's batch size"
+    assert all((rebatched in row) is (batch is not None) for row in result.trials["changes"])
     assert "fitted on the first 1400 samples of the training stream" in said
     result.export(tmp_path / "tuned.json")
     cfg = adamtune.load_config(tmp_path / "tuned.json")

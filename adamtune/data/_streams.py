@@ -178,6 +178,7 @@ class Streamed:
                 "it is unbatched and re-batched with each trial's batch size "
                 f"({', '.join(map(str, space.batch_size))})"
             )
+            changes = ("training dataset re-batched at the trial's batch size",)
         scaled = [s for s in space.scaling if s != "none"]
         if scaled:
             notes.append(

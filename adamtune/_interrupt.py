@@ -16,6 +16,7 @@ __all__ = ["check", "interruptible", "pending", "protected", "request", "reset"]
 
 _zones: list[str] = []  # innermost last: "protected" (storage work) or "open" (training)
 _pending = [False]
+_raised = [0]  # interrupts raised at once (in an open zone), counted
 
 
 def _open() -> bool:
@@ -27,6 +28,7 @@ def request() -> bool:
     it is raised once)."""
     now = _open()
     _pending[0] = not now
+    _raised[0] += now
     return now
 
 
@@ -62,10 +64,21 @@ def protected() -> Iterator[None]:
 @contextlib.contextmanager
 def interruptible() -> Iterator[None]:
     """Training inside: interrupts are raised at once (a deferred one on entry). Storage work
-    inside it (a pruning report) is protected again."""
+    inside it (a pruning report) is protected again.
+
+    A KeyboardInterrupt raised inside TensorFlow (a ``tf.data`` function being traced, a
+    ``py_function``) can come out as another error ("None values not supported"); an error that
+    ends the block after an interrupt was raised in it is the interrupt, so it is raised as one
+    and the search stops as asked, not a crashed trial and a search that goes on.
+    """
     check()
     _zones.append("open")
+    before = _raised[0]
     try:
         yield
+    except Exception as exc:
+        if _raised[0] != before:
+            raise KeyboardInterrupt("interrupted") from exc
+        raise
     finally:
         _zones.pop()

@@ -228,6 +228,20 @@ with handle_interrupts():
                 print("not reached: training stops after the report", flush=True)
         except KeyboardInterrupt:
             print("raised after the report", flush=True)
+with handle_interrupts():
+    try:
+        with _interrupt.interruptible():
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+            except KeyboardInterrupt:  # as TensorFlow does mid-trace: another error comes out
+                raise ValueError("None values not supported.")
+    except KeyboardInterrupt as exc:
+        print("raised as an interrupt:", repr(exc.__cause__), flush=True)
+    try:
+        with _interrupt.interruptible():
+            raise ValueError("a real crash")
+    except ValueError:
+        print("a crash with no interrupt stays a crash", flush=True)
 """
 
 
@@ -242,6 +256,8 @@ def test_ctrl_c_during_a_storage_write_waits_for_the_write_then_stops() -> None:
         "pending: False",
         "report stored",
         "raised after the report",
+        "raised as an interrupt: ValueError('None values not supported.')",
+        "a crash with no interrupt stays a crash",
     ], proc.stderr
 
 

@@ -158,6 +158,9 @@ def search(
             streams: ``(train_ds, val_ds)`` / ``adamtune.Data(train_ds, validation=val_ds)`` with
             ``tf.data.Dataset`` or ``keras.utils.PyDataset`` yielding ``(x, y)`` or ``(x, y,
             sample_weight)``; checks, the target and the scaler read their first 2048 samples.
+            Several inputs or outputs: ``x`` a list/tuple or a dict (by input name) of arrays,
+            ``y`` likewise by output; ``((a, b), (c, d))`` is read by the model's input and
+            output counts when its shapes allow both readings (``adamtune.data.resolve_reading``).
         space: a shipped space name, a path to a space file, or a :class:`adamtune.Space`.
         objective: a logged metric, ``val_loss`` by default; ``direction`` is inferred for losses,
             errors and accuracies, and must be given for other names.
@@ -199,11 +202,12 @@ def search(
             everyone who can write to it may run code here. ``$ADAMTUNE_TRUST_STORAGE=1`` does
             the same.
         class_weight: as in ``keras.Model.fit``: None, ``"balanced"`` (scikit-learn's
-            ``compute_class_weight("balanced", ...)`` on the training split, said once when the
-            search starts) or a dict ``{class: weight}`` (a class left out weighs 1.0). It weights
-            the training loss, not validation; it is exported in ``fit_kwargs()``. Not with
-            sample weights (Keras refuses the pair), nor with a space that searches it (the
-            space's ``class_weight`` field), nor for a regression, nor with a stream.
+            ``compute_class_weight("balanced", ...)`` on the training split, or on the first
+            2048 samples of a stream, said once when the search starts) or a dict
+            ``{class: weight}`` (a class left out weighs 1.0). It weights the training loss, not
+            validation; it is exported in ``fit_kwargs()``. Not with sample weights (Keras
+            refuses the pair), nor with a space that searches it (the space's ``class_weight``
+            field), nor for a regression, nor with several outputs.
         steps_per_epoch: the length of an epoch of a training stream of unknown or infinite
             length (needed then; refused with arrays). A PyDataset's epoch is this many of its
             batches; a re-batched tf.data stream's is ``steps_per_epoch x 32`` samples, the
@@ -214,14 +218,17 @@ def search(
     from adamtune._narrow import narrow_space
     from adamtune._studylog import StudyLog, log_path
     from adamtune.data import (
+        Multi,
         check_class_weight_arg,
+        check_multi_options,
         check_stream_options,
         prepare_input,
         resolve_class_weight,
+        resolve_reading,
     )
     from adamtune.result import Result
     from adamtune.spaces import load_space
-    from adamtune.training import TrialSetup, chance_loss, preflight, takes_hp
+    from adamtune.training import TrialSetup, chance_loss, model_io, preflight, takes_hp
 
     # 1. Every argument, before any work: nothing is stored if one is wrong.
     takes_hp(model_fn)
@@ -274,10 +281,14 @@ def search(
         engine.check_storage(storage)
         strategies.check_trusted(strategy, storage, trust_storage)  # before any connection
     # The split's seed is fixed: every resume and every worker must see the same split.
+    data, reading = resolve_reading(data, lambda: model_io(model_fn, the_space))
     prepared = prepare_input(
         data, validation_split=validation_split, seed=0, steps_per_epoch=steps_per_epoch
     )
+    if isinstance(prepared, Multi):
+        prepared.notes = reading
     check_stream_options(prepared, class_weight, the_space, lr_range)
+    check_multi_options(prepared, class_weight, the_space, lr_range)
     class_weight = check_class_weight_arg(
         class_weight, the_space.class_weight, prepared.w_train is not None
     )
@@ -288,8 +299,13 @@ def search(
     report = preflight(model_fn, the_space, prepared, objective, loss=loss, metrics=metrics)
     spec = report.loss
     the_space, notes, changes = _fit_to_model(the_space, report, first_trials, prepared)
-    weighting = resolve_class_weight(
-        class_weight, the_space.class_weight, prepared.target, prepared.y_train
+    one_output = getattr(prepared, "n_outputs", 1) == 1
+    weighting = (
+        resolve_class_weight(
+            class_weight, the_space.class_weight, prepared.target, prepared.y_train
+        )
+        if one_output
+        else None
     )
     notes += [weighting.note()] if weighting else []
     for note in notes if verbose else ():
@@ -310,7 +326,11 @@ def search(
         objective=objective,
         direction=direction,
         epochs=n_epochs,
-        chance_loss=chance_loss(prepared.target, prepared.y_train, spec.loss, prepared.w_train),
+        chance_loss=(
+            chance_loss(prepared.target, prepared.y_train, spec.loss, prepared.w_train)
+            if one_output
+            else None
+        ),
         seed=seed,
         lr_params=report.lr_params,  # what a model compiled in model_fn hands to every trial
         loss_weights=report.loss_weights,
@@ -342,6 +362,8 @@ def search(
     }
     if narrowed is not None:
         meta["lr_range"] = narrowed
+    if spec.outputs and report.loss_weights is not None:  # exported with the loss
+        meta["loss_weights"] = report.loss_weights
 
     # 3. The study: created, or resumed after checking it was made with the same settings.
     log = StudyLog(log_path(storage, name, kerastuner=kind == "kerastuner"))
@@ -369,7 +391,11 @@ def search(
             study.set_user_attr(RUN_KEY, {**(record or {}), "trials": trials})
             _log_start(log, trials, meta)
             _reclaim(study, log)
-            scale = regression_lr_scale(prepared.y_train, not prepared.target.is_classification)
+            scale = (
+                regression_lr_scale(prepared.y_train, not prepared.target.is_classification)
+                if one_output
+                else 1.0
+            )
             _enqueue_first(study, first_trial_params(first_trials, the_space, False, scale))
         result = Result(study, meta)
         done = engine.finished_count(study)

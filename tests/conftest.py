@@ -39,6 +39,40 @@ def cancer() -> tuple[np.ndarray, np.ndarray]:
     return d.data.astype("float32"), d.target.astype("int64")
 
 
+def fixed_space(lr: float = 3e-3, batch: int = 64, epochs: int = 8, **extra: Any) -> Any:
+    """One point: every trial trains with the same settings, so only the data's weighting differs."""
+    from adamtune.spaces import LearningRate, Space
+
+    return Space(
+        name="fixed",
+        learning_rate=LearningRate(lr, lr, reference_batch_size=32, rule="none"),
+        batch_size=(batch,),
+        regularizer={"none": None},
+        batch_norm=(False,),
+        scaling=("standard",),
+        epochs=epochs,
+        **extra,
+    )
+
+
+def imbalanced(
+    n: int = 3000, class_sep: float = 0.6, n_features: int = 10
+) -> tuple[np.ndarray, np.ndarray]:
+    """95/5 binary classes, the minority (class 1) hard to tell apart at a small class_sep."""
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(
+        n_samples=n,
+        n_features=n_features,
+        n_informative=4,
+        weights=[0.95, 0.05],
+        flip_y=0,
+        class_sep=class_sep,
+        random_state=0,
+    )
+    return x.astype("float32"), y.astype("int64")
+
+
 def mlp(n_in: int, n_out: int, activation: str = "softmax", units: int = 16) -> Any:
     import keras
 

@@ -162,14 +162,18 @@ SNIPPET_NODES = {
     *(ast.Constant, ast.Dict, ast.List, ast.UnaryOp, ast.USub, ast.FunctionDef),
     *(ast.arguments, ast.Expr, ast.If, ast.Call, ast.Attribute, ast.Subscript),
     *(ast.Return, ast.Compare, ast.Eq, ast.In),
+    # the per-output loss helper: a dict comprehension over the loss dict, a conditional
+    *(ast.arg, ast.BoolOp, ast.And, ast.NotIn, ast.IsNot, ast.DictComp, ast.comprehension),
+    *(ast.IfExp, ast.Store, ast.Tuple),
 }
 LITERAL_NODES = {ast.Constant, ast.Dict, ast.List, ast.UnaryOp, ast.USub, ast.Load}
 SNIPPET_CALLS = {
-    *("isinstance", "dict", "list", "print", "compile_kwargs", "fit_kwargs"),
+    *("isinstance", "dict", "list", "print", "compile_kwargs", "fit_kwargs", "_loss"),
+    *("loss.items", "CONFIG.get"),
     *("keras.losses.deserialize", "keras.optimizers.deserialize"),
 }
 SNIPPET_NAMES = {
-    *("CONFIG", "keras", "loss", "kwargs", "__name__"),
+    *("CONFIG", "keras", "loss", "kwargs", "__name__", "_loss", "name", "one", "metrics"),
     *("isinstance", "dict", "list", "print", "compile_kwargs", "fit_kwargs"),
 }
 

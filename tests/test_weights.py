@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import cli_search_argv
+from conftest import cli_search_argv, fixed_space, imbalanced
 
 import adamtune
-from adamtune.spaces import LearningRate, Space, load_space
+from adamtune.spaces import Space, load_space
 
 N_FEATURES = 10
 
@@ -32,33 +32,11 @@ def _model() -> Any:
 
 
 def _space(lr: float = 3e-3, batch: int = 64, epochs: int = 8, **extra: Any) -> Space:
-    """One point: every trial trains with the same settings, so only the weighting differs."""
-    return Space(
-        name="fixed",
-        learning_rate=LearningRate(lr, lr, reference_batch_size=32, rule="none"),
-        batch_size=(batch,),
-        regularizer={"none": None},
-        batch_norm=(False,),
-        scaling=("standard",),
-        epochs=epochs,
-        **extra,
-    )
+    return fixed_space(lr, batch, epochs, **extra)  # type: ignore[no-any-return]
 
 
 def _imbalanced(n: int = 3000, class_sep: float = 0.6) -> tuple[np.ndarray, np.ndarray]:
-    """95/5 binary classes, the minority (class 1) hard to tell apart."""
-    from sklearn.datasets import make_classification
-
-    x, y = make_classification(
-        n_samples=n,
-        n_features=N_FEATURES,
-        n_informative=4,
-        weights=[0.95, 0.05],
-        flip_y=0,
-        class_sep=class_sep,
-        random_state=0,
-    )
-    return x.astype("float32"), y.astype("int64")
+    return imbalanced(n, class_sep, N_FEATURES)
 
 
 def _search(data: Any, storage: str, **options: Any) -> Any:

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from adamtune.cli import _dashboard, _doctor, _lr_find, _report
 from adamtune.cli._commands import cmd_export, cmd_search, cmd_spaces, cmd_status
 from adamtune.cli._lifecycle import add_lifecycle_args
-from adamtune.cli._targets import add_target_args
+from adamtune.cli._targets import add_steps_per_epoch_arg, add_target_args
 from adamtune.cli._workers import cmd_worker
 from adamtune.strategies._trust import TRUST_ENV
 
@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     search = sub.add_parser("search", help="run (or continue) a search")
     add_target_args(search)
+    add_steps_per_epoch_arg(search)
     search.add_argument("--space", default="default", help="shipped space name or file")
     search.add_argument("--strategy", default="tpe", help="tpe, random, qmc, gp, cmaes, grid, kt-*")
     search.add_argument("--objective", default="val_loss")

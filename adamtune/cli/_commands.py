@@ -110,6 +110,7 @@ def _search_here(
         record={"targets": {"model": args.model, "data": args.data}},
         heartbeat=args.heartbeat,
         class_weight=parse_class_weight(args.class_weight),
+        steps_per_epoch=args.steps_per_epoch,
     )
 
 

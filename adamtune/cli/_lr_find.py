@@ -55,6 +55,8 @@ def summary(result: Any) -> str:
         f"batch size {result.batch_size}, loss {result.loss})",
         ("stopped early: " if result.stopped_early else "ran to the end: ") + result.reason,
     ]
+    if result.data_note is not None:
+        lines.append(f"data: {result.data_note}")
     tail = result.lrs[-max(1, result.steps // 20) :]
     if not result.stopped_early and result.min_loss_lr >= tail[0]:
         lines.append("the loss was still falling at --max-lr; raise --max-lr to see where it ends")

@@ -12,7 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_target_args", "load_model_and_data", "load_target"]
+__all__ = [
+    "add_steps_per_epoch_arg",
+    "add_target_args",
+    "load_model_and_data",
+    "load_target",
+    "positive_int",
+]
 
 
 def _module_from_file(path: Path) -> Any:
@@ -64,6 +70,30 @@ def add_target_args(parser: argparse.ArgumentParser) -> None:
     """MODEL and --data, as every command that trains takes them."""
     parser.add_argument("model", metavar="MODEL", help="path/to/file.py:build_model or pkg.mod:fn")
     parser.add_argument("--data", required=True, help="a function returning the data, same form")
+
+
+def positive_int(text: str) -> int:
+    """An argparse ``type``: ``text`` as an integer >= 1, or a usage error that says so."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (>= 1). Received: {text!r}")
+    return value
+
+
+def add_steps_per_epoch_arg(parser: argparse.ArgumentParser) -> None:
+    """``--steps-per-epoch N``: ``search(steps_per_epoch=N)``, for a --data stream."""
+    parser.add_argument(
+        "--steps-per-epoch",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="the length of an epoch when --data returns a tf.data or PyDataset training stream "
+        "of unknown or infinite length (needed then; refused with arrays): N of a PyDataset's "
+        "batches, or N x 32 samples of a tf.data stream, whatever the trial's batch size",
+    )
 
 
 def load_model_and_data(args: argparse.Namespace) -> tuple[Callable[..., Any], Any]:

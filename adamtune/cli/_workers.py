@@ -213,6 +213,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
             record=run,
             heartbeat=args.heartbeat,
             class_weight=_stored_class_weight(meta),
+            # A stream's epoch length is part of the study's data fingerprint: the same here.
+            steps_per_epoch=meta.get("data", {}).get("steps_per_epoch"),
         )
 
     log = StudyLog(log_path(args.storage, args.study))

@@ -1,6 +1,7 @@
 """Data in: checks, splits and input scaling."""
 
 from adamtune.data._data import Data, Prepared, Target, infer_target, prepare_data
+from adamtune.data._multi import Multi, check_multi_options, is_structure, resolve_reading
 from adamtune.data._scaling import make_scaler, scale_split
 from adamtune.data._streams import SAMPLE_SIZE, Streamed, check_stream_options, prepare_input
 from adamtune.data._weights import (
@@ -18,18 +19,22 @@ __all__ = [
     "SAMPLE_SIZE",
     "ClassWeighting",
     "Data",
+    "Multi",
     "Prepared",
     "Streamed",
     "Target",
     "check_class_weight_arg",
+    "check_multi_options",
     "check_stream_options",
     "class_sample_weights",
     "class_weight_from_pairs",
     "class_weight_pairs",
     "infer_target",
+    "is_structure",
     "make_scaler",
     "prepare_data",
     "prepare_input",
     "resolve_class_weight",
+    "resolve_reading",
     "scale_split",
 ]

@@ -12,8 +12,9 @@ __all__ = ["Data", "Prepared", "Target", "infer_target", "prepare_data"]
 
 _FORMS = (
     "`data` must be (x, y), ((x_train, y_train), (x_val, y_val)) or adamtune.Data(x, y, ...), "
-    "with NumPy arrays or pandas DataFrames/Series; a tuple part may add sample weights as a "
-    "third element, (x, y, sample_weight)"
+    "with NumPy arrays or pandas DataFrames/Series (x a list or dict of them for several inputs, "
+    "y for several outputs); a tuple part may add sample weights as a third element, "
+    "(x, y, sample_weight)"
 )
 
 
@@ -211,7 +212,8 @@ def _pair_or_triple(part: Any, what: str) -> tuple[Any, Any, Any]:
 
 
 def _refuse_stream(data: Any) -> None:
-    """Arrays-only callers (the doctor, the LR range test) name what to pass instead."""
+    """``prepare_data`` takes arrays: a stream here names the way in (``prepare_input``, as
+    ``adamtune.search``, ``adamtune.diagnose`` and ``adamtune.lr_range_test`` use it)."""
     from adamtune.data._streams import is_stream
 
     parts = [data.x, data.validation] if isinstance(data, Data) else [data]
@@ -220,9 +222,9 @@ def _refuse_stream(data: Any) -> None:
     found = next((p for p in parts if is_stream(p)), None)
     if found is not None:
         raise TypeError(
-            "this call takes arrays: tf.data and PyDataset streams are taken by adamtune.search. "
-            f"Received: {type(found).__name__}; pass (x, y) arrays, such as a few batches of the "
-            "stream joined with np.concatenate"
+            "prepare_data takes arrays; tf.data and PyDataset streams go through "
+            f"adamtune.data.prepare_input. Received: {type(found).__name__}; pass streams to "
+            "adamtune.search, adamtune.diagnose or adamtune.lr_range_test as (train_ds, val_ds)"
         )
 
 
@@ -327,11 +329,16 @@ def _stratify(target: Target, y: np.ndarray, split: float) -> np.ndarray | None:
     return stratify
 
 
-def prepare_data(data: Any, *, validation_split: float = 0.2, seed: int = 0) -> Prepared:
+def prepare_data(data: Any, *, validation_split: float = 0.2, seed: int = 0) -> Any:
     """Check ``data`` and split it (seeded, stratified for classes) when no validation set is
     given; sample weights are checked (one per sample, finite, >= 0, not all zero) and split
-    along with the samples they weight."""
+    along with the samples they weight. Several inputs or outputs (``x`` or ``y`` a list, tuple
+    or dict of arrays) give a :class:`~adamtune.data._multi.Multi`, else a :class:`Prepared`."""
+    from adamtune.data._multi import is_structure, prepare_multi
+
     parts = _unpack(data)
+    if is_structure(parts.x) or is_structure(parts.y):
+        return prepare_multi(parts, validation_split=validation_split, seed=seed)
     split = validation_split if parts.split is None else parts.split
     x, y = _check_x(_to_array(parts.x, "x"), "x"), _check_y(_to_array(parts.y, "y"), "y")
     _same_length(x, y, "x and y")

@@ -4,6 +4,12 @@ A ``tf.data`` training stream is unbatched (when batched) and batched again at t
 the scaler (fitted on the stream's first samples, see ``_streams.py``) is ``x * a + b`` per
 channel inside a ``map``, so it runs in TensorFlow's pipeline. A PyDataset keeps its batches and is
 wrapped so each batch it returns is scaled. Integer labels of a regression become float32.
+
+Class weights become each training batch's sample weights, looked up from its labels as
+``keras.Model.fit(class_weight=...)`` does (the argmax of a one-hot row, else the rounded label;
+1.0 for a class the mapping leaves out); validation batches get none. ``adamtune.search`` refuses
+class weights beside a stream's own sample weights, as Keras 3 does; were both given, they would
+multiply.
 """
 
 from __future__ import annotations
@@ -30,12 +36,52 @@ def threaded(ds: Any) -> Any:
     return ds.with_options(options)
 
 
-def _mapper(scale: tuple[np.ndarray, np.ndarray] | None, cast_y: bool) -> Any:
+def _tf_class_weights(weights: dict[int, float]) -> Any:
+    """A function from a batch's labels to their class weights (Keras's rule, in TensorFlow)."""
+    import tensorflow as tf
+
+    size = max(weights) + 1
+    table = tf.constant([weights.get(k, 1.0) for k in range(size)], dtype=tf.float32)
+
+    def rounded(y: Any) -> Any:
+        return tf.cast(tf.round(tf.cast(y, tf.float32)), tf.int32)
+
+    def classes(y: Any) -> Any:
+        if y.shape.rank is None or y.shape.rank < 2:
+            return rounded(y)
+        last = y.shape[-1]
+        if last is not None:  # known: one branch, as Keras's smart_cond takes it
+            return tf.argmax(y, axis=-1, output_type=tf.int32) if last > 1 else rounded(y[..., 0])
+        return tf.cond(
+            tf.shape(y)[-1] > 1,
+            lambda: tf.argmax(y, axis=-1, output_type=tf.int32),
+            lambda: rounded(tf.reshape(y, tf.shape(y)[:-1])),
+        )
+
+    def lookup(y: Any) -> Any:
+        labels = classes(y)
+        known = (labels >= 0) & (labels < size)
+        return tf.where(known, tf.gather(table, tf.clip_by_value(labels, 0, size - 1)), 1.0)
+
+    return lookup
+
+
+def _mapper(
+    scale: tuple[np.ndarray, np.ndarray] | None,
+    cast_y: bool,
+    class_weight: dict[int, float] | None = None,
+) -> Any:
     import tensorflow as tf
 
     a, b = (None, None) if scale is None else (tf.constant(scale[0]), tf.constant(scale[1]))
+    lookup = None if class_weight is None else _tf_class_weights(class_weight)
 
     def mapped(x: Any, y: Any, *w: Any) -> Any:
+        if lookup is not None:  # from the labels as the stream gives them
+            weights = lookup(y)
+            if w:
+                weights = weights * tf.cast(tf.reshape(w[0], tf.shape(weights)), tf.float32)
+            w = (weights,)
         if a is not None:
             x = tf.cast(x, tf.float32) * a + b
         if cast_y:
@@ -45,10 +91,20 @@ def _mapper(scale: tuple[np.ndarray, np.ndarray] | None, cast_y: bool) -> Any:
     return mapped
 
 
-def _np_mapper(scale: tuple[np.ndarray, np.ndarray] | None, cast_y: bool) -> Any:
+def _np_mapper(
+    scale: tuple[np.ndarray, np.ndarray] | None,
+    cast_y: bool,
+    class_weight: dict[int, float] | None = None,
+) -> Any:
     """The same map over a PyDataset's NumPy batches."""
+    from adamtune.data._weights import class_sample_weights
 
     def mapped(x: Any, y: Any, *w: Any) -> Any:
+        if class_weight is not None:
+            weights = class_sample_weights(np.asarray(y), class_weight)
+            if w:
+                weights = weights * np.reshape(np.asarray(w[0], np.float32), weights.shape)
+            w = (weights,)
         if scale is not None:
             x = np.asarray(x, dtype=np.float32) * scale[0] + scale[1]
         if cast_y:
@@ -109,15 +165,22 @@ def _stream(
     return _tf_stream(ds, batched, size, maps[0], identity)
 
 
-def stream_feed(data: Streamed, batch_size: int, scaling: str) -> dict[str, Any]:
-    """``fit`` keyword arguments: ``fit(**stream_feed(...), epochs=..., callbacks=...)``."""
+def stream_feed(
+    data: Streamed, batch_size: int, scaling: str, class_weight: dict[int, float] | None = None
+) -> dict[str, Any]:
+    """``fit`` keyword arguments: ``fit(**stream_feed(...), epochs=..., callbacks=...)``; with
+    ``class_weight``, every training batch carries its labels' class weights (validation none)."""
     scale = data.affine(scaling)
     floats = ("float", "bfloat", "half", "double")
     cast_y = data.target.kind == "regression" and not data.spec["y_dtype"].startswith(floats)
     identity = scale is None and not cast_y
     fn = (_mapper(scale, cast_y), _np_mapper(scale, cast_y))
     size = None if data.kind == "PyDataset" else batch_size
-    train = _stream(data.train, data.kind, data.batched, size, fn, identity)
+    if class_weight is not None:
+        weighted = (_mapper(scale, cast_y, class_weight), _np_mapper(scale, cast_y, class_weight))
+        train = _stream(data.train, data.kind, data.batched, size, weighted, False)
+    else:
+        train = _stream(data.train, data.kind, data.batched, size, fn, identity)
     steps = steps_for(data, batch_size)
     if steps is not None and data.kind == "tf.data":
         train = train.repeat()

@@ -6,6 +6,13 @@ the loss inference, the chance level and the input scaler read its *sample* (the
 trial asks it for ``fit``'s data keyword arguments (:meth:`Streamed.feed`). Nothing else of a
 stream is read before training.
 
+Class weights (``search(class_weight=...)``, or the space's ``class_weight`` choice) are looked up
+per training batch from its labels, as ``keras.Model.fit`` does, and never applied to validation;
+``"balanced"`` is computed from the class counts of the training sample, not of the whole stream
+(a full pass over the labels would run the whole pipeline, inputs and all, once more).
+:func:`stream_sample` hands the same bounded sample, as arrays, to ``adamtune.diagnose`` and
+``adamtune.lr_range_test``.
+
 Batching is read from a ``tf.data`` element spec: a dataset is batched when **every** component
 (``x``, ``y`` and the sample weight, if any) has a leading dimension of ``None``. An unbatched
 dataset of variable-length sequences, ``x`` of shape ``(None, f)`` with one label of shape ``()``
@@ -37,6 +44,7 @@ __all__ = [
     "is_stream",
     "prepare_input",
     "stream_kind",
+    "stream_sample",
 ]
 
 # The bounded sample of each stream that the checks, the target, the chance level and the
@@ -138,6 +146,8 @@ class Streamed:
     steps_per_epoch: int | None = None
     batch_size: int | None = None
     y_first: Any = None  # one sample's labels in the stream's own shape, for building state
+    # The search's class_weight argument, kept by check_stream_options for fit_space's note.
+    class_weight: Any = None
     _affine: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def fingerprint(self) -> dict[str, Any]:
@@ -162,7 +172,8 @@ class Streamed:
 
     def fit_space(self, space: Any) -> tuple[Any, list[str], tuple[str, ...]]:
         """The space fitted to the stream, the notes to say once and the changes to record: a
-        PyDataset's batch size is fixed; re-batching and the scaler's sample are said."""
+        PyDataset's batch size is fixed; re-batching, the scaler's sample and the sample that
+        ``class_weight='balanced'`` counts are said."""
         notes: list[str] = []
         changes: tuple[str, ...] = ()
         if self.batch_size is not None and tuple(space.batch_size) != (self.batch_size,):
@@ -186,12 +197,32 @@ class Streamed:
                 f"samples of the training stream (at most {SAMPLE_SIZE}), per feature (per "
                 "channel, the last axis), and applied to each batch"
             )
+        balanced = self._balanced_note(space)
+        if balanced is not None:
+            notes.append(balanced)
         if self.steps_per_epoch is not None and self.batch_size is None:
             notes.append(
                 f"an epoch is steps_per_epoch x {STEP_BATCH} = {self.steps_per_epoch * STEP_BATCH} "
                 "samples: a trial with batch size b runs ceil(that / b) steps"
             )
         return space, notes, changes
+
+    def _balanced_note(self, space: Any) -> str | None:
+        """What ``class_weight='balanced'`` is computed from (None when no trial uses it)."""
+        searched = space.class_weight is not None and "balanced" in tuple(space.class_weight)
+        balanced = isinstance(self.class_weight, str) and self.class_weight == "balanced"
+        if not self.target.is_classification or not (balanced or searched):
+            return None
+        from adamtune.data._weights import _labels
+
+        classes, counts = np.unique(_labels(self.y_train), return_counts=True)
+        shown = ", ".join(f"{c}: {n}" for c, n in zip(classes, counts, strict=True))
+        return (
+            f"class_weight='balanced' is computed from the class counts of the first "
+            f"{len(self.y_train)} samples of the training stream (at most {SAMPLE_SIZE}; "
+            f"{{{shown}}}), not from the whole stream; pass class_weight={{class: weight}} to "
+            "use counts you know"
+        )
 
     def affine(self, scaling: str) -> tuple[np.ndarray, np.ndarray] | None:
         """``(a, b)`` with ``scaler.transform(x) == x * a + b`` per channel, the scaler fitted on
@@ -208,11 +239,14 @@ class Streamed:
             self._affine[scaling] = (a.astype(np.float32), b.astype(np.float32))
         return self._affine[scaling]
 
-    def feed(self, batch_size: int, scaling: str) -> dict[str, Any]:
-        """``fit`` keyword arguments for a trial: the streams, scaled, at ``batch_size``."""
+    def feed(
+        self, batch_size: int, scaling: str, class_weight: dict[int, float] | None = None
+    ) -> dict[str, Any]:
+        """``fit`` keyword arguments for a trial: the streams, scaled, at ``batch_size``; with
+        ``class_weight``, each training batch carries its labels' class weights."""
         from adamtune.data._stream_feed import stream_feed
 
-        return stream_feed(self, batch_size, scaling)
+        return stream_feed(self, batch_size, scaling, class_weight)
 
     def first(self, scaling: str) -> tuple[Any, Any]:
         """One sample ``(x, y)`` as the trial's batches hold it (shapes and dtypes only)."""
@@ -282,8 +316,11 @@ def _tf_cardinality(ds: Any) -> int | None:
     return None if n == -2 else n
 
 
-def _checked_sample(parts: tuple[np.ndarray, ...], where: str) -> tuple[Any, ...]:
-    """The sample's x, y (squeezed) and weights, checked: numbers, finite, one weight each."""
+def _checked_sample(
+    parts: tuple[np.ndarray, ...], where: str, finite: bool = True
+) -> tuple[Any, ...]:
+    """The sample's x, y (squeezed) and weights, checked: numbers, finite (unless ``finite`` is
+    False: the doctor reports NaN/inf as a finding), one weight each."""
     from adamtune.data._weights import check_sample_weight
 
     x, y = parts[0], parts[1]
@@ -298,7 +335,7 @@ def _checked_sample(parts: tuple[np.ndarray, ...], where: str) -> tuple[Any, ...
             f"`x` of the {where} stream must have at least one feature axis per sample. "
             f"Received: samples of shape {x.shape[1:]}; for one feature, map x to shape (1,)"
         )
-    for name, array in (("x", x), ("y", y)):
+    for name, array in (("x", x), ("y", y)) if finite else ():
         if np.issubdtype(array.dtype, np.floating):
             bad = ~np.isfinite(array)
             if bad.any():
@@ -308,7 +345,10 @@ def _checked_sample(parts: tuple[np.ndarray, ...], where: str) -> tuple[Any, ...
                     f"{int(bad.sum())} NaN or infinite value(s) in its first {n} samples (first "
                     f"at index {first}); impute or drop them in the pipeline before searching"
                 )
-    y_checked = _check_y(y, f"y of the {where} stream")
+    if finite:
+        y_checked = _check_y(y, f"y of the {where} stream")
+    else:  # squeezed only: the doctor's prepare_data checks the rest after its NaN finding
+        y_checked = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
     w = None if len(parts) < 3 else check_sample_weight(parts[2], n, f"{where} sample_weight")
     return x, y_checked, w
 
@@ -361,8 +401,13 @@ def _check_length(cardinality: int | None, steps: int | None, kind: str) -> None
         raise ValueError(f"the training {kind} is empty. Received: a stream of length 0")
 
 
-def prepare_stream(train: Any, val: Any, steps_per_epoch: int | None = None) -> Streamed:
-    """Read the first samples of ``train`` and ``val`` and check them; nothing more is read."""
+def prepare_stream(
+    train: Any, val: Any, steps_per_epoch: int | None = None, *, sample_only: bool = False
+) -> Streamed:
+    """Read the first samples of ``train`` and ``val`` and check them; nothing more is read.
+
+    ``sample_only``: only the sample is wanted (the doctor): the streams' lengths are not
+    checked (an infinite stream is fine) and NaN/inf in the sample are left for the caller."""
     if stream_kind(train) == "generator":
         _read(train, "training")  # refused, with what to wrap it in
     if val is None:
@@ -372,15 +417,16 @@ def prepare_stream(train: Any, val: Any, steps_per_epoch: int | None = None) -> 
             f"{_HOW} (for example val_ds = ds.take(n), train_ds = ds.skip(n))"
         )
     kind, batched, parts, cardinality, size = _read(train, "training")
-    _check_length(cardinality, steps_per_epoch, kind)
+    if not sample_only:
+        _check_length(cardinality, steps_per_epoch, kind)
     val_kind, val_batched, val_parts, val_cardinality, _ = _read(val, "validation")
-    if val_cardinality == -1:
+    if val_cardinality == -1 and not sample_only:
         raise ValueError(
             f"the validation {val_kind} is infinite, so a validation pass never ends. Received: "
             "an infinite validation stream; give it an end (val_ds.take(n))"
         )
-    x, y, w = _checked_sample(parts, "training")
-    x_val, y_val, w_val = _checked_sample(val_parts, "validation")
+    x, y, w = _checked_sample(parts, "training", finite=not sample_only)
+    x_val, y_val, w_val = _checked_sample(val_parts, "validation", finite=not sample_only)
     if x_val.shape[1:] != x.shape[1:] and all(d is not None for d in x.shape[1:]):
         raise ValueError(
             "x of the validation stream must have the sample shape of the training stream's. "
@@ -428,25 +474,51 @@ def prepare_input(
     return prepare_stream(parts[0], parts[1], steps_per_epoch)
 
 
+def stream_sample(data: Any) -> tuple[Any, Streamed] | None:
+    """For a stream form of ``data``, its bounded first samples as array data,
+    ``((x, y[, w]), (x_val, y_val[, w_val]))``, and the :class:`Streamed` they came from (what
+    to tell the user); None for array data. The doctor and the LR range test run on these."""
+    parts = _stream_parts(data)
+    if parts is None:
+        return None
+    streamed = prepare_stream(parts[0], parts[1], sample_only=True)
+    train: tuple[np.ndarray, ...] = (streamed.x_train, streamed.y_train)
+    val: tuple[np.ndarray, ...] = (streamed.x_val, streamed.y_val)
+    if streamed.w_train is not None:
+        train += (streamed.w_train,)
+    if streamed.w_val is not None:
+        val += (streamed.w_val,)
+    return (train, val), streamed
+
+
 def check_stream_options(data: Any, class_weight: Any, space: Any, lr_range: Any) -> None:
-    """Refuse what a stream cannot have yet, before anything is stored (no-op for arrays)."""
+    """Refuse what a stream cannot have yet, before anything is stored (no-op for arrays); keep
+    the ``class_weight`` argument for the notes."""
     if not isinstance(data, Streamed):
         return
-    searched = space.class_weight is not None and tuple(space.class_weight) != ("none",)
-    if class_weight is not None or searched:
-        what = f"class_weight={class_weight!r}" if class_weight is not None else (
-            f"the space's class_weight field {list(space.class_weight)}"
-        )  # fmt: skip
-        raise ValueError(
-            "class weights need every training label, which a stream does not give up front. "
-            f"Received: {what} with a {data.kind} stream; yield per-sample weights as the "
-            "dataset's third element, (x, y, sample_weight), or pass arrays"
-        )
+    data.class_weight = class_weight
+    searched = space.class_weight is not None and "balanced" in tuple(space.class_weight)
+    balanced = isinstance(class_weight, str) and class_weight == "balanced"
+    if (balanced or searched) and data.target.is_classification:
+        from adamtune.data._weights import _labels
+
+        found = np.unique(_labels(data.y_train))
+        if len(found) < 2:
+            what = "class_weight='balanced'" if balanced else (
+                f"the space's class_weight field {list(space.class_weight)}"
+            )  # fmt: skip
+            raise ValueError(
+                "class_weight='balanced' is computed from the first samples of the training "
+                f"stream, and its first {len(data.y_train)} samples hold one class only "
+                f"({int(found[0])}). Received: {what}; shuffle the stream before batching "
+                "(ds.shuffle(n)), or pass class_weight={class: weight}"
+            )
     if lr_range is not None:
         raise ValueError(
-            "`lr_range='auto'` runs the LR range test, which takes arrays. Received: "
-            f"lr_range={lr_range!r} with a {data.kind} stream; drop it, or run "
-            "adamtune.lr_range_test on an array sample and pass a space with that range"
+            "`lr_range='auto'` narrows the space with an LR range test on arrays, not on a "
+            f"stream. Received: lr_range={lr_range!r} with a {data.kind} stream; drop it, or "
+            "run adamtune.lr_range_test(model_fn, (train_ds, val_ds)) (on the stream's first "
+            "samples) and pass a space with the range it suggests"
         )
 
 

@@ -15,7 +15,10 @@ The probes, in order, each skipped when an earlier one shows it cannot run:
    the last.
 
 Loss inference, the validation split (seeded with 0) and the chance level are the ones
-``adamtune.search`` uses, so the doctor and a search judge the same numbers.
+``adamtune.search`` uses, so the doctor and a search judge the same numbers. A tf.data or
+PyDataset stream, ``(train_ds, val_ds)``, is read through the bounded first sample a search reads
+(``adamtune.data.SAMPLE_SIZE`` samples of each stream) and diagnosed as those arrays; a
+``stream-sample`` note says so, with the numbers.
 """
 
 from __future__ import annotations
@@ -136,6 +139,8 @@ class Diagnosis:
             f"{s.get('loss_name') or '?'}, {s.get('n_train', '?')} train / {s.get('n_val', '?')} "
             f"validation samples"
         )
+        if s.get("stream_sample"):
+            title += " (the first samples of the streams)"
         return format_table(self.findings, title)
 
     def __str__(self) -> str:
@@ -210,10 +215,12 @@ def _check_arguments(
     model_fn: Any, data: Any, batch_size: Any, epochs: Any, seed: Any, lr_range: Any
 ) -> None:
     from adamtune.data._data import _unpack
+    from adamtune.data._streams import _stream_parts
     from adamtune.training import takes_hp
 
     takes_hp(model_fn)
-    _unpack(data)  # the data's form; its contents are checked as a search checks them
+    if _stream_parts(data) is None:  # a stream form is checked there; its sample is read later
+        _unpack(data)  # the data's form; its contents are checked as a search checks them
     check_positive_int(batch_size, "batch_size")
     check_positive_int(epochs, "epochs")
     if isinstance(seed, bool) or not isinstance(seed, int):
@@ -319,7 +326,9 @@ def diagnose(
             sees the probed lr and batch size, no regularizer, and the middle of each of its own
             ``hp.*`` ranges).
         data: ``(x, y)``, ``((x_train, y_train), (x_val, y_val))`` or :class:`adamtune.Data`, as
-            for :func:`adamtune.search`; used as given, unscaled.
+            for :func:`adamtune.search`; used as given, unscaled. Streams, ``(train_ds,
+            val_ds)`` (tf.data or PyDataset): the first ``adamtune.data.SAMPLE_SIZE`` samples of
+            each, as a search reads them (said in a ``stream-sample`` note).
         optimizer: the optimizer to probe: ``None`` for Keras ``Adam(1e-3)``, an instance, a name,
             a serialized optimizer, or Adam keyword arguments. A fresh copy trains each probe.
         batch_size: the batch size to probe.
@@ -340,15 +349,25 @@ def diagnose(
         TypeError, ValueError: an argument is malformed (checked before any work).
         PreflightError: ``model_fn`` raised, or returned something that is not a Keras model.
     """
+    from adamtune.data._multi import refuse_multi
+    from adamtune.data._streams import stream_sample
     from adamtune.spaces import load_space
 
     _check_arguments(model_fn, data, batch_size, epochs, seed, lr_range)
     the_space = load_space(space)
     opt = _resolve_optimizer(optimizer)
     check_loss(loss)
-    return _Doctor(
+    sampled = stream_sample(data)  # a stream: its first samples, as arrays
+    streamed = None
+    if sampled is not None:
+        data, streamed = sampled
+    refuse_multi(data, "adamtune.diagnose")
+    doctor = _Doctor(
         model_fn, data, opt, batch_size, epochs, loss, space, the_space, seed, lr_range
-    ).run()
+    )
+    if streamed is not None:
+        doctor.from_stream(streamed)
+    return doctor.run()
 
 
 class _Doctor:
@@ -393,7 +412,35 @@ class _Doctor:
             "params": None,
             "chance_loss": None,
             "seed": seed,
+            "stream_sample": None,
         }
+
+    def from_stream(self, streamed: Any) -> None:
+        """The data came from streams: say that only their first samples were diagnosed."""
+        from adamtune.data import SAMPLE_SIZE
+
+        n_train, n_val = len(streamed.x_train), len(streamed.x_val)
+        self.setup["stream_sample"] = {
+            "stream": streamed.kind,
+            "val_stream": streamed.val_kind,
+            "n_train": n_train,
+            "n_val": n_val,
+            "sample_size": SAMPLE_SIZE,
+        }
+        whole = {n: " (all of it)" if n < SAMPLE_SIZE else "" for n in (n_train, n_val)}
+        self._add(
+            Finding(
+                "stream-sample",
+                "info",
+                f"The data is a {streamed.kind} stream: this diagnosis used the first {n_train} "
+                f"samples of the training stream{whole[n_train]} and the first {n_val} of the "
+                f"validation stream{whole[n_val]}, as arrays: the sample adamtune.search reads "
+                f"(at most {SAMPLE_SIZE} samples of each stream; nothing past it is read).",
+                "to diagnose other samples, shuffle the stream before batching (ds.shuffle(n)) "
+                "or pass arrays; adamtune.search trains on the whole stream",
+                dict(self.setup["stream_sample"]),
+            )
+        )
 
     def _add(self, *found: Finding | None) -> None:
         self.findings.extend(f for f in found if f is not None)

@@ -42,6 +42,7 @@ CODES: dict[str, str] = {
     "dead-units": "many ReLU units output zero for every validation sample",
     "lr-range": "what the learning-rate range test found",
     "probe-failed": "a probe raised an error, so its checks are missing",
+    "stream-sample": "the data is a stream: the diagnosis ran on its first samples only",
 }
 
 

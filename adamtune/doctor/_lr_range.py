@@ -49,6 +49,8 @@ class LRRange:
         reason: why the sweep ended, in words.
         batch_size, loss, model: what ran: the batch size, the loss's name and the model's name
             (shown in the plot's title).
+        stream_sample: for a stream, how many of its first samples the test trained on (None
+            for arrays).
     """
 
     lrs: tuple[float, ...]
@@ -61,6 +63,7 @@ class LRRange:
     batch_size: int = 32
     loss: str = "loss"
     model: str = "model"
+    stream_sample: int | None = None
 
     @property
     def steps(self) -> int:
@@ -81,7 +84,25 @@ class LRRange:
             "batch_size": self.batch_size,
             "loss": self.loss,
             "model": self.model,
+            "stream_sample": self.stream_sample,
         }
+
+    @property
+    def data_note(self) -> str | None:
+        """What a stream's test ran on, in words (None for arrays)."""
+        if self.stream_sample is None:
+            return None
+        from adamtune.data import SAMPLE_SIZE
+
+        if self.stream_sample < SAMPLE_SIZE:
+            return (
+                f"ran on the first {self.stream_sample} samples of the training stream (all of "
+                f"it: at most {SAMPLE_SIZE} are read)"
+            )
+        return (
+            f"ran on the first {self.stream_sample} samples of the training stream (at most "
+            f"{SAMPLE_SIZE} are read), not the whole stream"
+        )
 
     def plot(self, path: str | os.PathLike[str]) -> Path:
         """Write a PNG of the loss against the learning rate (log axis): the exponential average,
@@ -129,6 +150,8 @@ class LRRange:
         ax.set_xlabel("learning rate (log scale)")
         ax.set_ylabel(f"training loss ({self.loss})")
         ending = f", stopped early at lr={self.lrs[-1]:.3g}" if self.stopped_early else ""
+        if self.stream_sample is not None:
+            ending += f", on the stream's first {self.stream_sample} samples"
         ax.set_title(
             f"Adam LR range test: {self.model}, {self.loss}, batch size {self.batch_size}\n"
             f"{self.steps} steps{ending}",
@@ -369,6 +392,9 @@ def lr_range_test(
         model_fn: returns an uncompiled Keras model; takes no argument or one ``hp``.
         data: ``(x, y)``, ``((x_train, y_train), (x_val, y_val))`` or :class:`adamtune.Data`; only
             the training split is used (the validation split as ``adamtune.search`` makes it).
+            Streams, ``(train_ds, val_ds)`` (tf.data or PyDataset): the first
+            ``adamtune.data.SAMPLE_SIZE`` samples of the training stream, as a search reads them
+            (``stream_sample`` in the result says how many).
         scaling: ``none``, ``standard``, ``minmax`` or ``robust``: the input scaler a search
             would apply, fitted on the training split.
         loss: a Keras loss overriding the inferred one.
@@ -392,6 +418,15 @@ def lr_range_test(
 
     the_space = load_space(space)
     check_loss(loss)
+
+    from adamtune.data._multi import refuse_multi
+    from adamtune.data._streams import stream_sample
+
+    sampled = stream_sample(data)  # a stream: its first samples, as arrays
+    streamed = None
+    if sampled is not None:
+        data, streamed = sampled
+    refuse_multi(data, "adamtune.lr_range_test")
 
     import keras
 
@@ -442,4 +477,5 @@ def lr_range_test(
         batch_size=min(batch_size, len(x)),
         loss=_loss_name(spec.loss),
         model=name,
+        stream_sample=None if streamed is None else len(streamed.x_train),
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from adamtune.params import AdamParams
+from adamtune.result._losses import copy_metrics
 
 __all__ = ["FORMAT_VERSION", "TunedConfig", "load_config"]
 
@@ -40,6 +41,8 @@ class TunedConfig:
     # ("BatchNorm after dense, dense_1"); cfg.build(model_fn) makes the same changes again.
     changes: list[str] = field(default_factory=list)
     class_weight: dict[int, float] | None = None
+    # The loss weights model_fn compiled (a model with several outputs), or None.
+    loss_weights: Any = None
 
     # -- what training code uses ----------------------------------------------------------------
     @property
@@ -48,15 +51,21 @@ class TunedConfig:
         return {**self.adam.to_dict(), "epochs": self.epochs, **self.user_params}
 
     def compile_kwargs(self) -> dict[str, Any]:
-        """``optimizer`` (a fresh Keras Adam/AdamW), ``loss`` and ``metrics`` for ``model.compile``."""
+        """``optimizer`` (a fresh Keras Adam/AdamW), ``loss`` and ``metrics`` for ``model.compile``
+        (per output, by output name, for a model with several), and ``loss_weights`` when the
+        search trained with them."""
         import keras
 
-        loss = keras.losses.deserialize(self.loss) if isinstance(self.loss, dict) else self.loss
-        return {
+        from adamtune.result._losses import compile_loss
+
+        out = {
             "optimizer": keras.optimizers.deserialize(dict(self.optimizer)),
-            "loss": loss,
-            "metrics": list(self.metrics),
+            "loss": compile_loss(self.loss),
+            "metrics": copy_metrics(self.metrics),
         }
+        if self.loss_weights is not None:
+            out["loss_weights"] = self.loss_weights
+        return out
 
     def fit_kwargs(self) -> dict[str, Any]:
         """``batch_size`` and ``epochs`` for ``model.fit``, and ``class_weight`` (int keys) when
@@ -84,9 +93,30 @@ class TunedConfig:
 
         return make_scaler(self.adam.scaling)
 
+    def preprocessing_layer(self, sample: Any) -> Any:
+        """The tuned input scaling as a Keras layer, for ``ds.map`` or inside the model.
+
+        ``sample`` is the training ``x`` the scaler is fitted on: a NumPy array, samples first,
+        used whole; or a ``tf.data.Dataset`` yielding ``x`` or ``(x, y[, sample_weight])``, of
+        which only the first :data:`adamtune.data.SAMPLE_SIZE` (2048) samples are read, as the
+        search reads a stream. A dataset is batched when every component has a leading dimension
+        of None, as in the search. The :meth:`scaler` is fitted on that sample and returned as a
+        ``keras.layers.Normalization`` whose output is ``scaler.transform(x)`` (as float32), per
+        feature on 2-D ``x``, per channel (the last axis) on images and sequences; its numbers are
+        in its config, so a model holding it saves and loads with them. ``keras.layers.Identity()``
+        when the tuned scaling is ``"none"`` (``sample`` is checked all the same).
+        """
+        import keras
+
+        x = _layer_sample(sample)
+        if self.adam.scaling == "none":
+            return keras.layers.Identity()
+        mean, variance = _normalization_numbers(self.scaler().fit(x), x.shape[-1])
+        return keras.layers.Normalization(mean=mean, variance=variance)
+
     # -- files --------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "format": FORMAT_VERSION,
             "study": self.study_name,
             "trial": self.trial_number,
@@ -96,10 +126,13 @@ class TunedConfig:
             "fit": self._fit_dict(),
             "optimizer": self.optimizer,
             "loss": self.loss,
-            "metrics": list(self.metrics),
+            "metrics": copy_metrics(self.metrics),
             "user_params": dict(self.user_params),
             "changes": list(self.changes),
         }
+        if self.loss_weights is not None:
+            out["loss_weights"] = self.loss_weights
+        return out
 
     def _fit_dict(self) -> dict[str, Any]:
         """``fit_kwargs()`` as files hold it: JSON keys are strings, so class weights are
@@ -124,6 +157,75 @@ class TunedConfig:
         from adamtune.result._export import export_config
 
         return export_config(self, path)
+
+
+def _layer_sample(sample: Any) -> Any:
+    """``sample`` of :meth:`TunedConfig.preprocessing_layer` as a checked float64 array."""
+    import numpy as np
+
+    from adamtune.data._streams import stream_kind
+
+    if stream_kind(sample) == "tf.data":
+        x = _dataset_x(sample)
+    elif isinstance(sample, np.ndarray):
+        x = sample
+    else:
+        raise TypeError(
+            "`sample` must be a NumPy array (samples first) or a tf.data.Dataset yielding x or "
+            f"(x, y[, sample_weight]). Received: sample of type {type(sample).__name__}; convert "
+            "it with np.asarray(x)"
+        )
+    if x.size == 0:
+        raise ValueError(
+            f"`sample` must hold at least one sample and one feature. Received: shape {x.shape}"
+        )
+    from adamtune.data._data import _check_x  # numbers, a feature axis, finite: as for x
+
+    return _check_x(x, "sample").astype(np.float64)
+
+
+def _dataset_x(ds: Any) -> Any:
+    """``x`` of the first :data:`~adamtune.data.SAMPLE_SIZE` samples of a tf.data dataset."""
+    import tensorflow as tf
+
+    from adamtune.data._streams import _tf_sample
+
+    spec = ds.element_spec
+    parts = spec if isinstance(spec, tuple) else (spec,)
+    if not 1 <= len(parts) <= 3 or not all(isinstance(s, tf.TensorSpec) for s in parts):
+        raise TypeError(
+            "`sample` must yield x or (x, y[, sample_weight]), each a single tensor. Received: "
+            f"a dataset with element_spec={spec!r}; map it to that form first"
+        )
+    batched = all(s.shape.rank and s.shape[0] is None for s in parts)
+    return _tf_sample(ds.map(lambda *element: (element[0],)), batched, "`sample`")[0]
+
+
+def _normalization_numbers(scaler: Any, channels: int) -> tuple[list[float], list[float]]:
+    """``mean`` and ``variance`` for ``keras.layers.Normalization`` from a fitted scaler.
+
+    Each tuned scaler is ``x * a + b`` per channel with ``a > 0``, read off at 0 and 1; the layer
+    computes ``(x - mean) / sqrt(variance)``, so ``mean = -b / a`` and ``variance = 1 / a**2``.
+    """
+    import keras
+    import numpy as np
+
+    b = scaler.transform(np.zeros((1, channels)))[0]
+    a = scaler.transform(np.ones((1, channels)))[0] - b
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b)) and np.all(a > 0)):
+        raise RuntimeError(
+            f"internal error: the {scaler.method} scaler is not x * a + b with a > 0 per channel. "
+            f"Received: a={a.tolist()}, b={b.tolist()}"
+        )
+    small = np.flatnonzero(1.0 / a < keras.config.epsilon())
+    if small.size:
+        raise ValueError(
+            f"the {scaler.method} scaler divides channel(s) {small.tolist()} of `sample` by less "
+            f"than keras.config.epsilon() ({keras.config.epsilon():g}), where "
+            "keras.layers.Normalization stops dividing: their values hardly vary. Received: "
+            f"divisor(s) {(1.0 / a[small]).tolist()}; drop those features or rescale them"
+        )
+    return (-b / a).tolist(), (1.0 / a**2).tolist()
 
 
 def load_config(path: str | os.PathLike[str]) -> TunedConfig:

@@ -9,6 +9,7 @@ from typing import Any
 
 from adamtune.params import AdamParams
 from adamtune.result._config import TunedConfig
+from adamtune.result._losses import copy_metrics
 
 __all__ = ["Result", "config_from_trial"]
 
@@ -28,7 +29,8 @@ def config_from_trial(trial: Any, meta: dict[str, Any], study_name: str | None) 
         epochs=epochs,
         optimizer=keras.optimizers.serialize(make_optimizer(adam)),
         loss=meta["loss"],
-        metrics=list(meta["metrics"]),
+        metrics=copy_metrics(meta["metrics"]),
+        loss_weights=meta.get("loss_weights"),
         user_params=dict(attrs.get("user_params") or {}),
         objective=meta["objective"],
         value=None if trial.value is None else float(trial.value),

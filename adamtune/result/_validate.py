@@ -8,6 +8,7 @@ from typing import Any
 from adamtune.data import CLASS_WEIGHT_MODES
 from adamtune.params import AdamParams
 from adamtune.result._config import FORMAT_VERSION, TunedConfig
+from adamtune.result._losses import check_metrics
 from adamtune.spaces import REGULARIZERS, SCALERS
 
 _TOP = (
@@ -21,6 +22,7 @@ _TOP = (
     "optimizer",
     "loss",
     "metrics",
+    "loss_weights",
     "user_params",
     "changes",
 )
@@ -239,8 +241,18 @@ def config_from_mapping(data: Any, source: str) -> TunedConfig:
         )
     _check_optimizer_matches(source, optimizer, adam)
     metrics = data["metrics"]
-    if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
-        raise _fail(source, "metrics", f"must be a list of metric names. Received: {metrics!r}")
+    wrong = check_metrics(metrics)
+    if wrong is not None:
+        raise _fail(source, "metrics", wrong[:300])
+    loss_weights = data.get("loss_weights")
+    if loss_weights is not None and not _weights_ok(loss_weights):
+        raise _fail(
+            source,
+            "loss_weights",
+            f"must be numbers: a list, or a mapping by output name. Received: {loss_weights!r}"[
+                :300
+            ],
+        )
     user = data.get("user_params") or {}
     if not isinstance(user, dict):
         raise _fail(source, "user_params", f"must be a mapping. Received: {user!r}")
@@ -261,4 +273,12 @@ def config_from_mapping(data: Any, source: str) -> TunedConfig:
         trial_number=data.get("trial"),
         changes=changes,
         class_weight=class_weight,
+        loss_weights=loss_weights,
     )
+
+
+def _weights_ok(weights: Any) -> bool:
+    values = list(weights.values()) if isinstance(weights, dict) else weights
+    if not isinstance(values, list):
+        return False
+    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)

@@ -14,7 +14,7 @@ from adamtune.training._layers import (
     user_regularized_layers,
 )
 from adamtune.training._model_facts import ModelFacts, SpaceFit, fit_space, model_facts
-from adamtune.training._preflight import PreflightReport, preflight
+from adamtune.training._preflight import PreflightReport, model_io, preflight
 from adamtune.training._task import (
     LossSpec,
     chance_loss,
@@ -43,6 +43,7 @@ __all__ = [
     "make_optimizer",
     "make_regularizer",
     "model_facts",
+    "model_io",
     "output_units_and_activation",
     "placement_table",
     "preflight",

@@ -44,6 +44,8 @@ class Compiled:
     metrics: list[str]
     dropped_metrics: list[str]
     weighted_metrics: bool
+    # Per-output metric names of a model with several outputs (compile(metrics={out: [...]})).
+    output_metrics: dict[str, list[str]] | None = None
 
 
 ADAM_FAMILY = ("Adam", "AdamW", "Adamax", "Nadam")
@@ -120,7 +122,19 @@ def compiled_settings(model: Any) -> Compiled:
         metrics=names,
         dropped_metrics=dropped,
         weighted_metrics=bool(config.get("weighted_metrics")),
+        output_metrics=_output_metrics(config.get("metrics")),
     )
+
+
+def _output_metrics(metrics: Any) -> dict[str, list[str]] | None:
+    """``compile(metrics={output: [...]})`` as names per output (those a study can store)."""
+    if not isinstance(metrics, dict):
+        return None
+    out: dict[str, list[str]] = {}
+    for name, listed in metrics.items():
+        listed = listed if isinstance(listed, list | tuple) else [listed]
+        out[str(name)] = [m for m in (_metric_name(x) for x in listed) if m is not None]
+    return out
 
 
 def serialized_loss(loss: Any, what: str) -> Any:

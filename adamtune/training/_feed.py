@@ -11,6 +11,9 @@ Sample weights (the user's, or class weights turned into per-sample weights as K
 ``fit(class_weight=...)`` does) are gathered with the same indices, so each batch is the
 ``(x, y, sample_weight)`` Keras would have built; ``fit``'s own ``class_weight`` cannot be used
 with a dataset that carries weights.
+
+Several inputs or outputs (a tuple or dict of arrays for ``x`` or ``y``) are gathered with the
+same indices, array by array, and reach the model in the structure given.
 """
 
 from __future__ import annotations
@@ -30,34 +33,42 @@ def _gathered(arrays: tuple[Any, ...], indices: Any) -> Any:
     import tensorflow as tf
 
     gathered = indices.map(
-        lambda idx: tuple(tf.gather(a, idx) for a in arrays),
+        lambda idx: tf.nest.map_structure(lambda a: tf.gather(a, idx), arrays),
         num_parallel_calls=tf.data.AUTOTUNE,
     ).prefetch(tf.data.AUTOTUNE)
     return threaded(gathered)
 
 
-def _constants(x: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[Any, ...]:
+def _constants(x: Any, y: Any, w: np.ndarray | None) -> tuple[Any, ...]:
     import tensorflow as tf
 
-    return tuple(tf.constant(a) for a in ((x, y) if w is None else (x, y, w)))
+    parts = (x, y) if w is None else (x, y, w)
+    return tuple(tf.nest.map_structure(tf.constant, part) for part in parts)
+
+
+def _samples(x: Any) -> int:
+    import tensorflow as tf
+
+    return len(tf.nest.flatten(x)[0])
 
 
 def make_feed(
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    x_val: np.ndarray,
-    y_val: np.ndarray,
+    x_train: Any,
+    y_train: Any,
+    x_val: Any,
+    y_val: Any,
     batch_size: int,
     w_train: np.ndarray | None = None,
     w_val: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """``fit`` keyword arguments: ``fit(**make_feed(...), epochs=..., callbacks=...)``.
 
+    ``x``/``y``: arrays, or tuples/dicts of arrays for several inputs/outputs.
     ``w_train``/``w_val``: per-sample weights of the training/validation batches, or None.
     """
     import tensorflow as tf
 
-    n, n_val = len(x_train), len(x_val)
+    n, n_val = _samples(x_train), _samples(x_val)
     train = (
         tf.data.Dataset.range(n)
         .shuffle(n, reshuffle_each_iteration=True)  # a new order every epoch, as Keras does

@@ -97,11 +97,12 @@ def architecture(model: Any, user_params: list[str]) -> dict[str, Any]:
     }
 
 
-def model_facts(model: Any, x: np.ndarray, user_params: list[str]) -> ModelFacts:
-    """Read ``model`` (built, as model_fn returned it) and ``x``."""
+def model_facts(model: Any, x: np.ndarray | None, user_params: list[str]) -> ModelFacts:
+    """Read ``model`` (built, as model_fn returned it) and ``x`` (None for several inputs, whose
+    integer inputs are never scaled: ``adamtune.data._multi``)."""
     return ModelFacts(
         architecture=architecture(model, user_params),
-        token_embeddings=token_embeddings(model, x),
+        token_embeddings=() if x is None else token_embeddings(model, x),
         has_batch_norm=has_batch_norm(model),
     )
 

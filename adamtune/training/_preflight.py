@@ -35,9 +35,15 @@ from adamtune.training._compiled import (
 )
 from adamtune.training._layers import is_rewritable
 from adamtune.training._model_facts import ModelFacts, model_facts
+from adamtune.training._outputs import (
+    model_io_counts,
+    output_loss_sum,
+    outputs_loss_spec,
+    several,
+)
 from adamtune.training._task import LossSpec, infer_loss_and_target, monitored_key
 
-__all__ = ["PreflightReport", "preflight"]
+__all__ = ["PreflightReport", "model_io", "preflight"]
 
 
 @dataclass(frozen=True)
@@ -85,12 +91,33 @@ def _build_once(model_fn: Callable[..., Any], space: Space) -> _Built:
     return _Built(hp, model, raw, compiled)
 
 
-def _facts(built: _Built, x: Any) -> ModelFacts:
-    """The user's model read before any rewrite (called once first if it was rebuilt unbuilt)."""
+def _inputs(data: Any, n: int, part: str = "train") -> tuple[Any, Any]:
+    """The first ``n`` samples ``(x, y)`` of the training (or ``"val"``) data, in fit's form."""
+    if hasattr(data, "head"):  # several inputs or outputs
+        return data.head(n, part)
+    if part == "train":
+        return data.x_train[:n], data.y_train[:n]
+    return data.x_val[:n], data.y_val[:n]
+
+
+def model_io(model_fn: Callable[..., Any], space: Space) -> tuple[int, int] | None:
+    """The input and output counts of model_fn's model (None when it does not declare them),
+    to read an ambiguous ``data`` tuple (``adamtune.data.resolve_reading``)."""
+    import keras
+
+    try:
+        return model_io_counts(_build_once(model_fn, space).raw)
+    finally:
+        keras.backend.clear_session()
+
+
+def _facts(built: _Built, x2: Any, x: Any) -> ModelFacts:
+    """The user's model read before any rewrite (called once on the two samples ``x2`` first if
+    it was rebuilt unbuilt); ``x``: the training inputs (None for several inputs)."""
     raw = built.raw
     if raw is not built.model and not raw.built:
         try:
-            raw(x[:2])
+            raw(x2)
         except Exception as exc:  # the rewritten copy was callable: say what failed here
             raise PreflightError(
                 f"calling model_fn's model on 2 samples of x failed ({type(exc).__name__}: "
@@ -100,19 +127,37 @@ def _facts(built: _Built, x: Any) -> ModelFacts:
     return model_facts(raw, x, names)
 
 
-def _output_shape(model: Any, x: Any) -> tuple[int | None, ...]:
-    """Call the model on two samples: this builds a Sequential without keras.Input and
-    subclassed models, which declare no output shape before their first call."""
+def _model_output(model: Any, x: Any, data: Any) -> Any:
+    """Call the model on two samples ``x``: this builds a Sequential without keras.Input and
+    subclassed models, which declare no output shape before their first call. The output: one
+    tensor, or a dict/list of them for a model with several outputs (which needs one y each)."""
     try:
-        out = model(x[:2])
+        out = model(x)
     except Exception as exc:
         raise PreflightError(
             f"calling the model on 2 samples of x failed ({type(exc).__name__}: "
             f"{str(exc).strip()[:500]}); check that the model's input shape matches x"
         ) from exc
-    if not hasattr(out, "shape"):
+    if several(out) and getattr(data, "n_outputs", 1) == 1:
         raise PreflightError(
-            "model_fn returned a model with several outputs; adamtune tunes single-output models"
+            f"the model has {len(out)} outputs but y is one array; give one y per output, as a "
+            "list in the model's output order or a dict keyed by output name (as model.fit takes "
+            "it), for example (x, [y_a, y_b])"
+        )
+    if not several(out) and getattr(data, "n_outputs", 1) > 1:
+        raise PreflightError(
+            f"y holds {data.n_outputs} outputs but the model has one; give one y, or end the "
+            "model in one output per y"
+        )
+    return out
+
+
+def _output_shape(model: Any, x: Any) -> tuple[int | None, ...]:
+    """The output shape on the first two samples of ``x`` (one input, one output: the doctor)."""
+    out = _model_output(model, x[:2], None)
+    if several(out):
+        raise PreflightError(
+            f"the model has {len(out)} outputs; this check takes a model with one output"
         )
     return tuple(out.shape)
 
@@ -134,6 +179,7 @@ def _loss_spec(
     model: Any,
     out_shape: tuple[Any, ...],
     compiled: Compiled | None = None,
+    x: Any = None,
 ) -> LossSpec:
     """The search's loss and metrics: ``search(loss=, metrics=)`` first, then what model_fn
     compiled, then what the labels and the output imply. A compiled loss that differs from
@@ -148,7 +194,7 @@ def _loss_spec(
             f"Received: loss={loss!r}. Remove the loss from model.compile(...) in model_fn, "
             "or drop search(loss=...), or make them the same"
         )
-    inferred = infer_loss_and_target(data, model, out_shape, loss if loss is not None else own)
+    inferred = infer_loss_and_target(data, model, out_shape, loss if loss is not None else own, x)
     chosen = asked if asked is not None else compiled_loss
     if chosen is None:
         chosen = inferred.loss
@@ -162,7 +208,8 @@ def _train_one_batch(
     """Compile with Adam(1e-3) and fit one batch with validation; the last logged values."""
     import keras
 
-    n = min(32, len(data.x_train))
+    x, y = _inputs(data, 32)
+    callbacks = [output_loss_sum(spec.outputs, loss_weights)] if spec.outputs else []
     try:
         model.compile(
             optimizer=keras.optimizers.Adam(1e-3),
@@ -171,12 +218,13 @@ def _train_one_batch(
             metrics=spec.compile_metrics(),
         )
         history = model.fit(
-            data.x_train[:n],
-            data.y_train[:n],
-            batch_size=n,
+            x,
+            y,
+            batch_size=32,
             epochs=1,
             verbose=0,
-            validation_data=(data.x_val[:n], data.y_val[:n]),
+            validation_data=_inputs(data, 32, "val"),
+            callbacks=callbacks,
         )
     except Exception as exc:
         raise PreflightError(
@@ -215,11 +263,17 @@ def preflight(
     """
     built = _build_once(model_fn, space)
     hp, model, compiled = built.hp, built.model, built.compiled
-    out_shape = _output_shape(model, data.x_train)
-    _check_label_shape(out_shape, data)
-    target_before = data.target.kind
-    spec = _loss_spec(loss, metrics, data, model, out_shape, compiled)
-    facts = _facts(built, data.x_train)
+    x2 = _inputs(data, 2)[0]
+    out = _model_output(model, x2, data)
+    target_before = ""
+    if several(out):
+        spec = outputs_loss_spec(data, model, out, loss, metrics, compiled, x2)
+    else:
+        out_shape = tuple(out.shape)
+        _check_label_shape(out_shape, data)
+        target_before = data.target.kind
+        spec = _loss_spec(loss, metrics, data, model, out_shape, compiled, x2)
+    facts = _facts(built, x2, None if hasattr(data, "head") else data.x_train)
     weights = None if compiled is None else compiled.loss_weights
     logs = _train_one_batch(model, spec, data, weights)
     if not math.isfinite(logs.get("loss", math.nan)):
@@ -233,7 +287,7 @@ def preflight(
             f"`objective` {objective!r} is not logged by this model; it logs "
             f"{', '.join(shown)}. Pick one of those, or pass `metrics=` that produce it"
         )
-    notes = _retyped_note(target_before, data, spec)
+    notes = _retyped_note(target_before, data, spec) if target_before else []
     lr_params: frozenset[str] = frozenset()
     if compiled is not None:
         lr_params = find_lr_params(model_fn, space, hp, compiled)

@@ -52,18 +52,41 @@ REGRESSION_LOSSES = frozenset(
 
 @dataclass(frozen=True)
 class LossSpec:
-    """A loss as a Keras-serialized config, and the metrics to compile with."""
+    """A loss as a Keras-serialized config, and the metrics to compile with.
+
+    For a model with several outputs, ``outputs`` names them (in the model's order) and ``loss``
+    and ``metrics`` are dicts keyed by those names, as ``compile`` takes them.
+    """
 
     loss: Any
-    metrics: list[str]
+    metrics: Any  # list[str]; dict[str, list[str]] per output with several outputs
+    outputs: tuple[str, ...] = ()
 
     def build_loss(self) -> Any:
         import keras
 
-        return keras.losses.deserialize(self.loss) if isinstance(self.loss, dict) else self.loss
+        def one(loss: Any) -> Any:
+            return keras.losses.deserialize(loss) if isinstance(loss, dict) else loss
 
-    def compile_metrics(self) -> list[Any]:
+        if self.outputs:
+            return {name: one(self.loss[name]) for name in self.outputs}
+        return one(self.loss)
+
+    def trial_metrics(self) -> Any:
+        """The user's metrics as ``compile(metrics=...)`` takes them (per output when several)."""
+        if self.outputs:
+            return {name: list(self.metrics.get(name, [])) for name in self.outputs}
+        return list(self.metrics)
+
+    def weighted_metrics(self) -> list[Any] | None:
+        """``compile(weighted_metrics=...)``: the unpenalized ``data_loss`` for one output. With
+        several outputs it is the sum of Keras's own per-output losses (``OutputLossSum``)."""
+        return None if self.outputs else [self.data_loss_metric()]
+
+    def compile_metrics(self) -> Any:
         """The metrics to compile a trial with: the user's, plus the unpenalized ``data_loss``."""
+        if self.outputs:
+            return self.trial_metrics()
         return [*self.metrics, self.data_loss_metric()]
 
     def data_loss_metric(self) -> Any:
@@ -136,7 +159,7 @@ def _layer_activation(layer: Any) -> str | None:
     return None if act == "linear" else act
 
 
-def _graph_activation(model: Any) -> str | None:
+def _graph_activation(model: Any, index: int = 0) -> str | None:
     """The output activation read from a Sequential or functional model's graph: walk back from
     the output through activation-free layers (Dropout, Reshape, Flatten, ...) to the layer that
     sets it. ``_UNKNOWN`` for a subclassed model or a layer of unknown effect."""
@@ -153,7 +176,7 @@ def _graph_activation(model: Any) -> str | None:
             if not isinstance(layer, passing):
                 break
     else:
-        layer, node, _ = model.outputs[0]._keras_history
+        layer, node, _ = model.outputs[index]._keras_history
         while isinstance(layer, passing):
             layer, node, _ = layer._inbound_nodes[node].input_tensors[0]._keras_history
     if layer is None or isinstance(layer, (*passing, keras.layers.InputLayer)):
@@ -190,13 +213,13 @@ def _sample_activation(model: Any, sample: Any) -> str | None:
 def sample_output(model: Any, x: Any, n: int = 32) -> Any:
     """The model's output on the first ``n`` samples of ``x`` (inference mode); None on failure."""
     try:
-        return model(x[:n], training=False)
+        return model(x[:n] if isinstance(x, np.ndarray) else x, training=False)
     except Exception:  # the pre-flight has called the model already; this is a second opinion
         return None
 
 
 def output_units_and_activation(
-    model: Any, output_shape: Any = None, x: Any = None
+    model: Any, output_shape: Any = None, x: Any = None, index: int | None = None
 ) -> tuple[int, str | None]:
     """The number of output units and the output activation (``softmax``, ``sigmoid``, ...;
     ``None`` for a linear output, i.e. logits).
@@ -205,12 +228,15 @@ def output_units_and_activation(
     ``model.layers[-1]``, so a Dropout after the softmax does not hide it. When the graph does not
     say (a subclassed model, a Lambda at the end), the model is called on a few samples of ``x``
     and its outputs judged (:func:`_sample_activation`); without ``x`` the output counts as logits.
+    ``index``: which output of a model with several (``output_shape`` is then that output's).
     """
     shape = _declared_output_shape(model) if output_shape is None else output_shape
     units = int(shape[-1]) if shape[-1] is not None else 1
-    activation = _graph_activation(model)
+    activation = _graph_activation(model, index or 0)
     if activation == _UNKNOWN:
         sample = None if x is None else sample_output(model, x)
+        if index is not None and sample is not None:
+            sample = _nth_output(model, sample, index)
         activation = None if sample is None else _sample_activation(model, sample)
     return units, activation
 
@@ -221,17 +247,27 @@ def _serialize(loss: Any) -> Any:
     return keras.losses.serialize(loss)
 
 
-def infer_loss(target: Target, model: Any, output_shape: Any = None, x: Any = None) -> LossSpec:
+def _nth_output(model: Any, outputs: Any, index: int) -> Any:
+    """Output ``index`` of a model's outputs, given as a dict (by output name) or a list."""
+    if isinstance(outputs, dict):
+        return outputs[list(model.output_names)[index]]
+    return outputs[index]
+
+
+def infer_loss(
+    target: Target, model: Any, output_shape: Any = None, x: Any = None, index: int | None = None
+) -> LossSpec:
     """The loss and metrics for ``target`` given the model's output; a mismatch is a clear error.
 
     ``output_shape`` is the shape of the model's output on a batch; it is needed for models that do
     not declare one (a Sequential without ``keras.Input``, subclassed models). ``x`` (a few input
     samples) lets a model whose graph does not show its output activation (a subclassed model) be
-    judged from its outputs; without it such a model's output counts as logits.
+    judged from its outputs; without it such a model's output counts as logits. ``index``: the
+    output of a model with several that ``target`` and ``output_shape`` describe.
     """
     import keras
 
-    units, activation = output_units_and_activation(model, output_shape, x)
+    units, activation = output_units_and_activation(model, output_shape, x, index)
     logits = activation not in _PROBABILITY
     if target.kind == "binary":
         if units == 1:
@@ -349,20 +385,28 @@ def _settle_target(
 
 
 def infer_loss_and_target(
-    data: Prepared | Streamed, model: Any, output_shape: Any = None, loss: Any = None
+    data: Prepared | Streamed,
+    model: Any,
+    output_shape: Any = None,
+    loss: Any = None,
+    x: Any = None,
+    index: int | None = None,
 ) -> LossSpec:
     """:func:`infer_loss` for the pre-flight, with the target settled by the model and the loss.
 
     When the model's output or ``loss`` says the integer labels are a regression
     (:func:`_settle_target`), ``data.target`` becomes a regression target; integer regression
     labels become float32. The trials and the stored fingerprint then agree on the target.
+    ``x``: a few input samples (``data.x_train`` by default); ``index``: the output of a model with
+    several that ``data`` (a one-output view) and ``output_shape`` describe.
     """
-    units, activation = output_units_and_activation(model, output_shape, data.x_train)
+    sample = data.x_train if x is None else x
+    units, activation = output_units_and_activation(model, output_shape, sample, index)
     data.target = _settle_target(data, units, activation, loss)
     if data.target.kind == "regression" and not np.issubdtype(data.y_train.dtype, np.floating):
         data.y_train = data.y_train.astype(np.float32)
         data.y_val = data.y_val.astype(np.float32)
-    return infer_loss(data.target, model, output_shape, data.x_train)
+    return infer_loss(data.target, model, output_shape, sample, index)
 
 
 def chance_loss(

@@ -15,7 +15,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from adamtune.data import ClassWeighting, Prepared, Streamed, class_sample_weights, scale_split
+from adamtune.data import (
+    ClassWeighting,
+    Multi,
+    Prepared,
+    Streamed,
+    class_sample_weights,
+    scale_split,
+)
 from adamtune.params import HP, ParamSource, sample_adam_params
 from adamtune.spaces import Space
 from adamtune.training._build import build_model, make_optimizer
@@ -39,7 +46,8 @@ class TrialSetup:
 
     model_fn: Callable[..., Any]
     space: Space
-    data: Prepared | Streamed  # arrays, or streams read through their first samples
+    data: Prepared | Streamed | Multi  # arrays, streams (through their first samples), or
+    # several inputs/outputs
     loss: LossSpec
     objective: str
     direction: str
@@ -66,7 +74,9 @@ class TrialSetup:
 
     def sample_weights(self, mode: str) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Training and validation sample weights for class weighting ``mode``: the user's, or
-        the class weights per training sample (Keras weights no class in validation)."""
+        the class weights per training sample (Keras weights no class in validation). For a
+        stream they weight its sample's labels (for :meth:`chance_for`); its batches get theirs
+        in :meth:`feed`."""
         classes = None if self.class_weighting is None else self.class_weighting.for_mode(mode)
         if classes is None:
             return self.data.w_train, self.data.w_val
@@ -76,7 +86,7 @@ class TrialSetup:
 
     def chance_for(self, w_train: np.ndarray | None) -> float | None:
         """The guard's chance level under the training weights: a constant prediction's
-        weighted loss (``chance_loss`` when unweighted)."""
+        weighted loss (``chance_loss`` when unweighted), over a stream's sample labels."""
         if w_train is None or self.chance_loss is None:
             return self.chance_loss
         return chance_loss(self.data.target, self.data.y_train, self.loss.loss, w_train)
@@ -87,17 +97,51 @@ class TrialSetup:
         """``fit``'s data keyword arguments for a trial, and one sample ``(x, y)`` as its batches
         hold it (to build the model's state). A stream brings its own sample weights."""
         if isinstance(self.data, Streamed):
-            return self.data.feed(batch_size, scaling), self.data.first(scaling)
+            # Weights that are not the stream's own are class weights (search refuses the two
+            # together): each training batch gets them from its labels.
+            classes = None
+            if self.class_weighting is not None and w_train is not self.data.w_train:
+                classes = self.class_weighting.weights
+            return self.data.feed(batch_size, scaling, classes), self.data.first(scaling)
+        if isinstance(self.data, Multi):
+            return self._multi_feed(self.data, scaling, batch_size, w_train, w_val)
         x_train, x_val = self.scaled(scaling)
         feed = make_feed(
             x_train, self.data.y_train, x_val, self.data.y_val, batch_size, w_train, w_val
         )
         return feed, (x_train[:1], self.data.y_train[:1])
 
+    def _multi_feed(
+        self,
+        data: Multi,
+        scaling: str,
+        batch_size: int,
+        w_train: np.ndarray | None,
+        w_val: np.ndarray | None,
+    ) -> tuple[dict[str, Any], tuple[Any, Any]]:
+        """:meth:`feed` for several inputs or outputs: each float input scaled on its own."""
+        train, val = data.scaled(scaling)
+        x_train, x_val = data.pack_x(train), data.pack_x(val)
+        y_train, y_val = data.pack_y(data.outputs_train), data.pack_y(data.outputs_val)
+        feed = make_feed(x_train, y_train, x_val, y_val, batch_size, w_train, w_val)
+        first = data.pack_x(tuple(a[:1] for a in train)), data.head(1)[1]
+        return feed, first
+
+    def callbacks(self) -> list[Any]:
+        """Callbacks that go before the guard: the outputs' loss sum for several outputs."""
+        if not self.loss.outputs:
+            return []
+        from adamtune.training._outputs import output_loss_sum
+
+        return [output_loss_sum(self.loss.outputs, self.loss_weights)]
+
     def scaled(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Train/validation inputs under scaler ``name``, fitted on the training split, cached."""
+        data = self.data
+        if isinstance(data, Multi):  # each input its own scaler: Multi.scaled
+            raise TypeError("several inputs are scaled one by one, by Multi.scaled")
         if name not in self._scaled:
-            self._scaled[name] = scale_split(name, self.data.x_train, self.data.x_val)
+            self._scaled[name] = scale_split(name, data.x_train, data.x_val)
         return self._scaled[name]
 
     @property
@@ -199,8 +243,8 @@ def run_trial(
             optimizer=make_optimizer(hp.adam),
             loss=setup.loss.build_loss(),
             loss_weights=setup.loss_weights,
-            metrics=list(setup.loss.metrics),
-            weighted_metrics=[setup.loss.data_loss_metric()],  # weighted as the loss is
+            metrics=setup.loss.trial_metrics(),
+            weighted_metrics=setup.loss.weighted_metrics(),  # data_loss, weighted as the loss is
         )
         w_train, w_val = setup.sample_weights(hp.adam.class_weight)
         feed, first = setup.feed(hp.adam.scaling, hp.adam.batch_size, w_train, w_val)
@@ -212,7 +256,10 @@ def run_trial(
             # warns about once per trial; it then knows the length (nothing is lost).
             warnings.filterwarnings("ignore", "Your input ran out of data", UserWarning)
             history = model.fit(
-                **feed, epochs=epochs or setup.epochs, callbacks=[guard, reporter], verbose=0
+                **feed,
+                epochs=epochs or setup.epochs,
+                callbacks=[*setup.callbacks(), guard, reporter],
+                verbose=0,
             )
         curves = _history_floats(history)
         if guard.outcome is not None:

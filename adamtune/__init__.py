@@ -76,9 +76,16 @@ if TYPE_CHECKING:
     from adamtune.training._guard import DivergenceGuard
 
 
+# Subpackages reachable as ``adamtune.X`` after a plain ``import adamtune`` (the README uses
+# ``adamtune.strategies.available()``, ``adamtune.data.SAMPLE_SIZE``): imported on first use.
+_SUBPACKAGES = frozenset(
+    {"data", "doctor", "engine", "params", "result", "spaces", "strategies", "testing", "training"}
+)
+
+
 def __getattr__(name: str) -> Any:
-    if name == "spaces":
-        return importlib.import_module("adamtune.spaces")
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"adamtune.{name}")
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value

@@ -289,6 +289,9 @@ def populated(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
 def test_the_catalogue_is_long_enough() -> None:
     assert len(CASES) >= 30
     assert len({c.name for c in CASES}) == len(CASES)
+    # The README says how many: the number must be this catalogue's.
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert f"`tests/test_catalogue.py` ({len(CASES)} malformed inputs" in readme
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

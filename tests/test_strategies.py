@@ -163,3 +163,58 @@ def test_the_strategy_is_recorded_with_the_study(tmp_path: Path) -> None:
     assert result.meta["strategy"] == "random"
     stored: Any = result.study.user_attrs["adamtune"]
     assert stored["strategy"] == "random"
+
+
+OPTIMIZED_CHECK = """
+from types import SimpleNamespace
+from adamtune.testing._strategies import CONFORMANCE_SPACE, _inside
+
+adam = {"base_learning_rate": 1e-3, "batch_size": 7, "batch_norm": False, "scaling": "none",
+        "regularizer": "none"}
+trial = SimpleNamespace(number=3, user_attrs={"adam": adam, "user_params": {"units": 8}},
+                        params={})
+try:
+    _inside(trial, CONFORMANCE_SPACE)
+except AssertionError as exc:
+    print("caught:", exc)
+else:
+    print("passed vacuously")
+"""
+
+
+def test_conformance_checks_hold_under_python_dash_o() -> None:
+    """`python -O` strips bare asserts; the checks raise AssertionError themselves."""
+    import ast
+    import subprocess
+
+    import adamtune.testing._strategies as module
+
+    tree = ast.parse(Path(module.__file__).read_text())
+    assert not [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Assert)]
+    proc = subprocess.run(
+        [sys.executable, "-O", "-c", OPTIMIZED_CHECK], capture_output=True, text=True, timeout=60
+    )
+    assert proc.stdout.strip() == "caught: trial 3: batch " + str(
+        {"base_learning_rate": 1e-3, "batch_size": 7, "batch_norm": False, "scaling": "none",
+         "regularizer": "none"}
+    ), proc.stderr[-2000:]  # fmt: skip
+
+
+def test_subpackages_the_readme_uses_work_after_a_plain_import() -> None:
+    code = (
+        "import adamtune; print(sorted(adamtune.strategies.available())[:1]); "
+        "print(adamtune.spaces.load_space('default').name); print(adamtune.testing.check_strategy)"
+        "; print(adamtune.data.SAMPLE_SIZE)"
+    )
+    proc = subprocess_run(code)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    assert lines[1] == "default" and lines[3] == "2048"
+    light = subprocess_run("import sys, adamtune; print('tensorflow' in sys.modules)")
+    assert light.stdout.strip() == "False"  # still light
+
+
+def subprocess_run(code: str) -> Any:
+    import subprocess
+
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

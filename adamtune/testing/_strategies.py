@@ -61,30 +61,40 @@ def conformance_model(hp: Any) -> Any:
     )
 
 
+def _expect(condition: object, message: str) -> None:
+    """A conformance check: an explicit AssertionError, which ``python -O`` does not remove (a
+    bare ``assert`` would let a third-party strategy pass every check vacuously)."""
+    if not condition:
+        raise AssertionError(message)
+
+
 def _inside(trial: Any, space: Space) -> None:
     adam = trial.user_attrs.get("adam")
-    assert adam is not None, f"trial {trial.number} stored no Adam parameters"
+    _expect(adam is not None, f"trial {trial.number} stored no Adam parameters")
     lr = space.learning_rate
     base = adam["base_learning_rate"]
-    assert lr.low * (1 - 1e-9) <= base <= lr.high * (1 + 1e-9), (
-        f"trial {trial.number}: base_learning_rate {base} outside [{lr.low}, {lr.high}]"
+    _expect(
+        lr.low * (1 - 1e-9) <= base <= lr.high * (1 + 1e-9),
+        f"trial {trial.number}: base_learning_rate {base} outside [{lr.low}, {lr.high}]",
     )
-    assert adam["batch_size"] in space.batch_size, f"trial {trial.number}: batch {adam}"
-    assert adam["batch_norm"] in space.batch_norm, f"trial {trial.number}: batch_norm {adam}"
-    assert adam["scaling"] in space.scaling, f"trial {trial.number}: scaling {adam}"
-    assert 4 <= trial.user_attrs["user_params"]["units"] <= 16, f"trial {trial.number}: units"
+    _expect(adam["batch_size"] in space.batch_size, f"trial {trial.number}: batch {adam}")
+    _expect(adam["batch_norm"] in space.batch_norm, f"trial {trial.number}: batch_norm {adam}")
+    _expect(adam["scaling"] in space.scaling, f"trial {trial.number}: scaling {adam}")
+    _expect(4 <= trial.user_attrs["user_params"]["units"] <= 16, f"trial {trial.number}: units")
     kind = adam["regularizer"]
-    assert kind in space.regularizer, f"trial {trial.number}: regularizer {kind!r}"
+    _expect(kind in space.regularizer, f"trial {trial.number}: regularizer {kind!r}")
     strengths = {k for k in trial.params if k.endswith("_strength")}
     expected = set() if space.regularizer[kind] is None else {f"{kind}_strength"}
-    assert strengths <= expected, (
-        f"trial {trial.number}: regularizer {kind!r} but strength parameters {sorted(strengths)}"
+    _expect(
+        strengths <= expected,
+        f"trial {trial.number}: regularizer {kind!r} but strength parameters {sorted(strengths)}",
     )
     rng = space.regularizer[kind]
     if rng is not None:
         value = adam["regularizer_strength"]
-        assert rng.low * (1 - 1e-9) <= value <= rng.high * (1 + 1e-9), (
-            f"trial {trial.number}: {kind} strength {value} outside [{rng.low}, {rng.high}]"
+        _expect(
+            rng.low * (1 - 1e-9) <= value <= rng.high * (1 + 1e-9),
+            f"trial {trial.number}: {kind} strength {value} outside [{rng.low}, {rng.high}]",
         )
 
 
@@ -101,15 +111,16 @@ def _diverged_are_reported_worst(study: Any, *, finite: bool) -> int:
         if str(t.user_attrs.get("outcome", "")).startswith(("diverged", "collapsed"))
     ]
     for t in diverged:
-        assert t.state == TrialState.PRUNED, f"diverged trial {t.number} stored as {t.state.name}"
-        assert t.user_attrs.get("reason"), f"diverged trial {t.number} has no reason"
-        assert t.intermediate_values, f"diverged trial {t.number} reported nothing to the engine"
+        _expect(t.state == TrialState.PRUNED, f"diverged trial {t.number} stored as {t.state.name}")
+        _expect(t.user_attrs.get("reason"), f"diverged trial {t.number} has no reason")
+        _expect(t.intermediate_values, f"diverged trial {t.number} reported nothing to the engine")
         reported = t.intermediate_values[max(t.intermediate_values)]
-        assert not finite or math.isfinite(reported), (
-            f"diverged trial {t.number} reported {reported} to an engine that needs finite scores"
+        _expect(
+            not finite or math.isfinite(reported),
+            f"diverged trial {t.number} reported {reported} to an engine that needs finite scores",
         )
         worse = all((reported >= s) if minimize else (reported <= s) for s in scores)
-        assert worse, f"diverged trial {t.number} reported {reported}, not worse than {scores}"
+        _expect(worse, f"diverged trial {t.number} reported {reported}, not worse than {scores}")
     return len(diverged)
 
 
@@ -136,11 +147,12 @@ def _check_divergence_reaches_the_engine(
         **{**opts, "space": hot, "storage": storage, "study_name": "conformance-diverged"},
     )
     n = _diverged_are_reported_worst(result.study, finite=kerastuner)
-    assert n >= 1, f"no trial diverged at learning rate 10: {dict(result.outcomes)}"
+    _expect(n >= 1, f"no trial diverged at learning rate 10: {dict(result.outcomes)}")
     if result.oracle is not None:
         scores = [t.score for t in result.oracle.trials.values()]
-        assert all(s is not None and math.isfinite(s) for s in scores), (
-            f"the oracle got {scores} for diverged trials; it needs finite bad scores"
+        _expect(
+            all(s is not None and math.isfinite(s) for s in scores),
+            f"the oracle got {scores} for diverged trials; it needs finite bad scores",
         )
 
 
@@ -174,22 +186,23 @@ def check_strategy(strategy: Any, workdir: str | Path, *, trials: int = 4, seed:
 
     second = adamtune.search(conformance_model, data, trials=trials + 2, **opts)
     after = {t.number: (t.state, t.value, t.params) for t in second.study.trials}
-    assert all(after[n] == before[n] for n in before), "resuming changed earlier trials"
+    _expect(all(after[n] == before[n] for n in before), "resuming changed earlier trials")
     finished = sum(t.state.name in ("COMPLETE", "PRUNED") for t in second.study.trials)
-    assert finished >= trials + 2 or _grid_exhausted(second), (
-        f"resume reached {finished} finished trials, target {trials + 2}"
+    _expect(
+        finished >= trials + 2 or _grid_exhausted(second),
+        f"resume reached {finished} finished trials, target {trials + 2}",
     )
     for trial in second.study.trials:
         _inside(trial, CONFORMANCE_SPACE)
     if second.oracle is not None:
         scores = [t.score for t in second.oracle.trials.values() if t.score is not None]
-        assert all(math.isfinite(s) for s in scores), f"the oracle holds non-finite {scores}"
+        _expect(all(math.isfinite(s) for s in scores), f"the oracle holds non-finite {scores}")
 
     _check_divergence_reaches_the_engine(strategy, workdir, data, opts, kerastuner)
 
     path = second.export(Path(workdir) / "conformance.json")
     loaded = adamtune.load_config(path)
-    assert loaded.to_dict() == second.best.to_dict(), "the exported config does not load back"
+    _expect(loaded.to_dict() == second.best.to_dict(), "the exported config does not load back")
     model = loaded.build(conformance_model)
     model.compile(**loaded.compile_kwargs())
 

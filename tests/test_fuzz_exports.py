@@ -25,7 +25,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adamtune.params import AdamParams
+from adamtune.params import RESERVED, AdamParams
 from adamtune.result import TunedConfig, load_config, render_python
 
 # -- hostile inputs ---------------------------------------------------------------------------
@@ -87,17 +87,34 @@ def _plain(**overrides: Any) -> TunedConfig:
     return TunedConfig(**{**fields, **overrides})
 
 
+# load_config takes only losses and metrics Keras knows (in its safe mode): the hostile text goes
+# into what Keras stores as is (a loss's name, output names) and into every free-text field.
+LOSS_NAMES = ["mse", "mae", "huber", "categorical_crossentropy", "binary_crossentropy", "Huber"]
+METRIC_NAMES = ["mae", "mse", "accuracy", "acc", "AUC", "binary_accuracy", "Precision"]
+_output_key = hostile_key.filter(lambda k: k != "class_name")
+one_loss = st.one_of(
+    st.sampled_from(LOSS_NAMES),
+    st.fixed_dictionaries(
+        {
+            "module": st.just("keras.losses"),
+            "class_name": st.just("Huber"),
+            "config": st.fixed_dictionaries(
+                {"name": hostile_text, "reduction": st.just("sum_over_batch_size"), "delta": finite}
+            ),
+            "registered_name": st.none(),
+        }
+    ),
+)
+losses = st.one_of(one_loss, st.dictionaries(_output_key, one_loss, min_size=1, max_size=3))
+metric_lists = st.lists(st.sampled_from(METRIC_NAMES), max_size=3)
+metrics = st.one_of(metric_lists, st.dictionaries(_output_key, metric_lists, max_size=3))
+user_key = hostile_key.filter(lambda k: k not in RESERVED)
+
+
 @st.composite
 def configs(draw: st.DrawFn, values: st.SearchStrategy[Any] = nested) -> TunedConfig:
     """A valid TunedConfig whose every free-text field and user value is hostile."""
-    loss = draw(
-        st.one_of(
-            hostile_text,
-            st.fixed_dictionaries(
-                {"class_name": hostile_text, "config": st.dictionaries(hostile_key, scalar)}
-            ),
-        )
-    )
+    loss = draw(losses)
     class_weight = draw(
         st.one_of(
             st.none(),
@@ -111,11 +128,11 @@ def configs(draw: st.DrawFn, values: st.SearchStrategy[Any] = nested) -> TunedCo
         epochs=draw(st.integers(1, 10_000)),
         optimizer=OPTIMIZER,
         loss=loss,
-        metrics=draw(st.lists(hostile_text, max_size=3)),
-        user_params=draw(st.dictionaries(hostile_key, values, max_size=4)),
-        objective=draw(hostile_text),
+        metrics=draw(metrics),
+        user_params=draw(st.dictionaries(user_key, values, max_size=4)),
+        objective=draw(hostile_text.filter(bool)),
         value=draw(st.one_of(st.none(), finite)),
-        study_name=draw(st.one_of(st.none(), hostile_text)),
+        study_name=draw(st.one_of(st.none(), hostile_text.filter(bool))),
         trial_number=draw(st.one_of(st.none(), st.integers(0, 2**40))),
     )
 
@@ -304,7 +321,7 @@ def non_finite_configs(draw: st.DrawFn) -> tuple[TunedConfig, str]:
     if where == "loss":
         loss = {"class_name": "Huber", "config": {"delta": bad}}
         return replace(config, loss=loss), "loss.config.delta"
-    key = draw(hostile_key)
+    key = draw(user_key)
     value = [1.0, bad] if where == "user_list" else bad
     user = {**config.user_params, key: value}
     field = f"user_params.{key}" if key.isidentifier() else f"user_params[{key!r}]"

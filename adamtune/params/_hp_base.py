@@ -9,6 +9,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from adamtune.params._adam import RESERVED, AdamParams
+from adamtune.params._hp_checks import received
 from adamtune.params._sources import ParamSource
 
 __all__ = ["HPBase"]
@@ -53,8 +54,11 @@ class HPBase:
         return value
 
     def _check_name(self, name: str, *, repeat: bool = False) -> None:
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"hp parameter names must be non-empty strings. Received: {name!r}")
+        if type(name) is not str or not name:  # a str subclass would bring its own __repr__
+            raise TypeError(
+                "hp parameter names must be non-empty strings (exactly str, not a subclass). "
+                f"Received: {received(name)}"
+            )
         if name in RESERVED:
             hint = (
                 " It is the trial's Adam learning rate (read it as hp.learning_rate); a float of "

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 __all__ = [
     "SAMPLINGS",
+    "STORABLE_NOTE",
     "check_bounds",
     "check_choices",
     "check_default_in_range",
@@ -22,11 +23,18 @@ __all__ = [
     "is_number",
     "log_grid",
     "number_or_none",
+    "received",
     "storable",
 ]
 
 SAMPLINGS = ("linear", "log", "reverse_log")
+# Exactly these types, not subclasses: a subclass can carry its own __repr__, __eq__ or __hash__,
+# which a study's storage and the exported .py snippet (built with repr) would run or misread.
 _STORABLE = (bool, int, float, str)
+STORABLE_NOTE = (
+    "Only values of exactly these types are stored (a subclass is not): convert it, for example "
+    "with str(value) or float(value)"
+)
 
 N = TypeVar("N", int, float)
 
@@ -36,7 +44,34 @@ def is_number(value: Any) -> bool:
 
 
 def storable(value: Any) -> bool:
-    return value is None or isinstance(value, _STORABLE)
+    """Whether a study can store ``value`` and give it back as it was: None, or exactly a bool,
+    int, float or str (no subclass)."""
+    return value is None or type(value) in _STORABLE
+
+
+def received(value: Any) -> str:
+    """``value`` and its type for an error message, as ``[1] (list)``. The value is shown only
+    when builtin types' own ``repr`` shows it; otherwise only its type is named (``a value of type
+    S (a subclass of str)``), so no user-defined ``__repr__`` runs."""
+    name = type(value).__name__
+    if _plain_repr(value, 3):
+        text = repr(value)
+        return f"{text[:200]}... ({name})" if len(text) > 200 else f"{text} ({name})"
+    base = next((t.__name__ for t in _STORABLE if isinstance(value, t)), None)
+    return f"a value of type {name} ({name if base is None else 'a subclass of ' + base})"
+
+
+def _plain_repr(value: Any, depth: int) -> bool:
+    """Whether ``repr(value)`` runs only builtin code: builtin scalars and small containers of
+    them (an int short enough for Python to write out)."""
+    if value is None or type(value) in (bool, float, str, bytes):
+        return True
+    if type(value) is int:
+        return value.bit_length() < 10_000
+    if depth == 0 or type(value) not in (list, tuple, set, frozenset, dict) or len(value) > 20:
+        return False
+    items = [x for pair in value.items() for x in pair] if type(value) is dict else list(value)
+    return all(_plain_repr(item, depth - 1) for item in items)
 
 
 def number_or_none(value: Any, kind: type) -> Any:
@@ -134,12 +169,20 @@ def check_range(
 
 
 def check_choices(where: str, arg: str, choices: Any) -> list[Any]:
+    """``choices`` as a list, each item :func:`storable`; a TypeError names the first that is not
+    by its position and type, never calling its ``repr``."""
     if isinstance(choices, str | bytes) or not isinstance(choices, Sequence) or not choices:
-        raise ValueError(f"{where}: `{arg}` must be a non-empty list. Received: {choices!r}")
-    for item in choices:
+        raise ValueError(
+            f"{where}: `{arg}` must be a non-empty list. Received: {_shown_choices(choices)}"
+        )
+    for index, item in enumerate(choices):
         if not storable(item):
             raise TypeError(
-                f"{where}: {arg} must be None, bool, int, float or str so a "
-                f"study can store them. Received: {item!r} ({type(item).__name__})"
+                f"{where}: {arg} must be None, bool, int, float or str so a study can store "
+                f"them. Received: {received(item)} at {arg}[{index}]. {STORABLE_NOTE}"
             )
     return list(choices)
+
+
+def _shown_choices(choices: Any) -> str:
+    return repr(choices) if _plain_repr(choices, 3) else received(choices)

@@ -9,6 +9,7 @@ from typing import Any
 
 from adamtune.params._hp_base import HPBase
 from adamtune.params._hp_checks import (
+    STORABLE_NOTE,
     check_choices,
     check_range,
     finite_float,
@@ -16,6 +17,7 @@ from adamtune.params._hp_checks import (
     is_number,
     log_grid,
     number_or_none,
+    received,
     storable,
 )
 from adamtune.params._sources import MissingParamError
@@ -106,6 +108,11 @@ class KerasTunerSpelling(HPBase):
                 f"{where}: `ordered=True` needs numeric values (KerasTuner's rule). Received: "
                 f"values={choices!r}; pass ordered=False or leave it out"
             )
+        if default is not None and not storable(default):
+            raise TypeError(
+                f"{where}: `default` must be None, bool, int, float or str. "
+                f"Received: {received(default)}. {STORABLE_NOTE}"
+            )
         if default is not None and default not in choices:
             raise ValueError(
                 f"{where}: `default` must be one of `values`. Received: default={default!r}, "
@@ -149,7 +156,7 @@ class KerasTunerSpelling(HPBase):
         if not storable(value):
             raise TypeError(
                 f"hp.Fixed({name!r}): `value` must be None, bool, int, float or str so a study "
-                f"can store it. Received: {value!r} ({type(value).__name__})"
+                f"can store it. Received: {received(value)}. {STORABLE_NOTE}"
             )
         source = self._source
         with self._maybe_scope(parent_name, parent_values):

@@ -12,6 +12,7 @@ from typing import Any
 from adamtune._util import atomic_write_text
 from adamtune.result._config import TunedConfig
 from adamtune.result._validate import check_finite_fields
+from adamtune.spaces._limits import MAX_DEPTH, MAX_INT_DIGITS
 
 __all__ = ["SUFFIXES", "export_config", "read_config", "render_literal", "render_python"]
 
@@ -149,16 +150,49 @@ def read_config(path: str | os.PathLike[str]) -> TunedConfig:
     if not source.is_file():
         raise FileNotFoundError(f"no config file at {str(source)!r}")
     text = source.read_text(encoding="utf-8")
-    if suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{source}: not valid JSON: {exc}") from None
-    else:
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ValueError(f"{source}: not valid YAML (plain values only): {exc}") from None
+    data = _read_json(text, source) if suffix == ".json" else _read_yaml(text, source)
     return TunedConfig.from_dict(data, str(source))
+
+
+class _LongIntegerError(Exception):
+    pass
+
+
+def _json_int(text: str) -> int:
+    """``json``'s integer reader, refusing what Python's int/str conversion limit would."""
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _LongIntegerError(len(text.lstrip("-")))
+    return int(text)
+
+
+def _read_json(text: str, source: Path) -> Any:
+    try:
+        return json.loads(text, parse_int=_json_int)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{source}: not valid JSON: {exc}") from None
+    except _LongIntegerError as exc:
+        raise ValueError(
+            f"{source}: holds an integer of {exc.args[0]:,} digits; a config holds integers of "
+            f"at most {MAX_INT_DIGITS} digits"
+        ) from None
+    except RecursionError:  # json nests arrays and objects recursively
+        raise ValueError(
+            f"{source}: nests far deeper than the {MAX_DEPTH} levels a config may hold"
+        ) from None
+
+
+def _read_yaml(text: str, source: Path) -> Any:
+    import yaml
+
+    from adamtune.spaces._yaml import BoundedSafeLoader, LimitError
+
+    try:
+        # BoundedSafeLoader is a yaml.SafeLoader: plain values only, never a Python object.
+        return yaml.load(text, Loader=BoundedSafeLoader)
+    except LimitError as exc:
+        raise ValueError(
+            f"{source}: line {exc.line}: {exc.problem}; a config is far smaller. Check that it "
+            "is the file you meant"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{source}: not valid YAML (plain values only): {exc}") from None

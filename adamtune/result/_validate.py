@@ -6,10 +6,16 @@ import math
 from typing import Any
 
 from adamtune.data import CLASS_WEIGHT_MODES
-from adamtune.params import AdamParams
+from adamtune.params import RESERVED, AdamParams
 from adamtune.result._config import FORMAT_VERSION, TunedConfig
-from adamtune.result._losses import check_metrics
+from adamtune.result._losses import (
+    check_loss,
+    check_metric_names,
+    check_metrics,
+    check_optimizer,
+)
 from adamtune.spaces import REGULARIZERS, SCALERS
+from adamtune.spaces._limits import check_bounded
 
 _TOP = (
     "format",
@@ -28,6 +34,9 @@ _TOP = (
 )
 _OPTIMIZERS = ("Adam", "AdamW")
 _FIT = ("batch_size", "epochs", "class_weight")
+# batch_size and epochs: Keras and TensorFlow count batches and epochs in int32 in places, and no
+# training needs more.
+_MAX_COUNT = 2**31 - 1
 
 
 def _fail(source: str, fieldname: str, message: str) -> ValueError:
@@ -71,24 +80,44 @@ def check_finite_fields(data: dict[str, Any], source: str | None = None) -> None
 
 def _number(source: str, value: Any, fieldname: str, *, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise _fail(source, fieldname, f"must be a finite number. Received: {value!r}")
+        raise _fail(source, fieldname, f"must be a finite number. Received: {_show(value)}")
     if positive and value <= 0:
         raise _fail(source, fieldname, f"must be > 0. Received: {value!r}")
     return float(value)
 
 
+def _count(source: str, value: Any, fieldname: str) -> int:
+    """A positive int up to :data:`_MAX_COUNT` (a batch size, a number of epochs)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise _fail(source, fieldname, f"must be a positive integer. Received: {_show(value)}")
+    if value > _MAX_COUNT:
+        raise _fail(source, fieldname, f"must be at most {_MAX_COUNT}. Received: {value}")
+    return value
+
+
+def _show(value: Any) -> str:
+    """``value`` for a message: plain values as written (cut to 300 characters), anything else
+    by its type only, so no object's own ``repr`` runs."""
+    if value is None or type(value) in (bool, int, float, str, list, dict):
+        text = repr(value)
+        return f"{text[:300]}... ({type(value).__name__})" if len(text) > 300 else text
+    return f"a value of type {type(value).__name__}"
+
+
+def _unknown(mapping: dict[Any, Any], allowed: tuple[str, ...]) -> list[Any]:
+    return [key for key in mapping if key not in allowed]
+
+
 def _adam(source: str, raw: Any) -> AdamParams:
     if not isinstance(raw, dict):
-        raise _fail(source, "adam", f"must be a mapping. Received: {raw!r}")
-    unknown = sorted(set(raw) - set(AdamParams.__dataclass_fields__))
+        raise _fail(source, "adam", f"must be a mapping. Received: {_show(raw)}")
+    unknown = _unknown(raw, tuple(AdamParams.__dataclass_fields__))
     if unknown:
-        raise _fail(source, "adam", f"unknown key(s) {unknown}")
+        raise _fail(source, "adam", f"unknown key(s) {_show(unknown)}")
     for key in ("learning_rate", "batch_size"):
         if key not in raw:
             raise _fail(source, f"adam.{key}", "is required")
-    batch = raw["batch_size"]
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch <= 0:
-        raise _fail(source, "adam.batch_size", f"must be a positive integer. Received: {batch!r}")
+    _count(source, raw["batch_size"], "adam.batch_size")
     if raw.get("regularizer", "none") not in REGULARIZERS:
         raise _fail(
             source,
@@ -124,14 +153,25 @@ def _adam(source: str, raw: Any) -> AdamParams:
         )
         if raw.get(k) is not None
     }
+    _check_adam_ranges(source, numbers)
     return AdamParams(**{**raw, **numbers})
+
+
+def _check_adam_ranges(source: str, numbers: dict[str, float]) -> None:
+    """Adam's own rules (Keras' too): betas in (0, 1), epsilon > 0; a regularizer strength >= 0."""
+    for key in ("beta_1", "beta_2"):
+        if key in numbers and not numbers[key] < 1:
+            raise _fail(source, f"adam.{key}", f"must be in (0, 1). Received: {numbers[key]!r}")
+    strength = numbers.get("regularizer_strength", 0.0)
+    if strength < 0:
+        raise _fail(source, "adam.regularizer_strength", f"must be >= 0. Received: {strength!r}")
 
 
 def _check_optimizer_matches(source: str, optimizer: dict[str, Any], adam: AdamParams) -> None:
     """The optimizer config is what compile_kwargs() builds: it must agree with ``adam``."""
     config = optimizer.get("config")
     if not isinstance(config, dict):
-        raise _fail(source, "optimizer.config", f"must be a mapping. Received: {config!r}")
+        raise _fail(source, "optimizer.config", f"must be a mapping. Received: {_show(config)}")
     expected = "AdamW" if adam.regularizer == "adamw" else "Adam"
     if optimizer["class_name"] != expected:
         raise _fail(
@@ -154,13 +194,13 @@ def _check_optimizer_matches(source: str, optimizer: dict[str, Any], adam: AdamP
             raise _fail(
                 source,
                 f"optimizer.config.{key}",
-                f"must equal adam's value {want!r}. Received: {got!r}",
+                f"must equal adam's value {want!r}. Received: {_show(got)}",
             )
 
 
 def _class_weight_pair(source: str, pair: Any, where: str) -> tuple[int, float]:
     if not isinstance(pair, list) or len(pair) != 2:
-        raise _fail(source, where, f"must be a [class, weight] pair. Received: {pair!r}"[:300])
+        raise _fail(source, where, f"must be a [class, weight] pair. Received: {_show(pair)}")
     key, weight = pair
     if isinstance(key, bool) or not isinstance(key, int) or key < 0:
         raise _fail(source, f"{where}[0]", f"must be a class id, an int >= 0. Received: {key!r}")
@@ -179,7 +219,7 @@ def _class_weight(source: str, fit: dict[str, Any], adam: AdamParams) -> dict[in
             source,
             "fit.class_weight",
             f"must be present exactly when adam.class_weight is not 'none'. Received: "
-            f"adam.class_weight={adam.class_weight!r} and fit.class_weight={pairs!r}"[:300],
+            f"adam.class_weight={adam.class_weight!r} and fit.class_weight={_show(pairs)}",
         )
     if pairs is None:
         return None
@@ -187,7 +227,7 @@ def _class_weight(source: str, fit: dict[str, Any], adam: AdamParams) -> dict[in
         raise _fail(
             source,
             "fit.class_weight",
-            f"must be a list of [class, weight] pairs. Received: {pairs!r}",
+            f"must be a list of [class, weight] pairs. Received: {_show(pairs)}",
         )
     weights: dict[int, float] = {}
     for i, pair in enumerate(pairs):
@@ -201,64 +241,56 @@ def _class_weight(source: str, fit: dict[str, Any], adam: AdamParams) -> dict[in
 def _fit(source: str, fit: Any, adam: AdamParams) -> tuple[int, dict[int, float] | None]:
     """The ``fit`` section: the epochs, and the class weights (None when not weighted)."""
     if not isinstance(fit, dict):
-        raise _fail(source, "fit", f"must be a mapping. Received: {fit!r}"[:300])
-    unknown = sorted(set(fit) - set(_FIT))
+        raise _fail(source, "fit", f"must be a mapping. Received: {_show(fit)}")
+    unknown = _unknown(fit, _FIT)
     if unknown:
-        raise _fail(source, "fit", f"unknown key(s) {unknown}; allowed: {', '.join(_FIT)}")
-    epochs = fit.get("epochs")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs <= 0:
-        raise _fail(source, "fit.epochs", f"must be a positive integer. Received: {epochs!r}")
-    if fit.get("batch_size") != adam.batch_size:
+        raise _fail(source, "fit", f"unknown key(s) {_show(unknown)}; allowed: {', '.join(_FIT)}")
+    epochs = _count(source, fit.get("epochs"), "fit.epochs")
+    if fit.get("batch_size") != adam.batch_size or type(fit.get("batch_size")) is not int:
         raise _fail(
             source,
             "fit.batch_size",
-            f"must equal adam.batch_size ({adam.batch_size}). Received: {fit.get('batch_size')!r}",
+            f"must equal adam.batch_size ({adam.batch_size}). "
+            f"Received: {_show(fit.get('batch_size'))}",
         )
     return epochs, _class_weight(source, fit, adam)
 
 
 def config_from_mapping(data: Any, source: str) -> TunedConfig:
-    """Validate ``data`` field by field; errors name ``source`` and the field."""
+    """Validate ``data`` field by field; errors name ``source`` and the field.
+
+    First the whole mapping is bounded (:func:`~adamtune.spaces._limits.check_bounded`: depth,
+    values in all, integer length) and held to finite numbers, then each field is checked: its
+    type, its range, and for the optimizer, the loss and the metrics, that Keras knows them (in
+    its safe mode, importing nothing a file names).
+    """
     if not isinstance(data, dict):
-        raise ValueError(f"{source}: an adamtune config must be a mapping. Received: {data!r}")
+        raise ValueError(f"{source}: an adamtune config must be a mapping. Received: {_show(data)}")
+    check_bounded(data, source)
     check_finite_fields(data, source)
-    unknown = sorted(set(data) - set(_TOP))
+    unknown = _unknown(data, _TOP)
     if unknown:
-        raise _fail(source, "<top level>", f"unknown key(s) {unknown}; allowed: {', '.join(_TOP)}")
-    if data.get("format") != FORMAT_VERSION:
-        raise _fail(source, "format", f"must be {FORMAT_VERSION}. Received: {data.get('format')!r}")
+        raise _fail(
+            source, "<top level>", f"unknown key(s) {_show(unknown)}; allowed: {', '.join(_TOP)}"
+        )
+    if type(data.get("format")) is not int or data.get("format") != FORMAT_VERSION:
+        raise _fail(
+            source, "format", f"must be {FORMAT_VERSION}. Received: {_show(data.get('format'))}"
+        )
     for key in ("adam", "fit", "optimizer", "loss", "metrics"):
         if key not in data:
             raise _fail(source, key, "is required")
     adam = _adam(source, data["adam"])
     epochs, class_weight = _fit(source, data["fit"], adam)
     optimizer = data["optimizer"]
-    if not isinstance(optimizer, dict) or optimizer.get("class_name") not in _OPTIMIZERS:
-        raise _fail(
-            source,
-            "optimizer",
-            f"must be a Keras-serialized Adam or AdamW config. Received: {optimizer!r}"[:300],
-        )
+    _keras_problem(source, check_optimizer(optimizer, _OPTIMIZERS))
     _check_optimizer_matches(source, optimizer, adam)
+    _keras_problem(source, check_loss(data["loss"]))
     metrics = data["metrics"]
     wrong = check_metrics(metrics)
     if wrong is not None:
         raise _fail(source, "metrics", wrong[:300])
-    loss_weights = data.get("loss_weights")
-    if loss_weights is not None and not _weights_ok(loss_weights):
-        raise _fail(
-            source,
-            "loss_weights",
-            f"must be numbers: a list, or a mapping by output name. Received: {loss_weights!r}"[
-                :300
-            ],
-        )
-    user = data.get("user_params") or {}
-    if not isinstance(user, dict):
-        raise _fail(source, "user_params", f"must be a mapping. Received: {user!r}")
-    changes = data.get("changes") or []
-    if not isinstance(changes, list) or not all(isinstance(c, str) for c in changes):
-        raise _fail(source, "changes", f"must be a list of strings. Received: {changes!r}"[:300])
+    _keras_problem(source, check_metric_names(metrics))
     value = data.get("value")
     return TunedConfig(
         adam=adam,
@@ -266,19 +298,127 @@ def config_from_mapping(data: Any, source: str) -> TunedConfig:
         optimizer=optimizer,
         loss=data["loss"],
         metrics=metrics,
-        user_params=user,
-        objective=str(data.get("objective", "val_loss")),
+        user_params=_user_params(source, data.get("user_params")),
+        objective=_objective(source, data.get("objective", "val_loss")),
         value=None if value is None else _number(source, value, "value"),
-        study_name=data.get("study"),
-        trial_number=data.get("trial"),
-        changes=changes,
+        study_name=_study(source, data.get("study")),
+        trial_number=_trial(source, data.get("trial")),
+        changes=_changes(source, data.get("changes")),
         class_weight=class_weight,
-        loss_weights=loss_weights,
+        loss_weights=_loss_weights(source, data.get("loss_weights")),
     )
 
 
-def _weights_ok(weights: Any) -> bool:
+def _keras_problem(source: str, problem: tuple[str, str] | None) -> None:
+    if problem is not None:
+        raise _fail(source, *problem)
+
+
+def _objective(source: str, objective: Any) -> str:
+    if not isinstance(objective, str) or not objective:
+        raise _fail(
+            source,
+            "objective",
+            f"must be a logged metric's name such as 'val_loss'. Received: {_show(objective)}",
+        )
+    return objective
+
+
+def _study(source: str, study: Any) -> str | None:
+    if study is not None and (not isinstance(study, str) or not study):
+        raise _fail(
+            source,
+            "study",
+            f"must be a study name (a non-empty string) or null. Received: {_show(study)}",
+        )
+    return study
+
+
+def _trial(source: str, trial: Any) -> int | None:
+    if trial is not None and (isinstance(trial, bool) or not isinstance(trial, int) or trial < 0):
+        raise _fail(
+            source,
+            "trial",
+            f"must be a trial number (an integer >= 0) or null. Received: {_show(trial)}",
+        )
+    return trial
+
+
+def _changes(source: str, changes: Any) -> list[str]:
+    if changes is None:
+        return []
+    if not isinstance(changes, list) or not all(isinstance(c, str) for c in changes):
+        raise _fail(source, "changes", f"must be a list of strings. Received: {_show(changes)}")
+    return changes
+
+
+def _user_params(source: str, user: Any) -> dict[str, Any]:
+    """The model_fn's own values: names it may ask for, values a study stores (plain values,
+    and lists and mappings of them, as a hand-edited file may hold)."""
+    if user is None:
+        return {}
+    if not isinstance(user, dict):
+        raise _fail(source, "user_params", f"must be a mapping. Received: {_show(user)}")
+    for key, value in user.items():
+        if not isinstance(key, str) or not key:
+            raise _fail(
+                source,
+                "user_params",
+                f"names must be non-empty strings. Received: {_show(key)}",
+            )
+        if key in RESERVED:
+            raise _fail(
+                source,
+                _field("user_params", key),
+                "is a name adamtune uses itself (its value is in `adam` or `fit`); a model_fn "
+                "cannot ask for it",
+            )
+        where = _plain_value(value, _field("user_params", key))
+        if where is not None:
+            raise _fail(
+                source,
+                where,
+                "must be a plain value (null, true/false, a number, a string) or a list or "
+                "mapping (string keys) of them",
+            )
+    return user
+
+
+def _plain_value(value: Any, where: str) -> str | None:
+    """The field inside ``value`` that is not a plain value, or None. The depth is bounded by
+    check_bounded, so this recursion is too."""
+    if value is None or type(value) in (bool, int, float, str):
+        return None
+    if type(value) is list:
+        for index, item in enumerate(value):
+            found = _plain_value(item, f"{where}[{index}]")
+            if found is not None:
+                return found
+        return None
+    if type(value) is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                return where
+            found = _plain_value(item, _field(where, key))
+            if found is not None:
+                return found
+        return None
+    return where
+
+
+def _loss_weights(source: str, weights: Any) -> Any:
+    if weights is None:
+        return None
     values = list(weights.values()) if isinstance(weights, dict) else weights
-    if not isinstance(values, list):
-        return False
-    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    keys_ok = not isinstance(weights, dict) or all(isinstance(k, str) and k for k in weights)
+    if (
+        not isinstance(values, list)
+        or not keys_ok
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    ):
+        raise _fail(
+            source,
+            "loss_weights",
+            f"must be numbers: a list, or a mapping by output name. Received: {_show(weights)}",
+        )
+    return weights

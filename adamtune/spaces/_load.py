@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from adamtune._util import atomic_write_text
+from adamtune.spaces._limits import MAX_DEPTH, MAX_INT_DIGITS
 from adamtune.spaces._space import Space
 
 _SUFFIXES = (".yaml", ".yml", ".toml")
@@ -48,16 +49,30 @@ def _read_toml(text: str, source: str) -> Any:
             else ""
         )
         raise ValueError(f"{source}: not valid TOML: {exc}{hint}") from None
+    except RecursionError:  # tomllib reads nested arrays and inline tables recursively
+        raise ValueError(
+            f"{source}: nests far deeper than the {MAX_DEPTH} levels a space file may hold"
+        ) from None
+    except ValueError as exc:  # Python's int/str conversion limit (4300 digits), raised inside
+        raise ValueError(
+            f"{source}: holds a number tomllib cannot read ({exc}); a space file holds integers "
+            f"of at most {MAX_INT_DIGITS} digits"
+        ) from None
 
 
 def _read_yaml(text: str, source: str) -> Any:
     import yaml
 
-    from adamtune.spaces._yaml import DuplicateKeyError, StrictSafeLoader
+    from adamtune.spaces._yaml import DuplicateKeyError, LimitError, StrictSafeLoader
 
     try:
         # StrictSafeLoader is a yaml.SafeLoader: plain values only, never a Python object.
         return yaml.load(text, Loader=StrictSafeLoader)
+    except LimitError as exc:
+        raise ValueError(
+            f"{source}: line {exc.line}: {exc.problem}; a space file is far smaller. Check that "
+            "it is the file you meant"
+        ) from None
     except DuplicateKeyError as exc:
         lines = (
             f"line {exc.line}"
@@ -78,9 +93,9 @@ def _read_yaml(text: str, source: str) -> Any:
         raise ValueError(f"{source}: not valid YAML: {exc}") from None
 
 
-# A space file is a few dozen lines; a huge one is a mistake (or an attack on the YAML parser, whose
-# aliases can expand a small file into a huge tree: those are bounded by the size and by the
-# validator, which accepts only the known keys).
+# A space file is a few dozen lines; a huge one is a mistake. (A small one can still be an attack
+# on the parser: YAML aliases expand a small file into a huge tree, and deep nesting or a huge
+# integer break Python's limits. _limits.py bounds those, in the YAML loader and in the validator.)
 MAX_SPACE_BYTES = 256 * 1024
 
 

@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from adamtune.spaces._limits import MAX_SPACE_VALUES, check_bounded
 from adamtune.spaces._space import (
     CLASS_WEIGHTS,
     REGULARIZERS,
@@ -197,6 +198,7 @@ def space_from_mapping(data: Any, source: str) -> Space:
     ctx = _Ctx(source)
     if not isinstance(data, Mapping):
         raise ValueError(f"{source}: a space must be a mapping of fields. Received: {_show(data)}")
+    check_bounded(data, source, what="space", max_values=MAX_SPACE_VALUES)
     raw = ctx.mapping(data, "<top level>", _TOP_KEYS)
     for key in _REQUIRED:
         if key not in raw:

@@ -97,6 +97,46 @@ def test_failed_connections_never_show_the_password(
         assert not leaks({"stdout": captured.out, "stderr": captured.err}, secrets(url))
 
 
+# (URL, masked): every password-like query key, any spelling, and the user-info password.
+MASKED = [
+    ("postgresql://u:pw@db:5432/x", "postgresql://u:***@db:5432/x"),
+    (
+        "postgresql://db/x?sslpassword=pw&sslmode=require",
+        "postgresql://db/x?sslpassword=***&sslmode=require",
+    ),
+    ("mysql://u@db/x?passwd=pw&charset=utf8", "mysql://u@db/x?passwd=***&charset=utf8"),
+    ("mssql+pyodbc://u@db/x?PWD=pw&driver=d", "mssql+pyodbc://u@db/x?PWD=***&driver=d"),
+    ("postgresql://db/x?a=1&Password=pw", "postgresql://db/x?a=1&Password=***"),
+    ("postgresql://db/x?pass=pw", "postgresql://db/x?pass=***"),
+    ("db2://db/x?secret=pw;client_secret=pw", "db2://db/x?secret=***;client_secret=***"),
+    (
+        "snowflake://u@acct/db?token=pw&authenticator=oauth",
+        "snowflake://u@acct/db?token=***&authenticator=oauth",
+    ),
+    ("bigquery://p/d?credentials_base64=pw", "bigquery://p/d?credentials_base64=***"),
+    (
+        "x://db/d?api_key=pw&access_key=pw&sslkey=/k.pem",
+        "x://db/d?api_key=***&access_key=***&sslkey=***",
+    ),
+    ("x://db/d?pass%77ord=pw", "x://db/d?pass%77ord=***"),  # an escaped key name
+    ("mysql://u@db/x?passwd=p&w&b=1", "mysql://u@db/x?passwd=***&***&b=1"),  # raw "&" in it
+    ("postgresql://u:p@w@db/x?sslpassword=pw", "postgresql://u:***@db/x?sslpassword=***"),
+    ("redis://:pw@cache:6379/0", "redis://:***@cache:6379/0"),
+    # Nothing secret: left alone.
+    ("postgresql://u@db:5432/x?sslmode=require", "postgresql://u@db:5432/x?sslmode=require"),
+    ("sqlite:///runs/a.db", "sqlite:///runs/a.db"),
+    ("journal:///runs/a.log", "journal:///runs/a.log"),
+]
+
+
+@pytest.mark.parametrize(("url", "masked"), MASKED, ids=[u.split("?")[-1] for u, _ in MASKED])
+def test_mask_url_hides_every_password_like_value(url: str, masked: str) -> None:
+    from adamtune.engine import mask_url
+
+    assert mask_url(url) == masked
+    assert "pw" not in mask_url(url)
+
+
 def test_the_workers_option_error_masks_the_url(capsys: pytest.CaptureFixture[str]) -> None:
     url = f"postgresql://u:{SPECIAL_IN_URL}@db/x"
     argv = cli_search_argv(url, 1, "s", "--workers", "2", "--strategy", "kt-random")

@@ -146,8 +146,10 @@ def open_result(storage: str, study: str) -> Any:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
+    # Looking at a study never creates nor repairs its storage: a missing file is refused.
+    the_storage = open_storage(storage, readonly=True)
     try:
-        loaded = optuna.load_study(study_name=study, storage=open_storage(storage))
+        loaded = optuna.load_study(study_name=study, storage=the_storage)
     except KeyError:
         raise ValueError(f"no study {study!r} in this storage") from None
     meta = loaded.user_attrs.get(META_KEY)

@@ -21,15 +21,16 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import BaseStorage, RDBStorage
 from optuna.storages._heartbeat import BaseHeartbeat
-from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock, JournalStorage
+from optuna.storages.journal import BaseJournalBackend, JournalStorage
 from optuna.trial import FrozenTrial, TrialState
 
-from adamtune.engine._journal import recover_journal
+from adamtune.engine._journal import OwnedLock, SafeJournalBackend, check_journal, recover_journal
 from adamtune.engine._process import is_dead
 
 __all__ = [
@@ -52,12 +53,33 @@ _MAX_RETRY = 3
 _SCHEMES = "'sqlite:///adamtune.db', 'journal:///adamtune.log' or 'postgresql://user@host/db'"
 
 
+# Query keys whose values are secrets, as any driver spells them: password, passwd, pwd,
+# sslpassword, pass, secret, client_secret, token, auth_token, key, api_key, sslkey, credentials,
+# signature. Masking a key that holds no secret (sslkey names a file) costs nothing.
+_SECRET_KEY = re.compile(r"pass|pwd|secret|token|key|credential|signature", re.IGNORECASE)
+
+
 def mask_url(url: str) -> str:
-    """``url`` with any password replaced by ``***``."""
+    """``url`` with the user-info password and every password-like query value replaced by
+    ``***``."""
     # Up to the last "@": a password may hold "/" or an unescaped "@" (SQLAlchemy takes both).
     # A stray "@" later in the URL masks too much, never too little.
     url = re.sub(r"(://[^:/@]*:).*@(?=[^@]*$)", r"\1***@", url)
-    return re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", url)
+    base, mark, query = url.partition("?")
+    if not mark:
+        return url
+    # The whole rest is the query ("#" included: SQLAlchemy does not split off a fragment).
+    parts = re.split(r"([&;])", query)
+    secret = False
+    for i in range(0, len(parts), 2):
+        name, eq, _ = parts[i].partition("=")
+        if eq:
+            secret = bool(_SECRET_KEY.search(unquote_plus(name)))
+            if secret:
+                parts[i] = f"{name}=***"
+        elif secret and parts[i]:  # an unescaped "&" inside a secret value: still the value
+            parts[i] = "***"
+    return base + mark + "".join(parts)
 
 
 def check_storage(url: Any) -> None:
@@ -170,7 +192,7 @@ class LeasedJournalStorage(_Reclaim, JournalStorage, BaseHeartbeat):
     """Optuna's journal storage with adamtune's lease: a running trial renews a timestamp in the
     journal every ``interval`` seconds and is stale after ``3 x interval`` without one."""
 
-    def __init__(self, backend: JournalFileBackend, interval: int) -> None:
+    def __init__(self, backend: BaseJournalBackend, interval: int) -> None:
         super().__init__(backend)
         self.interval = interval
 
@@ -199,22 +221,40 @@ class LeasedJournalStorage(_Reclaim, JournalStorage, BaseHeartbeat):
         return retry_trial
 
 
-def _open_journal(path: Path, heartbeat: int, report: Callable[[str], None]) -> BaseStorage:
-    """The journal at ``path``, its torn last record cut off first (errors name the file)."""
+def _open_journal(
+    path: Path, heartbeat: int, report: Callable[[str], None], readonly: bool
+) -> BaseStorage:
+    """The journal at ``path``, its torn last record cut off first (errors name the file).
+    ``readonly``: an existing journal, checked but never created nor written."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lock = JournalFileOpenLock(str(path))
-        if not lock.acquire():
-            raise ValueError(f"cannot lock journal {path} (is another process stuck holding it?)")
-        try:
-            damage = recover_journal(path)
-        finally:
-            lock.release()
+        if readonly:
+            _must_exist(path, "journal")  # a ValueError, not caught below
+            check_journal(path)
+            backend = SafeJournalBackend(path, readonly=True)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lock = OwnedLock(str(path))
+            lock.acquire()
+            try:
+                damage = recover_journal(path)
+            finally:
+                lock.release()
+            if damage:
+                report(damage)
+            backend = SafeJournalBackend(path, report=report)
     except OSError as exc:
         raise ValueError(f"cannot open journal {path}: {exc.strerror or exc}") from None
-    if damage:
-        report(damage)
-    return LeasedJournalStorage(JournalFileBackend(str(path), lock_obj=lock), heartbeat)
+    return LeasedJournalStorage(backend, heartbeat)
+
+
+def _must_exist(path: Path, what: str) -> None:
+    """Refuse to look at a storage file that is not there: looking must not create it."""
+    if not path.is_file():
+        where = "no such file" if not path.exists() else "not a file"
+        raise ValueError(
+            f"cannot open {what}: {where} {path} (looking at a study never creates its storage: "
+            "check --storage; only `adamtune search` and `adamtune worker` create one)"
+        )
 
 
 def _use_wal(path: Path) -> None:
@@ -231,9 +271,15 @@ def open_storage(
     *,
     heartbeat: int = DEFAULT_HEARTBEAT,
     report: Callable[[str], None] | None = None,
+    readonly: bool = False,
 ) -> BaseStorage:
     """An Optuna storage for ``url`` (``sqlite:///adamtune.db`` by default), or the storage
-    object itself. ``report`` receives what was repaired on opening (a torn journal record)."""
+    object itself. ``report`` receives what was repaired (a torn journal record cut off).
+
+    ``readonly`` opens a storage to look at it (``status``, ``export``, ``report``): a SQLite or
+    journal file that does not exist is refused naming its path, and nothing is created or
+    repaired; a journal is never written.
+    """
     check_storage(url)
     if isinstance(url, BaseStorage):
         return url
@@ -241,12 +287,14 @@ def open_storage(
     file = local_file(url)
     if url.startswith("journal:///"):
         assert file is not None  # check_storage refused a journal URL without a file
-        return _open_journal(file, heartbeat, report or _warn)
+        return _open_journal(file, heartbeat, report or _warn, readonly)
+    if readonly and url.startswith("sqlite") and file is not None:
+        _must_exist(file, f"storage {mask_url(url)}")
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if url.startswith("sqlite"):
         kwargs = {"connect_args": {"timeout": 60}}
     try:
-        if url.startswith("sqlite") and file is not None:
+        if url.startswith("sqlite") and file is not None and not readonly:
             _use_wal(file)
         return _open_rdb(url, kwargs, heartbeat)
     except Exception as exc:

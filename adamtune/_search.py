@@ -386,17 +386,24 @@ def search(
             print(f"[adamtune] warning: {damage}", file=sys.stderr)
 
         with _quiet_optuna():
-            the_storage = engine.open_storage(storage, heartbeat=heartbeat, report=report_damage)
-            study = engine.open_study(the_storage, name, meta, engine_object, the_pruner)
-            study.set_user_attr(RUN_KEY, {**(record or {}), "trials": trials})
-            _log_start(log, trials, meta)
-            _reclaim(study, log)
             scale = (
                 regression_lr_scale(prepared.y_train, not prepared.target.is_classification)
                 if one_output
                 else 1.0
             )
-            _enqueue_first(study, first_trial_params(first_trials, the_space, False, scale))
+            first = first_trial_params(first_trials, the_space, False, scale)
+            the_storage = engine.open_storage(storage, heartbeat=heartbeat, report=report_damage)
+            study = engine.open_study(
+                the_storage,
+                name,
+                meta,
+                engine_object,
+                the_pruner,
+                on_create=lambda created: _enqueue_first(created, first),
+            )
+            study.set_user_attr(RUN_KEY, {**(record or {}), "trials": trials})
+            _log_start(log, trials, meta)
+            _reclaim(study, log)
         result = Result(study, meta)
         done = engine.finished_count(study)
         if not _target_reached(name, done, trials, verbose):
@@ -460,7 +467,16 @@ def _storage_full(exc: Exception, storage: Any, name: str, kerastuner: bool) -> 
 
 
 def _enqueue_first(study: Any, params: list[dict[str, Any]]) -> None:
-    """A new study's first trials (a grid enumerates its own points: left alone)."""
+    """A new study's first trials (a grid enumerates its own points: left alone).
+
+    Called by the one process that created the study (see ``open_study``'s ``on_create``), so
+    two searches or workers that open a fresh study at the same moment queue them once, not
+    each. Looking for queued trials first would not do: between one process's look and its
+    enqueue, another can look too, and Optuna's ``enqueue_trial(skip_if_exists=True)`` and
+    ``set_user_attr`` markers are not atomic across processes; creating a study is, on every
+    storage (SQLite, PostgreSQL, journal files). Should that process die between creating the
+    study and queuing its first trials (milliseconds), the study starts from the sampler's own.
+    """
     import optuna
 
     if study.trials or isinstance(study.sampler, optuna.samplers.GridSampler):
@@ -551,13 +567,15 @@ def _run(
 
     streak = _FailureStreak(max_failures)
     progress = Progress(target=target, done=done, objective=setup.objective, verbose=verbose)
+    objective = engine.make_objective(setup)
     try:
         with _quiet_optuna(), _interrupt.protected():
             study.optimize(
-                engine.make_objective(setup),
+                objective,
                 timeout=seconds,
                 catch=(Exception,),
                 callbacks=[
+                    objective.stop_if_full,  # first: a full disk ends the search, said as such
                     MaxTrialsCallback(target, states=engine.FINISHED),
                     streak,
                     progress,
@@ -568,4 +586,6 @@ def _run(
             )
     finally:
         progress.close()
+    if objective.full:  # search() turns it into StorageFullError naming the storage
+        raise objective.full[0]
     streak.raise_if_tripped()

@@ -7,10 +7,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import cli_search_argv, tiny_study
+from conftest import CHILD_ENV, cli_search_argv, tiny_study
 
 from adamtune.cli import main
 
@@ -110,6 +112,44 @@ def test_the_console_script_runs() -> None:
     assert "search" in out.stdout and "status" in out.stdout
 
 
+def _sigterm_when(
+    argv: list[str], storage: str, study_name: str, cwd: Path, ready: Callable[[Any], bool]
+) -> tuple[subprocess.Popen[str], str]:
+    """Start ``adamtune ARGV``, send it SIGTERM once its study is ``ready``: the process, and its
+    standard error (its helpers' too)."""
+    import optuna
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "adamtune", *argv],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        env=CHILD_ENV,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            assert proc.poll() is None, "the search ended before it could be stopped"
+            assert time.monotonic() < deadline, "the study never reached the awaited state"
+            try:
+                study = optuna.load_study(study_name=study_name, storage=storage)
+            except KeyError:
+                study = None
+            if study is not None and ready(study):
+                break
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    return proc, err
+
+
+def _interrupted(trial: Any) -> bool:
+    """A trial closed by a Ctrl-C or SIGTERM, as the README says: FAIL, with the error."""
+    return trial.state.name == "FAIL" and trial.user_attrs["error"].startswith("Interrupted")
+
+
 def test_sigterm_mid_trial_leaves_nothing_running_and_the_same_command_finishes(
     tmp_path: Path,
 ) -> None:
@@ -117,39 +157,56 @@ def test_sigterm_mid_trial_leaves_nothing_running_and_the_same_command_finishes(
 
     storage = f"sqlite:///{tmp_path / 'night.db'}"
     argv = cli_search_argv(storage, 6, "night", "--epochs", "3", "-q")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "adamtune", *argv], stderr=subprocess.PIPE, text=True, cwd=tmp_path
-    )
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert proc.poll() is None, "the search ended before it could be stopped"
-            assert time.monotonic() < deadline, "no trial finished in time"
-            try:
-                study = optuna.load_study(study_name="night", storage=storage)
-            except KeyError:
-                study = None
-            if (
-                study is not None
-                and any(t.state.is_finished() for t in study.trials)
-                and any(t.state.name == "RUNNING" for t in study.trials)
-            ):
-                break
-            time.sleep(0.2)
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
+
+    def ready(study: Any) -> bool:
+        states = [t.state for t in study.trials]
+        return any(s.is_finished() for s in states) and any(s.name == "RUNNING" for s in states)
+
+    proc, err = _sigterm_when(argv, storage, "night", tmp_path, ready)
     assert proc.returncode == 130
     assert "run the same command to continue" in err
     study = optuna.load_study(study_name="night", storage=storage)
     assert not [t for t in study.trials if t.state.name == "RUNNING"]
+    (closed,) = [t for t in study.trials if t.state.name == "FAIL"]
+    assert _interrupted(closed), closed.user_attrs
     before = {t.number: (t.state, t.value) for t in study.trials if t.state.name != "FAIL"}
 
     assert main(argv) == 0
     study = optuna.load_study(study_name="night", storage=storage)
     assert sum(t.state.name in ("COMPLETE", "PRUNED") for t in study.trials) == 6
     assert all((study.trials[n].state, study.trials[n].value) == v for n, v in before.items())
+
+
+@pytest.mark.slow  # a search and its helper, each mid-trial: about 30 s on two cores
+def test_sigterm_reaches_the_workers_helpers_and_each_closes_its_trial(tmp_path: Path) -> None:
+    import optuna
+
+    storage = f"sqlite:///{tmp_path / 'w.db'}"
+    argv = cli_search_argv(storage, 8, "w", "--epochs", "12", "--workers", "2", "-q")
+
+    def both_early_in_a_trial(study: Any) -> bool:
+        # The search and its helper each run a trial with most of its epochs still to go: both
+        # are still mid-trial when the signal lands, however loaded the machine.
+        pids = {
+            t.user_attrs["worker"]["pid"]
+            for t in study.trials
+            if t.state.name == "RUNNING" and "worker" in t.user_attrs
+            if len(t.intermediate_values) < 3
+        }
+        return len(pids) == 2
+
+    proc, err = _sigterm_when(argv, storage, "w", tmp_path, both_early_in_a_trial)
+    assert proc.returncode == 130, err[-3000:]
+    assert "adamtune search: interrupted; run the same command to continue" in err
+    assert "adamtune worker: interrupted; run the same command to continue" in err  # the helper
+    assert "warning: worker process" not in err  # it ended as asked, not with an error
+    study = optuna.load_study(study_name="w", storage=storage)
+    assert "RUNNING" not in [t.state.name for t in study.trials]
+    closed = [t for t in study.trials if t.state.name == "FAIL"]
+    assert all(_interrupted(t) for t in closed), [t.user_attrs for t in closed]
+    pids = {t.user_attrs["worker"]["pid"] for t in closed}
+    assert proc.pid in pids, "the search's trial was not closed"
+    assert len(pids) == 2, "the helper's trial was not closed"
 
 
 def test_two_local_workers_share_a_sqlite_study(tmp_path: Path) -> None:

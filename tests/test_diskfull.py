@@ -143,13 +143,6 @@ def test_a_journal_on_a_full_disk_stops_naming_the_path_and_the_study_still_load
 
 
 @pytest.mark.slow  # a PostgreSQL database on a 6 MiB tablespace, filled
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 18 item 3: on PostgreSQL the failed trial's state is still written (an UPDATE "
-    "in place) while its error attributes are not, so `study.optimize(catch=(Exception,))` in "
-    "adamtune/_search.py swallows the disk-full error and the search ends in SearchAborted "
-    "('unknown error' x5) instead of StorageFullError; the fix belongs in _search._run",
-)
 def test_a_search_on_postgresql_stops_when_the_server_disk_fills_and_the_study_loads(
     postgres_server: PostgresServer,
 ) -> None:

@@ -58,8 +58,13 @@ def spawn_workers(args: argparse.Namespace, storage: str, study: str) -> list[in
     """Start ``--workers - 1`` ``adamtune worker`` processes that join ``study`` once it exists.
 
     Each runs in its own session, so a Ctrl-C in the terminal reaches only the parent, which
-    passes one SIGTERM on to each.
+    passes one SIGTERM on to each. Each knows this process's pid (``$ADAMTUNE_PARENT_PID``) and
+    stops, its running trial closed, within a second or so of this process dying, ``kill -9``
+    included (see :func:`adamtune.cli._signals.watch_parent`): no helper searches on
+    unsupervised beside the set the next ``adamtune search`` starts.
     """
+    from adamtune.cli._signals import PARENT_ENV
+
     devices = parse_devices(args.devices)
     cmd = [  # the storage URL goes in the environment: `ps` shows command lines to everyone
         *(sys.executable, "-m", "adamtune", "worker", "--study", study),
@@ -67,7 +72,7 @@ def spawn_workers(args: argparse.Namespace, storage: str, study: str) -> list[in
         *("--wait", "600", "--heartbeat", str(args.heartbeat), "-q"),
         *("--recycle-after", str(args.recycle_after), "--recycle-rss", str(args.recycle_rss)),
     ]
-    extra = {"ADAMTUNE_STORAGE": storage}
+    extra = {"ADAMTUNE_STORAGE": storage, PARENT_ENV: str(os.getpid())}
     if args.deadline is not None:
         extra["ADAMTUNE_DEADLINE"] = str(args.deadline)
     started = [
@@ -166,9 +171,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import adamtune
     from adamtune._studylog import StudyLog, log_path
     from adamtune.cli._lifecycle import check_lifecycle, run_recycled
-    from adamtune.cli._signals import handle_interrupts
+    from adamtune.cli._signals import handle_interrupts, watch_parent
     from adamtune.spaces import Space
 
+    watch_parent()  # a helper of `adamtune search --workers N`: stop when that process is gone
     if "://" not in args.storage:
         raise ValueError("workers join Optuna studies: `--storage` must be a storage URL")
     check_study_name(args.study, "--study")  # search() would refuse it after the wait

@@ -5,6 +5,7 @@ This module knows Optuna and the engine-agnostic trial runner; it never touches 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,6 +23,8 @@ from adamtune.training import TrialSetup, run_trial
 __all__ = ["OptunaSource", "make_objective", "make_pruner", "open_study"]
 
 PRUNERS = ("hyperband", "sha", "median", "none")
+# The error of a trial closed by a signal: Ctrl-C, SIGTERM, or (a --workers helper) its parent's end.
+INTERRUPTED = "Interrupted: stopped mid-trial by Ctrl-C, SIGTERM or the end of its --workers parent"
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
@@ -110,11 +113,26 @@ def _find_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.Study
         return None
 
 
-def check_existing(storage: optuna.storages.BaseStorage, name: str, meta: dict[str, Any]) -> None:
-    """Refuse to continue a study created with other settings (read-only)."""
-    existing = _find_study(storage, name)
-    if existing is not None:
-        check_same(name, existing.user_attrs.get(META_KEY), jsonable(meta))
+CREATING_WAIT = 10.0  # seconds a study without adamtune's settings may take to receive them
+
+
+def check_existing(storage: optuna.storages.BaseStorage, name: str, meta: dict[str, Any]) -> bool:
+    """Refuse to continue a study created with other settings (read-only); True when it exists.
+
+    A study that exists with no settings and no trials may be one another process is creating
+    this instant (its settings are stored right after): waited for, up to
+    :data:`CREATING_WAIT` seconds, before it is refused as not adamtune's.
+    """
+    deadline = time.monotonic() + CREATING_WAIT
+    while True:
+        existing = _find_study(storage, name)
+        if existing is None:
+            return False
+        stored = existing.user_attrs.get(META_KEY)
+        if stored is not None or existing.trials or time.monotonic() >= deadline:
+            check_same(name, stored, jsonable(meta))
+            return True
+        time.sleep(0.1)
 
 
 def open_study(
@@ -123,30 +141,69 @@ def open_study(
     meta: dict[str, Any],
     sampler: optuna.samplers.BaseSampler,
     pruner: optuna.pruners.BasePruner,
+    on_create: Callable[[optuna.Study], None] | None = None,
 ) -> optuna.Study:
-    """Create the study, or load it after checking its stored settings match ``meta``."""
-    check_existing(storage, name, meta)
-    study = optuna.create_study(
-        storage=storage,
-        study_name=name,
-        direction=meta["direction"],
-        sampler=sampler,
-        pruner=pruner,
-        load_if_exists=True,
-    )
-    if META_KEY not in study.user_attrs:
-        study.set_user_attr(META_KEY, jsonable(meta))
-    return study
+    """Create the study, or load it after checking its stored settings match ``meta``.
+
+    ``on_create(study)`` runs in the one process whose creation succeeded, however many open the
+    same new study at once: the storage decides, atomically, who created it (a unique study
+    name in SQLite and PostgreSQL, the first create record in a journal file; every other
+    process gets ``DuplicatedStudyError`` and loads it). Work done once per study goes there;
+    it runs after the study's settings are stored, so other processes may already load it.
+    """
+    if not check_existing(storage, name, meta):
+        try:
+            study = optuna.create_study(
+                storage=storage,
+                study_name=name,
+                direction=meta["direction"],
+                sampler=sampler,
+                pruner=pruner,
+            )
+        except optuna.exceptions.DuplicatedStudyError:  # another process created it just now
+            check_existing(storage, name, meta)
+        else:
+            study.set_user_attr(META_KEY, jsonable(meta))
+            if on_create is not None:
+                on_create(study)
+            return study
+    return optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
 
 
 def finished_count(study: optuna.Study) -> int:
     return len(study.get_trials(deepcopy=False, states=FINISHED))
 
 
-def make_objective(setup: TrialSetup) -> Callable[[optuna.Trial], float]:
-    """The Optuna objective: runs a trial, stores its outcome, prunes divergence."""
+class Objective:
+    """The Optuna objective: runs a trial, stores its outcome, prunes divergence.
 
-    def objective(trial: optuna.Trial) -> float:
+    ``full`` holds a full-disk error met while storing a trial. Optuna's ``catch`` would take it
+    for one more failed trial (on PostgreSQL the trial's state is still written while its error
+    is not), so the search loop stops on it (:meth:`stop_if_full`) and raises it.
+    """
+
+    def __init__(self, setup: TrialSetup) -> None:
+        self.setup = setup
+        self.full: list[BaseException] = []
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        from adamtune.engine._diskfull import disk_full
+
+        try:
+            return self._run(trial)
+        except Exception as exc:
+            if not isinstance(exc, optuna.TrialPruned) and disk_full(exc):
+                self.full.append(exc)
+            raise
+
+    def stop_if_full(self, study: optuna.Study, _trial: Any) -> None:
+        """An ``optimize`` callback: no more trials once the storage's disk is full."""
+        if self.full:
+            study.stop()
+
+    def _run(self, trial: optuna.Trial) -> float:
+        setup = self.setup
+
         def prune(value: float, epoch: int) -> bool:
             with protected():  # storage work mid-training: a Ctrl-C waits for it
                 trial.report(value, epoch)
@@ -159,7 +216,7 @@ def make_objective(setup: TrialSetup) -> Callable[[optuna.Trial], float]:
                 result = run_trial(setup, OptunaSource(trial), prune, number=trial.number)
         except KeyboardInterrupt:
             trial.set_user_attr("outcome", "crashed-error")
-            trial.set_user_attr("error", "Interrupted: stopped by Ctrl-C or SIGTERM mid-trial")
+            trial.set_user_attr("error", INTERRUPTED)
             raise
         except Exception as exc:
             for key, text in error_attrs(exc).items():
@@ -176,4 +233,7 @@ def make_objective(setup: TrialSetup) -> Callable[[optuna.Trial], float]:
             raise optuna.TrialPruned("pruned by the engine's pruner")
         return result.value
 
-    return objective
+
+def make_objective(setup: TrialSetup) -> Objective:
+    """The Optuna objective for ``setup`` (see :class:`Objective`)."""
+    return Objective(setup)

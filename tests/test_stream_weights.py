@@ -119,6 +119,7 @@ def test_balanced_class_weight_on_a_stream_raises_the_minority_recall(
     assert counts in said
 
 
+@pytest.mark.slow  # two trainings per kind, compared; CI runs it in the slow pass
 @pytest.mark.parametrize("kind", ["tf.data", "PyDataset"])
 def test_a_dict_class_weight_trains_as_the_same_weights_yielded_by_the_stream(
     tmp_path: Path, kind: str
@@ -159,10 +160,12 @@ def test_the_feed_weights_training_batches_by_label_and_validation_never() -> No
         train = tf.data.Dataset.from_tensor_slices((x, y)).batch(50)
         val = tf.data.Dataset.from_tensor_slices((x[:100], y[:100]))
         feed = prepare_input((train, val)).feed(64, "none", weights)
-        batches = list(feed["x"].as_numpy_iterator())
+        # one epoch of each: the feed repeats a stream of known length (one iterator per trial)
+        batches = list(feed["x"].take(feed["steps_per_epoch"]).as_numpy_iterator())
         assert all(len(b) == 3 for b in batches)
         assert np.concatenate([b[2] for b in batches]) == pytest.approx(want)
-        assert all(len(b) == 2 for b in feed["validation_data"].as_numpy_iterator())
+        val = feed["validation_data"].take(feed["validation_steps"])
+        assert all(len(b) == 2 for b in val.as_numpy_iterator())
 
 
 def test_a_space_searches_class_weight_with_a_stream(

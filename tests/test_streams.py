@@ -248,3 +248,22 @@ def test_stream_sample_weights_and_spec(digits: Any) -> None:
     }
     x_batch, _, w_batch = next(iter(streamed.feed(64, "none")["x"]))
     assert x_batch.shape == (64, 64) and w_batch.shape == (64,)
+
+
+def test_a_finite_stream_keeps_one_iterator_per_trial(digits: Any) -> None:
+    """Keras makes two iterators per epoch of a stream given without step counts (about 0.2 s of a
+    10-epoch trial here): a stream of known length is repeated with its steps counted instead,
+    one epoch still being one pass."""
+    import tensorflow as tf
+
+    from adamtune.data import prepare_input
+
+    x, y = digits
+    train = tf.data.Dataset.from_tensor_slices((x[:1000], y[:1000]))
+    val = tf.data.Dataset.from_tensor_slices((x[1000:1300], y[1000:1300]))
+    for given in (train, train.batch(32)):  # known length; re-batched (length from the sample)
+        feed = prepare_input((given, val)).feed(64, "standard")
+        assert feed["steps_per_epoch"] == 16 and feed["validation_steps"] == 2  # ceil(1000/64)
+        assert int(feed["x"].cardinality()) == -1  # repeated: one iterator for the whole trial
+        one_epoch = list(feed["x"].take(16).as_numpy_iterator())
+        assert sum(len(b[0]) for b in one_epoch) == 1000  # one epoch is one pass

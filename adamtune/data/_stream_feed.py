@@ -14,11 +14,12 @@ multiply.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-from adamtune.data._streams import VAL_BATCH, Streamed, _batch, steps_for
+from adamtune.data._streams import SAMPLE_SIZE, VAL_BATCH, Streamed, _batch, steps_for
 
 __all__ = ["stream_feed", "threaded"]
 
@@ -165,6 +166,12 @@ def _stream(
     return _tf_stream(ds, batched, size, maps[0], identity)
 
 
+def _known_steps(ds: Any) -> int | None:
+    """Batches in one pass of ``ds`` when tf.data knows it (finite and not empty), else None."""
+    n = int(ds.cardinality())
+    return n if n > 0 else None
+
+
 def stream_feed(
     data: Streamed, batch_size: int, scaling: str, class_weight: dict[int, float] | None = None
 ) -> dict[str, Any]:
@@ -182,13 +189,23 @@ def stream_feed(
     else:
         train = _stream(data.train, data.kind, data.batched, size, fn, identity)
     steps = steps_for(data, batch_size)
-    if steps is not None and data.kind == "tf.data":
-        train = train.repeat()
+    if data.kind == "tf.data":
+        if steps is None:  # one pass, when tf.data knows its length
+            steps = _known_steps(train)
+        if steps is None and len(data.y_train) < SAMPLE_SIZE:
+            # the sample read at the start was the whole first pass: its length is known
+            steps = math.ceil(len(data.y_train) / batch_size)
+        if steps is not None:  # one iterator for the whole trial, not two per epoch
+            train = train.repeat()
+    val = _stream(data.val, data.val_kind, data.val_batched, None, fn, identity)
+    val_steps = _known_steps(val) if data.val_kind == "tf.data" else None
     out: dict[str, Any] = {
         "x": train,
         "shuffle": False,  # the user's pipeline shuffles (Keras would warn it ignores the flag)
-        "validation_data": _stream(data.val, data.val_kind, data.val_batched, None, fn, identity),
+        "validation_data": val if val_steps is None else val.repeat(),
     }
     if steps is not None:
         out["steps_per_epoch"] = steps
+    if val_steps is not None:
+        out["validation_steps"] = val_steps
     return out

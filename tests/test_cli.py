@@ -150,6 +150,7 @@ def _interrupted(trial: Any) -> bool:
     return trial.state.name == "FAIL" and trial.user_attrs["error"].startswith("Interrupted")
 
 
+@pytest.mark.slow  # about 14 s
 def test_sigterm_mid_trial_leaves_nothing_running_and_the_same_command_finishes(
     tmp_path: Path,
 ) -> None:

@@ -124,6 +124,7 @@ def _show(results: dict[str, Ran]) -> str:
     )
 
 
+@pytest.mark.slow  # three processes on PostgreSQL: about 20 s
 def test_a_search_and_two_workers_share_one_postgres_study(
     postgres_url: str, tmp_path: Path
 ) -> None:

@@ -183,6 +183,7 @@ def test_class_weight_works_with_several_inputs_and_one_output(tmp_path: Path) -
     assert result.meta["class_weight"] is not None
 
 
+@pytest.mark.slow  # a KerasTuner study: about 10 s
 def test_positional_lists_and_sample_weights(tmp_path: Path) -> None:
     d = _data()
     w = np.r_[np.ones(N // 2), np.full(N // 2, 2.0)].astype("float32")
@@ -219,7 +220,7 @@ def four_one_in_one_out(hp: Any = None) -> Any:
     return keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
 
 
-def test_the_ambiguous_tuple_is_read_by_the_model(tmp_path: Path) -> None:
+def test_the_ambiguous_tuple_is_read_by_the_model() -> None:
     a, b, c, d = _four()
     data = ((a, b), (c, d))  # ((x_train, y_train), (x_val, y_val)), or ((x_a, x_b), (y_1, y_2))
     read, notes = resolve_reading(data, lambda: (2, 2))
@@ -227,6 +228,11 @@ def test_the_ambiguous_tuple_is_read_by_the_model(tmp_path: Path) -> None:
     assert "the model has 2 inputs and 2 outputs" in notes[0]
     assert resolve_reading(data, lambda: (1, 1)) == (data, ())
 
+
+@pytest.mark.slow  # two searches: about 15 s
+def test_a_search_reads_the_ambiguous_tuple_by_its_model(tmp_path: Path) -> None:
+    a, b, c, d = _four()
+    data = ((a, b), (c, d))
     result = _search(four_two_in_two_out, data, tmp_path)
     assert any("read as 2 inputs" in n for n in result.meta["notes"])
     assert result.meta["data"]["n_train"] + result.meta["data"]["n_val"] == N

@@ -35,7 +35,7 @@ def test_available_lists_the_builtins_with_descriptions() -> None:
 
 
 # One strategy of each engine in the quick run; every one in .ci/run's slow pass.
-QUICK_CONFORMANCE = ("tpe", "kt-random")
+QUICK_CONFORMANCE = ("tpe",)  # the others (kt-random: 13 s) run in the slow pass, in CI too
 
 
 @pytest.mark.parametrize(

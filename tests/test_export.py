@@ -281,9 +281,9 @@ def test_py_snippet_injection_stays_data(tmp_path: Path) -> None:
     path = config.export(tmp_path / "evil_cfg.py")
     text = path.read_text()
     tree = ast.parse(text)
-    # top level: `import keras`, `CONFIG = <literal>`, the three helpers and the __main__ block
+    # top level: `import keras`, `CONFIG = <literal>`, the seven helpers and the __main__ block
     kinds = [type(node).__name__ for node in tree.body]
-    assert kinds == ["Import", "Assign", "FunctionDef", "FunctionDef", "FunctionDef", "If"]
+    assert kinds == ["Import", "Assign", *["FunctionDef"] * 7, "If"]
     assign = tree.body[1]
     assert isinstance(assign, ast.Assign)
     assert [t.id for t in assign.targets if isinstance(t, ast.Name)] == ["CONFIG"]

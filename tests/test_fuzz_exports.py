@@ -182,16 +182,21 @@ SNIPPET_NODES = {
     # the per-output loss helper: a dict comprehension over the loss dict, a conditional
     *(ast.arg, ast.BoolOp, ast.And, ast.NotIn, ast.IsNot, ast.DictComp, ast.comprehension),
     *(ast.IfExp, ast.Store, ast.Tuple),
+    # build/scaler/preprocessing_layer: adamtune imported inside _tuned(), or a clear ImportError
+    *(ast.Try, ast.ExceptHandler, ast.Raise, ast.keyword),
 }
 LITERAL_NODES = {ast.Constant, ast.Dict, ast.List, ast.UnaryOp, ast.USub, ast.Load}
 SNIPPET_CALLS = {
     *("isinstance", "dict", "list", "print", "compile_kwargs", "fit_kwargs", "_loss"),
     *("loss.items", "CONFIG.get"),
     *("keras.losses.deserialize", "keras.optimizers.deserialize"),
+    *("ImportError", "_tuned", "adamtune.TunedConfig.from_dict", "model.compile"),
+    *("cfg.build", "cfg.compile_kwargs", "cfg.scaler", "cfg.preprocessing_layer"),
 }
 SNIPPET_NAMES = {
     *("CONFIG", "keras", "loss", "kwargs", "__name__", "_loss", "name", "one", "metrics"),
     *("isinstance", "dict", "list", "print", "compile_kwargs", "fit_kwargs"),
+    *("ImportError", "exc", "adamtune", "_tuned", "cfg", "model", "model_fn", "sample"),
 }
 
 
@@ -215,10 +220,15 @@ def _check_snippet_tree(text: str) -> ast.expr:
         if isinstance(node, ast.Call):
             assert _dotted(node.func) in SNIPPET_CALLS, f"call of {_dotted(node.func)!r}"
         if isinstance(node, ast.Import):
-            assert [alias.name for alias in node.names] == ["keras"]
+            assert [alias.name for alias in node.names] in (["keras"], ["adamtune"])
             assert node.names[0].asname is None
     imports = [node for node in ast.walk(tree) if isinstance(node, ast.Import)]
-    assert len(imports) == 1 and tree.body[0] is imports[0]
+    assert len(imports) == 2 and tree.body[0] is imports[0]
+    assert [alias.name for alias in imports[0].names] == ["keras"]
+    # the only other import: `import adamtune`, inside _tuned()'s try
+    tuned = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "_tuned"]
+    assert len(tuned) == 1 and isinstance(tuned[0].body[1], ast.Try)
+    assert tuned[0].body[1].body == [imports[1]]
     assigns = [node for node in tree.body if isinstance(node, ast.Assign)]
     assert len(assigns) == 1 and isinstance(assigns[0].targets[0], ast.Name)
     assert assigns[0].targets[0].id == "CONFIG"

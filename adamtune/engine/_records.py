@@ -6,9 +6,10 @@ import json
 import math
 from typing import Any
 
+from adamtune.params import AdamParams
 from adamtune.training import TrialResult
 
-__all__ = ["curves", "error_attrs", "jsonable", "result_attrs"]
+__all__ = ["curves", "error_attrs", "jsonable", "optimizer_config", "result_attrs"]
 
 
 def jsonable(value: Any) -> Any:
@@ -20,13 +21,29 @@ def jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
+def optimizer_config(adam: AdamParams) -> dict[str, Any]:
+    """The Keras-serialized Adam/AdamW a trial with ``adam`` trains with (imports Keras)."""
+    import keras
+
+    from adamtune.training import make_optimizer
+
+    return dict(keras.optimizers.serialize(make_optimizer(adam)))
+
+
 def result_attrs(result: TrialResult) -> dict[str, Any]:
-    """Outcome, reason, parameters, timings and last logged values of a finished trial."""
+    """Outcome, reason, parameters, timings and last logged values of a finished trial.
+
+    ``best_epoch`` is stored 0-based (the index Keras passes to ``on_epoch_end``), as in every
+    study written so far; read it with :func:`adamtune.result.best_epoch`, which gives it 1-based.
+    ``optimizer`` is the Keras-serialized optimizer the trial trained with, written here where
+    Keras is loaded anyway, so that reading a study and exporting its best config need no Keras.
+    """
     return jsonable(
         {
             "outcome": result.outcome,
             "reason": result.reason,
             "adam": result.hp.adam.to_dict(),
+            "optimizer": optimizer_config(result.hp.adam),
             "user_params": result.hp.user_params,
             "changes": list(result.hp.changes),
             "best_epoch": result.best_epoch,

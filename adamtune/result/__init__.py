@@ -2,12 +2,13 @@
 
 from adamtune.result._config import FORMAT_VERSION, TunedConfig, load_config
 from adamtune.result._export import export_config, read_config, render_python
-from adamtune.result._result import Result, config_from_trial
+from adamtune.result._result import Result, best_epoch, config_from_trial
 
 __all__ = [
     "FORMAT_VERSION",
     "Result",
     "TunedConfig",
+    "best_epoch",
     "config_from_trial",
     "export_config",
     "load_config",

@@ -114,6 +114,31 @@ class TunedConfig:
         mean, variance = _normalization_numbers(self.scaler().fit(x), x.shape[-1])
         return keras.layers.Normalization(mean=mean, variance=variance)
 
+    # -- printing ------------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        """One short line: where it came from, its value, and the settings that were tuned."""
+        from adamtune.result._text import adam_words, bare, number
+
+        where = [] if self.study_name is None else [f"study={bare(self.study_name, 40)!r}"]
+        if self.trial_number is not None:
+            where.append(f"trial={self.trial_number}")
+        if self.value is not None:
+            where.append(f"{bare(self.objective, 30)}={number(self.value)}")
+        adam = self.adam.to_dict()
+        settings = [
+            f"learning_rate={number(adam['learning_rate'])}",
+            f"batch_size={bare(adam['batch_size'], 12)}",
+            f"epochs={bare(self.epochs, 12)}",
+            *adam_words(adam),
+        ]
+        return f"TunedConfig({', '.join(where + settings)})"
+
+    def __str__(self) -> str:
+        """Several lines of plain text, each under 100 characters: what ``print(cfg)`` shows."""
+        from adamtune.result._text import config_lines
+
+        return "\n".join(config_lines(self))
+
     # -- files --------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         out = {

@@ -23,6 +23,7 @@ __all__ = [
     "copy_metrics",
     "per_output",
     "safe_mode",
+    "show",
 ]
 
 _SERIALIZED_KEYS = ("module", "class_name", "config", "registered_name")
@@ -87,7 +88,7 @@ def check_metrics(metrics: Any) -> str | None:
         return None
     return (
         "must be a list of metric names, or a mapping of output names to such lists. "
-        f"Received: {_show(metrics)}"
+        f"Received: {show(metrics)}"
     )
 
 
@@ -123,11 +124,11 @@ def check_loss(loss: Any) -> tuple[str, str] | None:
         return "loss", "must name at least one output's loss. Received: {}"
     for name, one in loss.items():
         if not isinstance(name, str) or not name:
-            return "loss", f"output names must be non-empty strings. Received: {_show(name)}"
+            return "loss", f"output names must be non-empty strings. Received: {show(name)}"
         if per_output(one):
             return _field("loss", name), (
                 "must be one loss: a name or a serialized loss with 'class_name'. "
-                f"Received: {_show(one)}"
+                f"Received: {show(one)}"
             )
         problem = _check_one_loss(one, _field("loss", name))
         if problem is not None:
@@ -152,7 +153,7 @@ def _check_one_loss(loss: Any, where: str) -> tuple[str, str] | None:
         return where, (
             "must be a Keras loss: a name such as 'mse', a Keras-serialized loss (a mapping with "
             "'class_name'), or a mapping of output names to such losses. "
-            f"Received: {_show(loss)}"
+            f"Received: {show(loss)}"
         )
     problem = _check_serialized(loss, where, "loss")
     if problem is not None:
@@ -177,8 +178,7 @@ def check_optimizer(optimizer: Any, allowed: tuple[str, ...]) -> tuple[str, str]
 
     if not isinstance(optimizer, dict) or optimizer.get("class_name") not in allowed:
         return "optimizer", (
-            f"must be a Keras-serialized {' or '.join(allowed)} config. "
-            f"Received: {_show(optimizer)}"
+            f"must be a Keras-serialized {' or '.join(allowed)} config. Received: {show(optimizer)}"
         )
     problem = _check_serialized(optimizer, "optimizer", "optimizer")
     if problem is not None:
@@ -186,7 +186,7 @@ def check_optimizer(optimizer: Any, allowed: tuple[str, ...]) -> tuple[str, str]
     if optimizer.get("registered_name") is not None:
         return "optimizer.registered_name", (
             f"must be null for Keras' own {optimizer['class_name']}. "
-            f"Received: {_show(optimizer['registered_name'])}"
+            f"Received: {show(optimizer['registered_name'])}"
         )
     try:
         with safe_mode():
@@ -206,13 +206,13 @@ def _check_serialized(config: dict[Any, Any], where: str, what: str) -> tuple[st
     unknown = [k for k in config if k not in _SERIALIZED_KEYS]
     if unknown:
         return where, (
-            f"unknown key(s) {_show(unknown)} in a serialized {what}; allowed: "
+            f"unknown key(s) {show(unknown)} in a serialized {what}; allowed: "
             f"{', '.join(_SERIALIZED_KEYS)}"
         )
     for key in ("class_name", "module", "registered_name"):
         value = config.get(key)
         if not (isinstance(value, str) or (value is None and key != "class_name")):
-            return f"{where}.{key}", f"must be a string. Received: {_show(value)}"
+            return f"{where}.{key}", f"must be a string. Received: {show(value)}"
     module = config.get("module")
     if module is None or module in ("keras", "builtins") or module.startswith("keras."):
         return None
@@ -236,10 +236,10 @@ def _keras_says(exc: BaseException) -> str:
     return f"Keras: {type(exc).__name__}: {str(exc)[:200]}"
 
 
-def _show(value: Any) -> str:
-    """``value`` for a message: plain values as written (cut to 200 characters), anything else
+def show(value: Any, cut: int = 200) -> str:
+    """``value`` for a message: plain values as written (cut to ``cut`` characters), anything else
     by its type only, so no object's own ``repr`` runs."""
     if value is None or type(value) in (bool, int, float, str, list, dict):
         text = repr(value)
-        return f"{text[:200]}... ({type(value).__name__})" if len(text) > 200 else text
+        return f"{text[:cut]}... ({type(value).__name__})" if len(text) > cut else text
     return f"a value of type {type(value).__name__}"

@@ -2,32 +2,61 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from adamtune.params import AdamParams
 from adamtune.result._config import TunedConfig
 from adamtune.result._losses import copy_metrics
+from adamtune.result._text import adam_words, bare, cut, number, user_words, wrapped
 
-__all__ = ["Result", "config_from_trial"]
+__all__ = ["Result", "best_epoch", "config_from_trial"]
+
+_FINISHED = ("COMPLETE", "PRUNED", "FAIL")
+
+
+def best_epoch(attrs: Mapping[str, Any]) -> int | None:
+    """The epoch at which a trial's objective was best, 1-based (1 is the first epoch, as Keras
+    prints "Epoch 1/10"), from the trial's stored attributes; None when it has none (a trial
+    that crashed, or stopped before its first epoch ended).
+
+    Studies store the attribute ``best_epoch`` 0-based, the index Keras passes to
+    ``on_epoch_end``: every study written so far holds it that way, and new ones keep it, so old
+    and new studies read alike. This function is the one place it is turned 1-based: everything
+    shown to a user (``Result.trials``, ``Result.summary()``, the exported ``epochs``, reports)
+    reads it through here.
+    """
+    stored = attrs.get("best_epoch")
+    if isinstance(stored, bool) or not isinstance(stored, int) or stored < 0:
+        return None
+    return stored + 1
 
 
 def config_from_trial(trial: Any, meta: dict[str, Any], study_name: str | None) -> TunedConfig:
-    """The TunedConfig of a finished trial (an Optuna ``FrozenTrial``) under a study's ``meta``."""
-    import keras
+    """The TunedConfig of a finished trial (an Optuna ``FrozenTrial``) under a study's ``meta``.
 
-    from adamtune.training import make_optimizer
+    Reads only what the study stored, so it needs no TensorFlow, except for a trial stored before
+    adamtune kept its serialized optimizer: that one is serialized again with Keras. The stored
+    optimizer must agree with the trial's Adam choices, as ``load_config`` checks a file's.
+    """
+    from adamtune.result._validate import _check_optimizer_matches
 
     attrs = trial.user_attrs
     adam = AdamParams(**attrs["adam"])
-    best_epoch = attrs.get("best_epoch")
-    epochs = int(best_epoch) + 1 if isinstance(best_epoch, int) else int(meta["epochs"])
+    optimizer = attrs.get("optimizer")
+    if not isinstance(optimizer, dict):
+        from adamtune.engine._records import optimizer_config
+
+        optimizer = optimizer_config(adam)
+    _check_optimizer_matches(f"study {study_name!r}, trial {trial.number}", optimizer, adam)
     return TunedConfig(
         adam=adam,
-        epochs=epochs,
-        optimizer=keras.optimizers.serialize(make_optimizer(adam)),
+        epochs=best_epoch(attrs) or int(meta["epochs"]),
+        optimizer=optimizer,
         loss=meta["loss"],
         metrics=copy_metrics(meta["metrics"]),
         loss_weights=meta.get("loss_weights"),
@@ -51,11 +80,32 @@ def _class_weight(adam: AdamParams, meta: dict[str, Any]) -> dict[int, float] | 
     return class_weight_from_pairs(stored["weights"])
 
 
+def _outcome(trial: Any) -> str:
+    default = "crashed-error" if trial.state.name == "FAIL" else "ok"
+    return str(trial.user_attrs.get("outcome", default))
+
+
+def _check_top(top: Any) -> int:
+    if isinstance(top, bool) or not isinstance(top, int):
+        raise TypeError(
+            f"`top` must be a positive int, the number of trials to show. Received: "
+            f"top={bare(top, 40)} of type {type(top).__name__}; pass e.g. top=10"
+        )
+    if top < 1:
+        raise ValueError(
+            f"`top` must be a positive int, the number of trials to show. Received: top={top}; "
+            "pass e.g. top=10"
+        )
+    return top
+
+
 class Result:
     """What :func:`adamtune.search` returns.
 
     ``best`` is the best trial's :class:`TunedConfig`; ``study`` the Optuna study; ``trials`` a
-    pandas table with one row per trial; ``outcomes`` the count of each outcome.
+    pandas table with one row per trial; ``outcomes`` the count of each outcome;
+    ``summary()`` the top trials as a plain-text table. ``print(result)`` shows the study in a
+    few lines. Reading a study needs no TensorFlow.
     """
 
     def __init__(self, study: Any, meta: dict[str, Any]) -> None:
@@ -65,32 +115,40 @@ class Result:
 
     @property
     def best(self) -> TunedConfig:
-        from optuna.trial import TrialState
-
-        complete = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if not complete:
+        best = self._best_trial()
+        if best is None:
             counts = ", ".join(f"{k}: {v}" for k, v in sorted(self.outcomes.items())) or "none"
             raise ValueError(
                 f"study {self.study.study_name!r} has no completed trial yet (outcomes: {counts}); "
                 "see Result.trials for the reasons, widen the space or run more trials"
             )
-        return config_from_trial(self.study.best_trial, self.meta, self.study.study_name)
+        return config_from_trial(best, self.meta, self.study.study_name)
+
+    def _best_trial(self) -> Any:
+        """The best completed trial, or None."""
+        from optuna.trial import TrialState
+
+        complete = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        return self.study.best_trial if complete else None
 
     @property
     def outcomes(self) -> Counter[str]:
         """How many finished trials ended each way: ok, pruned, diverged-nan, diverged-blowup,
         collapsed-to-chance, too-slow, overfit, crashed-oom, crashed-error."""
+        return Counter(_outcome(t) for t in self._finished())
+
+    def _finished(self) -> list[Any]:
         from optuna.trial import TrialState
 
-        finished = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-        return Counter(
-            t.user_attrs.get("outcome", "crashed-error" if t.state == TrialState.FAIL else "ok")
-            for t in self.study.get_trials(deepcopy=False, states=finished)
-        )
+        states = tuple(TrialState[name] for name in _FINISHED)
+        return list(self.study.get_trials(deepcopy=False, states=states))
 
     @property
     def trials(self) -> Any:
-        """A pandas DataFrame, one row per trial, with its state, outcome, reason and parameters."""
+        """A pandas DataFrame, one row per trial, with its state, outcome, reason and parameters.
+
+        ``best_epoch`` is 1-based (see :func:`best_epoch`), ``epochs_run`` the epochs trained.
+        """
         import pandas as pd
 
         rows = []
@@ -106,7 +164,7 @@ class Result:
                     **(attrs.get("adam") or {}),
                     **(attrs.get("user_params") or {}),
                     "changes": "; ".join(attrs.get("changes") or []),
-                    "best_epoch": attrs.get("best_epoch"),
+                    "best_epoch": best_epoch(attrs),
                     "epochs_run": attrs.get("epochs_run"),
                     "seconds": attrs.get("seconds"),
                 }
@@ -117,12 +175,122 @@ class Result:
         """Write the best config to ``path`` (.json, .yaml or .py)."""
         return self.best.export(path)
 
+    # -- printing ------------------------------------------------------------------------------
     def __repr__(self) -> str:
-        done = sum(self.outcomes.values())
-        return f"Result(study={self.study.study_name!r}, trials={done})"
+        """The study in a few lines: objective, best trial and its parameters, outcomes."""
+        objective = bare(self.meta.get("objective", "?"), 40)
+        lines = [
+            cut(
+                f"Result of study {bare(self.study.study_name, 50)!r}: {objective} "
+                f"({bare(self.meta.get('direction', '?'), 10)})"
+            )
+        ]
+        best = self._best_trial()
+        if best is None:
+            lines.append("  best: none yet (no completed trial)")
+        else:
+            lines.extend(self._best_lines(best, objective))
+        lines.append(cut(f"  trials: {self._counts()}"))
+        lines.append("  .summary(): the top trials; .best: the tuned config; .export(path)")
+        return "\n".join(lines)
+
+    __str__ = __repr__
+
+    def _best_lines(self, best: Any, objective: str) -> list[str]:
+        attrs = best.user_attrs
+        adam = attrs.get("adam") or {}
+        epoch = best_epoch(attrs)
+        at = "" if epoch is None else f", epoch {epoch} of {attrs.get('epochs_run', '?')}"
+        lines = [f"  best: {objective}={number(best.value)} at trial {best.number}{at}"]
+        key = [
+            f"learning_rate={number(adam.get('learning_rate'))}",
+            f"batch_size={bare(adam.get('batch_size'), 12)}",
+            *adam_words(adam),
+        ]
+        lines.extend(wrapped("  params: ", ", ".join(key), max_lines=2))
+        own = user_words(attrs.get("user_params") or {})
+        if own:
+            lines.extend(wrapped("  model_fn's own: ", ", ".join(own), max_lines=2))
+        return lines
+
+    def _counts(self) -> str:
+        finished = self.outcomes
+        total = sum(finished.values())
+        parts = ", ".join(f"{name} {n}" for name, n in finished.most_common())
+        running = sum(t.state.name == "RUNNING" for t in self.study.get_trials(deepcopy=False))
+        text = f"{total} finished ({parts})" if total else "none finished yet"
+        return f"{text}, {running} running" if running else text
+
+    def summary(self, top: int = 10) -> str:
+        """The ``top`` finished trials by the objective as a plain-text table, best first, as
+        ``print(result.summary())`` shows them (KerasTuner's ``results_summary()``, as text).
+
+        Columns: the trial number, its objective value, outcome, learning rate, batch size, the
+        1-based epoch of its best value (see :func:`best_epoch`), and its other parameters
+        (regularizer, BatchNorm, scaling, non-default betas/epsilon, the model_fn's own). Trials
+        without a value (crashed ones) come last. Each line is cut to under 100 characters.
+        """
+        top = _check_top(top)
+        ranked = self._ranked()
+        objective = bare(self.meta.get("objective", "?"), 40)
+        direction = bare(self.meta.get("direction", "?"), 10)
+        if not ranked:
+            return f"study {bare(self.study.study_name, 50)!r}: no finished trial yet"
+        head = (
+            f"Top {min(top, len(ranked))} of {len(ranked)} finished trials by {objective} "
+            f"({direction}), study {bare(self.study.study_name, 40)!r}"
+        )
+        return "\n".join([cut(head), *_table([_row(t) for t in ranked[:top]])])
+
+    def _ranked(self) -> list[Any]:
+        """Finished trials, best value first; trials without a finite value last, by number."""
+        sign = -1.0 if self.meta.get("direction") == "maximize" else 1.0
+
+        def key(t: Any) -> tuple[int, float, int]:
+            value = t.value
+            if not isinstance(value, int | float) or not math.isfinite(value):
+                return (1, 0.0, t.number)
+            return (0, sign * value, t.number)
+
+        return sorted(self._finished(), key=key)
 
     def report(self, path: str | os.PathLike[str], *, storage: str | None = None) -> Path:
         """Write the study's self-contained HTML report (see ``adamtune report``)."""
         from adamtune.report import write_report
 
         return write_report(self, path, storage=storage)
+
+
+_COLUMNS = ("trial", "value", "outcome", "learning_rate", "batch_size", "best_epoch", "other")
+
+
+def _row(trial: Any) -> tuple[str, ...]:
+    attrs = trial.user_attrs
+    adam = attrs.get("adam") or {}
+    epoch = best_epoch(attrs)
+    other = [*adam_words(adam), *user_words(attrs.get("user_params") or {})]
+    return (
+        str(trial.number),
+        "-" if trial.value is None else number(trial.value),
+        bare(_outcome(trial), 20),
+        number(adam["learning_rate"]) if "learning_rate" in adam else "-",
+        bare(adam.get("batch_size", "-"), 10),
+        "-" if epoch is None else str(epoch),
+        ", ".join(other) or "-",
+    )
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    """``rows`` under :data:`_COLUMNS`, aligned; the last column wraps in the room left."""
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(_COLUMNS[:-1])]
+    right = (0, 1, 3, 4, 5)  # numbers align right
+
+    def line(cells: tuple[str, ...]) -> list[str]:
+        left = "  ".join(
+            cell.rjust(w) if i in right else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(cells[:-1], widths, strict=True))
+        )
+        # cells hold no line breaks: bare(), number() and show() give none
+        return wrapped(f"{left}  ", cells[-1], max_lines=3)
+
+    return [out for cells in (_COLUMNS, *rows) for out in line(cells)]

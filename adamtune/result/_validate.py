@@ -13,6 +13,7 @@ from adamtune.result._losses import (
     check_metric_names,
     check_metrics,
     check_optimizer,
+    show,
 )
 from adamtune.spaces import REGULARIZERS, SCALERS
 from adamtune.spaces._limits import check_bounded
@@ -80,7 +81,7 @@ def check_finite_fields(data: dict[str, Any], source: str | None = None) -> None
 
 def _number(source: str, value: Any, fieldname: str, *, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise _fail(source, fieldname, f"must be a finite number. Received: {_show(value)}")
+        raise _fail(source, fieldname, f"must be a finite number. Received: {show(value)}")
     if positive and value <= 0:
         raise _fail(source, fieldname, f"must be > 0. Received: {value!r}")
     return float(value)
@@ -89,19 +90,10 @@ def _number(source: str, value: Any, fieldname: str, *, positive: bool = False) 
 def _count(source: str, value: Any, fieldname: str) -> int:
     """A positive int up to :data:`_MAX_COUNT` (a batch size, a number of epochs)."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise _fail(source, fieldname, f"must be a positive integer. Received: {_show(value)}")
+        raise _fail(source, fieldname, f"must be a positive integer. Received: {show(value)}")
     if value > _MAX_COUNT:
         raise _fail(source, fieldname, f"must be at most {_MAX_COUNT}. Received: {value}")
     return value
-
-
-def _show(value: Any) -> str:
-    """``value`` for a message: plain values as written (cut to 300 characters), anything else
-    by its type only, so no object's own ``repr`` runs."""
-    if value is None or type(value) in (bool, int, float, str, list, dict):
-        text = repr(value)
-        return f"{text[:300]}... ({type(value).__name__})" if len(text) > 300 else text
-    return f"a value of type {type(value).__name__}"
 
 
 def _unknown(mapping: dict[Any, Any], allowed: tuple[str, ...]) -> list[Any]:
@@ -110,10 +102,10 @@ def _unknown(mapping: dict[Any, Any], allowed: tuple[str, ...]) -> list[Any]:
 
 def _adam(source: str, raw: Any) -> AdamParams:
     if not isinstance(raw, dict):
-        raise _fail(source, "adam", f"must be a mapping. Received: {_show(raw)}")
+        raise _fail(source, "adam", f"must be a mapping. Received: {show(raw)}")
     unknown = _unknown(raw, tuple(AdamParams.__dataclass_fields__))
     if unknown:
-        raise _fail(source, "adam", f"unknown key(s) {_show(unknown)}")
+        raise _fail(source, "adam", f"unknown key(s) {show(unknown)}")
     for key in ("learning_rate", "batch_size"):
         if key not in raw:
             raise _fail(source, f"adam.{key}", "is required")
@@ -171,7 +163,7 @@ def _check_optimizer_matches(source: str, optimizer: dict[str, Any], adam: AdamP
     """The optimizer config is what compile_kwargs() builds: it must agree with ``adam``."""
     config = optimizer.get("config")
     if not isinstance(config, dict):
-        raise _fail(source, "optimizer.config", f"must be a mapping. Received: {_show(config)}")
+        raise _fail(source, "optimizer.config", f"must be a mapping. Received: {show(config)}")
     expected = "AdamW" if adam.regularizer == "adamw" else "Adam"
     if optimizer["class_name"] != expected:
         raise _fail(
@@ -194,13 +186,13 @@ def _check_optimizer_matches(source: str, optimizer: dict[str, Any], adam: AdamP
             raise _fail(
                 source,
                 f"optimizer.config.{key}",
-                f"must equal adam's value {want!r}. Received: {_show(got)}",
+                f"must equal adam's value {want!r}. Received: {show(got)}",
             )
 
 
 def _class_weight_pair(source: str, pair: Any, where: str) -> tuple[int, float]:
     if not isinstance(pair, list) or len(pair) != 2:
-        raise _fail(source, where, f"must be a [class, weight] pair. Received: {_show(pair)}")
+        raise _fail(source, where, f"must be a [class, weight] pair. Received: {show(pair)}")
     key, weight = pair
     if isinstance(key, bool) or not isinstance(key, int) or key < 0:
         raise _fail(source, f"{where}[0]", f"must be a class id, an int >= 0. Received: {key!r}")
@@ -219,7 +211,7 @@ def _class_weight(source: str, fit: dict[str, Any], adam: AdamParams) -> dict[in
             source,
             "fit.class_weight",
             f"must be present exactly when adam.class_weight is not 'none'. Received: "
-            f"adam.class_weight={adam.class_weight!r} and fit.class_weight={_show(pairs)}",
+            f"adam.class_weight={adam.class_weight!r} and fit.class_weight={show(pairs)}",
         )
     if pairs is None:
         return None
@@ -227,7 +219,7 @@ def _class_weight(source: str, fit: dict[str, Any], adam: AdamParams) -> dict[in
         raise _fail(
             source,
             "fit.class_weight",
-            f"must be a list of [class, weight] pairs. Received: {_show(pairs)}",
+            f"must be a list of [class, weight] pairs. Received: {show(pairs)}",
         )
     weights: dict[int, float] = {}
     for i, pair in enumerate(pairs):
@@ -241,17 +233,17 @@ def _class_weight(source: str, fit: dict[str, Any], adam: AdamParams) -> dict[in
 def _fit(source: str, fit: Any, adam: AdamParams) -> tuple[int, dict[int, float] | None]:
     """The ``fit`` section: the epochs, and the class weights (None when not weighted)."""
     if not isinstance(fit, dict):
-        raise _fail(source, "fit", f"must be a mapping. Received: {_show(fit)}")
+        raise _fail(source, "fit", f"must be a mapping. Received: {show(fit)}")
     unknown = _unknown(fit, _FIT)
     if unknown:
-        raise _fail(source, "fit", f"unknown key(s) {_show(unknown)}; allowed: {', '.join(_FIT)}")
+        raise _fail(source, "fit", f"unknown key(s) {show(unknown)}; allowed: {', '.join(_FIT)}")
     epochs = _count(source, fit.get("epochs"), "fit.epochs")
     if fit.get("batch_size") != adam.batch_size or type(fit.get("batch_size")) is not int:
         raise _fail(
             source,
             "fit.batch_size",
             f"must equal adam.batch_size ({adam.batch_size}). "
-            f"Received: {_show(fit.get('batch_size'))}",
+            f"Received: {show(fit.get('batch_size'))}",
         )
     return epochs, _class_weight(source, fit, adam)
 
@@ -265,17 +257,17 @@ def config_from_mapping(data: Any, source: str) -> TunedConfig:
     its safe mode, importing nothing a file names).
     """
     if not isinstance(data, dict):
-        raise ValueError(f"{source}: an adamtune config must be a mapping. Received: {_show(data)}")
+        raise ValueError(f"{source}: an adamtune config must be a mapping. Received: {show(data)}")
     check_bounded(data, source)
     check_finite_fields(data, source)
     unknown = _unknown(data, _TOP)
     if unknown:
         raise _fail(
-            source, "<top level>", f"unknown key(s) {_show(unknown)}; allowed: {', '.join(_TOP)}"
+            source, "<top level>", f"unknown key(s) {show(unknown)}; allowed: {', '.join(_TOP)}"
         )
     if type(data.get("format")) is not int or data.get("format") != FORMAT_VERSION:
         raise _fail(
-            source, "format", f"must be {FORMAT_VERSION}. Received: {_show(data.get('format'))}"
+            source, "format", f"must be {FORMAT_VERSION}. Received: {show(data.get('format'))}"
         )
     for key in ("adam", "fit", "optimizer", "loss", "metrics"):
         if key not in data:
@@ -319,7 +311,7 @@ def _objective(source: str, objective: Any) -> str:
         raise _fail(
             source,
             "objective",
-            f"must be a logged metric's name such as 'val_loss'. Received: {_show(objective)}",
+            f"must be a logged metric's name such as 'val_loss'. Received: {show(objective)}",
         )
     return objective
 
@@ -329,7 +321,7 @@ def _study(source: str, study: Any) -> str | None:
         raise _fail(
             source,
             "study",
-            f"must be a study name (a non-empty string) or null. Received: {_show(study)}",
+            f"must be a study name (a non-empty string) or null. Received: {show(study)}",
         )
     return study
 
@@ -339,7 +331,7 @@ def _trial(source: str, trial: Any) -> int | None:
         raise _fail(
             source,
             "trial",
-            f"must be a trial number (an integer >= 0) or null. Received: {_show(trial)}",
+            f"must be a trial number (an integer >= 0) or null. Received: {show(trial)}",
         )
     return trial
 
@@ -348,7 +340,7 @@ def _changes(source: str, changes: Any) -> list[str]:
     if changes is None:
         return []
     if not isinstance(changes, list) or not all(isinstance(c, str) for c in changes):
-        raise _fail(source, "changes", f"must be a list of strings. Received: {_show(changes)}")
+        raise _fail(source, "changes", f"must be a list of strings. Received: {show(changes)}")
     return changes
 
 
@@ -358,13 +350,13 @@ def _user_params(source: str, user: Any) -> dict[str, Any]:
     if user is None:
         return {}
     if not isinstance(user, dict):
-        raise _fail(source, "user_params", f"must be a mapping. Received: {_show(user)}")
+        raise _fail(source, "user_params", f"must be a mapping. Received: {show(user)}")
     for key, value in user.items():
         if not isinstance(key, str) or not key:
             raise _fail(
                 source,
                 "user_params",
-                f"names must be non-empty strings. Received: {_show(key)}",
+                f"names must be non-empty strings. Received: {show(key)}",
             )
         if key in RESERVED:
             raise _fail(
@@ -419,6 +411,6 @@ def _loss_weights(source: str, weights: Any) -> Any:
         raise _fail(
             source,
             "loss_weights",
-            f"must be numbers: a list, or a mapping by output name. Received: {_show(weights)}",
+            f"must be numbers: a list, or a mapping by output name. Received: {show(weights)}",
         )
     return weights

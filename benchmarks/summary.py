@@ -167,6 +167,22 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# One colour per tool, the same in every task's plot (matplotlib's tab10 without its blue, which
+# marks adamtune); adamtune itself is drawn thick and dark.
+_TOOL_COLORS = (
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+_YSPAN = 0.6  # the plot shows the top 0.6 of the score: far-off starts are cut (said in the plot)
+
+
 def plot(result: dict[str, Any], records: list[dict[str, Any]], folder: Path) -> list[Path]:
     """One PNG per task: the mean incumbent against FRE, a line per tool."""
     import matplotlib
@@ -176,10 +192,13 @@ def plot(result: dict[str, Any], records: list[dict[str, Any]], folder: Path) ->
 
     folder.mkdir(parents=True, exist_ok=True)
     grid = [result["budget_fre"] * i / 100 for i in range(1, 101)]
+    tools = sorted({tool for table in result["tasks"].values() for tool in table})
+    others = [t for t in tools if t != "adamtune"]
+    colors = {t: _TOOL_COLORS[i % len(_TOOL_COLORS)] for i, t in enumerate(others)}
     paths = []
     for task, table in result["tasks"].items():
-        fig, ax = plt.subplots(figsize=(7, 4.5))
-        seen: list[float] = []
+        fig, ax = plt.subplots(figsize=(9, 4.8))
+        curves: dict[str, list[float]] = {}
         for tool in table:
             runs = [r for r in records if r["task"] == task and r["tool"] == tool]
             curve = []
@@ -187,22 +206,57 @@ def plot(result: dict[str, Any], records: list[dict[str, Any]], folder: Path) ->
                 values = [metrics.incumbent_at(r, b) for r in runs]
                 known = [v for v in values if v is not None]
                 curve.append(sum(known) / len(known) if len(known) == len(values) else math.nan)
-            seen += [v for v in curve if math.isfinite(v)]
-            style = "-" if tool.startswith("adamtune") else "--"
-            ax.plot(grid, curve, style, label=tool, linewidth=2 if tool == "adamtune" else 1)
+            curves[tool] = curve
         oracle = [v["score"] for v in result["oracle"][task].values() if v.get("score") is not None]
-        if oracle:
-            mean = sum(oracle) / len(oracle)
-            ax.axhline(mean, color="black", linestyle=":", linewidth=1, label="oracle (grid)")
-            seen.append(mean)
-        if seen and min(seen) < max(seen) - 0.6:  # keep the top readable: far-off starts cut
-            ax.set_ylim(bottom=max(seen) - 0.6, top=max(seen) + 0.02)
-        ax.set_xlabel("budget (full-run equivalents)")
+        mean = sum(oracle) / len(oracle) if oracle else None
+        seen = [v for c in curves.values() for v in c if math.isfinite(v)]
+        seen += [] if mean is None else [mean]
+        bottom = max(seen) - _YSPAN if seen and min(seen) < max(seen) - _YSPAN else None
+        for tool, curve in curves.items():
+            finite = [v for v in curve if math.isfinite(v)]
+            label = tool
+            if not finite:
+                label += " (no score in some seed)"
+            elif bottom is not None and max(finite) < bottom:
+                label += f" (all below {bottom:.2f})"
+            if tool == "adamtune":
+                ax.plot(grid, curve, "-", color="#08306b", linewidth=2.6, label=label, zorder=4)
+            else:
+                style = "-" if tool.startswith("adamtune") else "--"
+                ax.plot(grid, curve, style, color=colors[tool], linewidth=1.2, label=label)
+        if mean is not None:
+            ax.axhline(
+                mean, color="black", linestyle=":", linewidth=1, label="oracle (best of a grid)"
+            )
         kind = result["task_kinds"][task]
-        ax.set_ylabel("best validation " + ("R^2" if kind == "regression" else "accuracy"))
-        ax.set_title(f"{task}: incumbent, mean over seeds {result['seeds']}")
-        ax.legend(fontsize=7)
-        ax.grid(alpha=0.3)
+        score = "R^2" if kind == "regression" else "accuracy"
+        if bottom is not None:  # keep the top readable: far-off starts cut
+            ax.set_ylim(bottom=bottom, top=max(seen) + 0.02)
+            ax.text(
+                0.99,
+                0.02,
+                f"scores below {bottom:.2f} are off the bottom edge",
+                transform=ax.transAxes,
+                ha="right",
+                va="bottom",
+                fontsize=7,
+                color="#555555",
+            )
+        ax.set_xlabel("budget spent (full-run equivalents: 1 = one full training run)")
+        ax.set_ylabel(f"best validation {score} so far")
+        ax.set_title(
+            f"{task}: best validation {score} found so far against budget\n"
+            f"mean of {len(result['seeds'])} seeds",
+            fontsize=10,
+        )
+        ax.legend(
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            borderaxespad=0.0,
+            fontsize=8,
+            frameon=False,
+        )
+        ax.grid(True, which="major", alpha=0.3)
         path = folder / f"{task}.png"
         fig.tight_layout()
         fig.savefig(path, dpi=90)

@@ -499,10 +499,13 @@ def test_json_is_strict_and_stable(healthy: Diagnosis, digits_std: Arrays) -> No
         "codes",
         "findings",
         "lr_range",
+        "lr_range_scaling",
+        "lr_range_raw",
         "setup",
         "curves",
         "probes",
         "lr_range_test",
+        "lr_range_test_raw",
         "seconds",
     ]
     assert _keys(first) == _keys(second)

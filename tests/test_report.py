@@ -21,7 +21,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 from optuna.trial import TrialState, create_trial
 
 import adamtune
-from adamtune.cli import _report
+from adamtune.cli import _report, main
 from adamtune.engine import META_KEY
 from adamtune.report import _data as report_data
 from adamtune.report import write_report
@@ -133,6 +133,8 @@ def _plan(i: int, lr: float) -> tuple[str, TrialState]:
         return "crashed-oom", TrialState.FAIL
     if i == 11:
         return "", TrialState.FAIL  # a failed trial that stored no outcome: crashed-error
+    if i == 15:
+        return "interrupted", TrialState.FAIL  # closed by Ctrl-C: Optuna's FAIL, not a crash
     if lr > 0.5:
         return ("diverged-nan" if i % 2 else "diverged-blowup"), TrialState.PRUNED
     if lr > 0.2:
@@ -184,7 +186,12 @@ def _synthetic_trial(i: int, rng: np.random.Generator) -> Any:
     if state == TrialState.FAIL:
         attrs: dict[str, Any] = {"error": "ValueError: model_fn failed"}
         if outcome:
-            attrs = {"outcome": outcome, "error": "ResourceExhaustedError: OOM when allocating"}
+            error = (
+                "Interrupted: stopped mid-trial by Ctrl-C"
+                if outcome == "interrupted"
+                else "ResourceExhaustedError: OOM when allocating"
+            )
+            attrs = {"outcome": outcome, "error": error}
         return create_trial(
             state=state, params=params, distributions=distributions, user_attrs=attrs
         )
@@ -555,12 +562,14 @@ def test_cli_report(
 
 
 def test_cli_report_needs_its_arguments(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     monkeypatch.delenv("ADAMTUNE_STORAGE", raising=False)
-    with pytest.raises(SystemExit):
-        _parser().parse_args(["report", "--study", "r", "-o", "r.html"])
-    assert "--storage" in capsys.readouterr().err
+    monkeypatch.chdir(tmp_path)
+    # Without --storage: the default, sqlite:///adamtune.db, named when it is not there.
+    assert main(["report", "--study", "r", "-o", "r.html"]) == 2
+    assert f"no study storage at {tmp_path / 'adamtune.db'}" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
     with pytest.raises(SystemExit):
         _parser().parse_args(["report", "--storage", "sqlite:///x.db", "--study", "r"])
     assert "-o/--output" in capsys.readouterr().err

@@ -35,7 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     doctor.add_argument("--batch-size", type=int, default=32, help="batch size to probe (32)")
     doctor.add_argument("--epochs", type=int, default=5, help="epochs of the training probe (5)")
     doctor.add_argument("--space", default="default", help="space for model_fn(hp)'s own values")
-    doctor.add_argument("--seed", type=int, default=0)
+    doctor.add_argument(
+        "--seed", type=int, default=0, help="seeds the probes' weights and batch order (default 0)"
+    )
     doctor.add_argument(
         "--no-lr-range", action="store_true", help="skip the LR range test (~100 steps)"
     )

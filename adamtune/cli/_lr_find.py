@@ -40,7 +40,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     find.add_argument("--space", default="default", help="space whose middle values build MODEL")
     find.add_argument("--seed", type=int, default=0, help="weights and batch order (default 0)")
-    find.add_argument("--plot", metavar="FILE.png", default=None, help="write the curve here")
+    find.add_argument(
+        "-o",
+        "--output",
+        "--plot",
+        dest="plot",
+        metavar="FILE.png",
+        default=None,
+        help="write the curve here (a PNG; --plot is the same option)",
+    )
     find.add_argument("--json", action="store_true", help="print the full result as JSON")
     find.set_defaults(func=cmd_lr_find)
 

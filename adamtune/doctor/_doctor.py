@@ -8,7 +8,10 @@ The probes, in order, each skipped when an earlier one shows it cannot run:
 
 1. data checks, no training: non-finite values, feature scales, class balance, sample counts,
    labels against the loss and the output layer;
-2. the LR range test (:func:`adamtune.lr_range_test`) at the user's batch size;
+2. the LR range test (:func:`adamtune.lr_range_test`) at the user's batch size, on the data as
+   given; when a data finding's fix changes what the model trains on (``unscaled-features``:
+   scale the inputs), the test runs again under that fix, and its range is the suggestion (the
+   raw-data range is kept beside it, labelled as such: it does not carry over to scaled inputs);
 3. ``epochs`` epochs of the user's model, optimizer and batch size on the data as given (no
    scaling), recording the per-epoch curves, the gradients of each kernel layer on one batch
    before the first step, and dead ReLU units and the outputs' spread on the validation split after
@@ -43,6 +46,17 @@ LR_RANGE_STEPS = 100
 
 DIAGNOSIS_KEY = "adamtune_diagnosis"
 
+# A data finding whose fix changes the learning rates that work, and the input scaling that fix
+# recommends: the LR range test runs again with it, so the suggested range is one that trains
+# once the fix is applied (raw breast-cancer features: 0.33..3.3 on the raw inputs, which
+# diverges once they are standardized; 0.014..0.14 on the standardized ones).
+RANGE_FIXES = {"unscaled-features": "standard"}
+SCALER_NAMES = {
+    "standard": "StandardScaler",
+    "minmax": "MinMaxScaler",
+    "robust": "RobustScaler",
+}
+
 
 def _load_study(storage: str, study_name: str) -> Any:
     """An existing study (checked before the probes run, so nothing is stored on a typo)."""
@@ -67,13 +81,20 @@ class Diagnosis:
     Attributes:
         findings: the problems, worst first (errors, warnings, then notes).
         lr_range: the LR range test's suggested ``(low, high)`` at the probed batch size, or
-            ``None`` when it did not run.
+            ``None`` when it did not run. Measured under the fix a data finding recommends
+            (``lr_range_scaling``), when there is one.
+        lr_range_scaling: the input scaling ``lr_range`` was measured with: ``"none"`` (the data
+            as given) or the scaler the ``unscaled-features`` fix recommends (``"standard"``).
         curves: per-epoch values of the training probe (``loss``, ``val_loss``, ``data_loss``,
             ``val_data_loss`` and the metrics, as Keras logged them); empty when it did not run.
         setup: what was probed: optimizer and its learning rate, batch size, epochs, loss, data.
         probes: each probe (``data``, ``labels``, ``lr_range``, ``training``) and whether it
             ``ran`` or why it was skipped.
-        lr_range_test: the range test's full result (``LRRange.to_dict()``), or ``None``.
+        lr_range_raw: the range test's ``(low, high)`` on the data as given, when the
+            suggestion was measured on scaled inputs (``None`` otherwise): measured on raw data,
+            not a range to use once the inputs are scaled.
+        lr_range_test: the full result (``LRRange.to_dict()``) behind ``lr_range``, or ``None``.
+        lr_range_test_raw: the full result behind ``lr_range_raw``, or ``None``.
         seconds: wall time of the whole diagnosis.
     """
 
@@ -84,6 +105,9 @@ class Diagnosis:
     probes: dict[str, str] = field(default_factory=dict)
     lr_range_test: dict[str, Any] | None = None
     seconds: float = 0.0
+    lr_range_scaling: str = "none"
+    lr_range_raw: tuple[float, float] | None = None
+    lr_range_test_raw: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -119,10 +143,15 @@ class Diagnosis:
             "codes": self.codes,
             "findings": [f.to_dict() for f in self.findings],
             "lr_range": None if self.lr_range is None else jsonable(list(self.lr_range)),
+            "lr_range_scaling": self.lr_range_scaling,
+            "lr_range_raw": None
+            if self.lr_range_raw is None
+            else jsonable(list(self.lr_range_raw)),
             "setup": jsonable(self.setup),
             "curves": jsonable(dict(sorted(self.curves.items()))),
             "probes": dict(self.probes),
             "lr_range_test": jsonable(self.lr_range_test),
+            "lr_range_test_raw": jsonable(self.lr_range_test_raw),
             "seconds": round(self.seconds, 3),
         }
 
@@ -285,7 +314,13 @@ def _suggested(result: Any) -> tuple[float, float] | None:
 
 
 def _run_lr_range(
-    model_fn: Callable[..., Any], data: Any, batch_size: int, loss: Any, space: Any, seed: int
+    model_fn: Callable[..., Any],
+    data: Any,
+    batch_size: int,
+    loss: Any,
+    space: Any,
+    seed: int,
+    scaling: str = "none",
 ) -> tuple[Any, str]:
     from adamtune.doctor._lr_range import lr_range_test
 
@@ -295,6 +330,7 @@ def _run_lr_range(
             data,
             batch_size=batch_size,
             steps=LR_RANGE_STEPS,
+            scaling=scaling,
             loss=loss,
             space=space,
             seed=seed,
@@ -349,12 +385,14 @@ def diagnose(
         TypeError, ValueError: an argument is malformed (checked before any work).
         PreflightError: ``model_fn`` raised, or returned something that is not a Keras model.
     """
+    from adamtune._tfquiet import start_quietly
     from adamtune.data._multi import refuse_multi
     from adamtune.data._streams import stream_sample
     from adamtune.spaces import load_space
 
     _check_arguments(model_fn, data, batch_size, epochs, seed, lr_range)
     the_space = load_space(space)
+    start_quietly()  # TensorFlow's start-up notices kept off the terminal ($ADAMTUNE_TF_LOGS=1)
     opt = _resolve_optimizer(optimizer)
     check_loss(loss)
     sampled = stream_sample(data)  # a stream: its first samples, as arrays
@@ -368,6 +406,16 @@ def diagnose(
     if streamed is not None:
         doctor.from_stream(streamed)
     return doctor.run()
+
+
+@dataclass(frozen=True)
+class _Ranges:
+    """The LR range tests that ran: ``suggestion`` (the range to use, under ``scaling``) and
+    ``raw`` (on the data as given, only when ``scaling`` is not ``"none"``)."""
+
+    suggestion: Any = None
+    raw: Any = None
+    scaling: str = "none"
 
 
 class _Doctor:
@@ -450,9 +498,10 @@ class _Doctor:
 
         start = time.perf_counter()
         try:
-            curves, range_result = self._probe()
+            curves, ranges = self._probe()
         finally:
             keras.backend.clear_session()
+        range_result, raw_result = ranges.suggestion, ranges.raw
         return Diagnosis(
             findings=sort_findings(self.findings),
             lr_range=_suggested(range_result),
@@ -461,9 +510,12 @@ class _Doctor:
             probes=self.probes,
             lr_range_test=None if range_result is None else range_result.to_dict(),
             seconds=time.perf_counter() - start,
+            lr_range_scaling=ranges.scaling,
+            lr_range_raw=_suggested(raw_result),
+            lr_range_test_raw=None if raw_result is None else raw_result.to_dict(),
         )
 
-    def _probe(self) -> tuple[dict[str, list[float]], Any]:
+    def _probe(self) -> tuple[dict[str, list[float]], _Ranges]:
         from adamtune.data import prepare_data
         from adamtune.doctor import _data_checks as checks
 
@@ -471,7 +523,7 @@ class _Doctor:
         self._add(nonfinite)
         if clean is None:
             self.probes["data"] = "skipped: no row without NaN/inf is left"
-            return {}, None
+            return {}, _Ranges()
         prepared = prepare_data(clean, seed=0)  # the split adamtune.search makes
         self.setup.update(
             target=prepared.target.kind,
@@ -487,27 +539,52 @@ class _Doctor:
         if nonfinite is not None or spec is None:
             why = "non-finite data" if nonfinite is not None else "label-loss-mismatch"
             self.probes["lr_range"] = self.probes["training"] = f"skipped: {why}"
-            return {}, None
+            return {}, _Ranges()
 
-        range_result = None
-        if self.lr_range:
-            range_result, self.probes["lr_range"] = _run_lr_range(
-                self.model_fn, self.data, self.batch_size, self.loss, self.space, self.seed
-            )
-            if range_result is None:
-                self._add(
-                    Finding(
-                        "probe-failed",
-                        "info",
-                        f"The LR range test {self.probes['lr_range']}; the learning-rate "
-                        "verdicts fall back to the space's range and the training probe.",
-                        "run adamtune.lr_range_test(model_fn, data) to see the error in full",
-                        {"probe": "lr_range", "status": self.probes["lr_range"]},
-                    )
-                )
+        ranges = self._ranges() if self.lr_range else _Ranges()
         probe = self._train(prepared, spec)
-        self._judge(probe, range_result)
-        return dict(probe.history), range_result
+        self._judge(probe, ranges)
+        return dict(probe.history), ranges
+
+    def _ranges(self) -> _Ranges:
+        """The LR range test on the data as given, and again under the scaling a data finding's
+        fix recommends (RANGE_FIXES): the suggestion is then the second one's range."""
+        raw, status = _run_lr_range(
+            self.model_fn, self.data, self.batch_size, self.loss, self.space, self.seed
+        )
+        self.probes["lr_range"] = status
+        if raw is None:
+            self._range_failed(status, "adamtune.lr_range_test(model_fn, data)")
+        fix = next((RANGE_FIXES[f.code] for f in self.findings if f.code in RANGE_FIXES), None)
+        if fix is None:
+            return _Ranges(suggestion=raw)
+        fixed, fixed_status = _run_lr_range(
+            self.model_fn, self.data, self.batch_size, self.loss, self.space, self.seed, fix
+        )
+        if fixed is None:
+            self.probes["lr_range"] = f"{status}; with scaling={fix!r}: {fixed_status}"
+            self._range_failed(
+                f"with scaling={fix!r} {fixed_status}",
+                f"adamtune.lr_range_test(model_fn, data, scaling={fix!r})",
+            )
+            return _Ranges(suggestion=raw)
+        self.probes["lr_range"] = (
+            f"ran on the inputs scaled with {SCALER_NAMES[fix]} (the unscaled-features fix); "
+            f"on the data as given: {status}"
+        )
+        return _Ranges(suggestion=fixed, raw=raw, scaling=fix)
+
+    def _range_failed(self, status: str, call: str) -> None:
+        self._add(
+            Finding(
+                "probe-failed",
+                "info",
+                f"The LR range test {status}; the learning-rate verdicts fall back to the "
+                "space's range and the training probe.",
+                f"run {call} to see the error in full",
+                {"probe": "lr_range", "status": status},
+            )
+        )
 
     def _labels(self, prepared: Any) -> tuple[Any, int]:
         """Build the model once: its parameter count, and the loss checked against the labels."""
@@ -553,13 +630,14 @@ class _Doctor:
         self.probes["training"] = "ran"
         return probe
 
-    def _judge(self, probe: Any, range_result: Any) -> None:
+    def _judge(self, probe: Any, ranges: _Ranges) -> None:
         from adamtune.doctor._verdicts import Context, judge
 
         lr_space = self.the_space.learning_rate
+        range_result, raw_result = ranges.suggestion, ranges.raw
         if range_result is not None and "adam" not in self.opt.name.lower():
             self.probes["lr_range"] = f"ran (an Adam sweep: not compared with {self.opt.name}'s lr)"
-            range_result = None
+            range_result = raw_result = None
         ctx = Context(
             lr=self.opt.lr,
             weight_decay=self.opt.weight_decay,
@@ -573,5 +651,8 @@ class _Doctor:
             suggested=_suggested(range_result),
             min_loss_lr=None if range_result is None else float(range_result.min_loss_lr),
             unscaled=any(f.code == "unscaled-features" for f in self.findings),
+            suggested_scaling=ranges.scaling if range_result is not None else "none",
+            raw_suggested=_suggested(raw_result),
+            raw_min_loss_lr=None if raw_result is None else float(raw_result.min_loss_lr),
         )
         self._add(*judge(ctx, probe))

@@ -51,6 +51,7 @@ class LRRange:
             (shown in the plot's title).
         stream_sample: for a stream, how many of its first samples the test trained on (None
             for arrays).
+        scaling: the input scaler the test applied (``"none"``: the data as given).
     """
 
     lrs: tuple[float, ...]
@@ -64,6 +65,7 @@ class LRRange:
     loss: str = "loss"
     model: str = "model"
     stream_sample: int | None = None
+    scaling: str = "none"
 
     @property
     def steps(self) -> int:
@@ -85,6 +87,7 @@ class LRRange:
             "loss": self.loss,
             "model": self.model,
             "stream_sample": self.stream_sample,
+            "scaling": self.scaling,
         }
 
     @property
@@ -105,61 +108,16 @@ class LRRange:
         )
 
     def plot(self, path: str | os.PathLike[str]) -> Path:
-        """Write a PNG of the loss against the learning rate (log axis): the exponential average,
-        the raw losses (faint) and the centered average the suggestion uses, with the suggested
-        range shaded and the minimum marked. The file is replaced atomically; returns its path."""
+        """Write a PNG of the loss against the learning rate (log axis), with the suggested range
+        shaded and the minimum marked. The centered average, which the suggestion is read from,
+        is the thick dark curve; the raw losses and the (lagging) exponential average are thin
+        and light. The legend sits below the axes, off the data. The file is replaced atomically;
+        returns its path."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
 
         target = Path(path)
-        fig = Figure(figsize=(8, 5), dpi=100)
+        fig = self.figure()
         FigureCanvasAgg(fig)  # Agg, without touching pyplot's global backend
-        ax = fig.add_subplot()
-        lrs = np.asarray(self.lrs, dtype=float)
-        raw = np.asarray(self.losses, dtype=float)
-        smooth = np.asarray(self.smoothed, dtype=float)
-        low, high = self.suggested
-        ax.axvspan(
-            low, high, color="tab:green", alpha=0.15, label=f"suggested {low:.2g} .. {high:.2g}"
-        )
-        ax.plot(lrs, raw, color="tab:blue", alpha=0.25, linewidth=1, label="loss (raw)")
-        ax.plot(lrs, smooth, color="tab:blue", linewidth=2, label="loss (exponential average)")
-        centered = centered_average(self.losses)
-        ax.plot(
-            lrs[: centered.size],
-            centered,
-            color="tab:orange",
-            linewidth=1.2,
-            linestyle=":",
-            label="loss (centered average, for the suggestion)",
-        )
-        if math.isfinite(self.min_loss_lr):
-            ax.axvline(
-                self.min_loss_lr,
-                color="tab:red",
-                linestyle="--",
-                linewidth=1,
-                label=f"min loss at {self.min_loss_lr:.2g}",
-            )
-        ax.set_xscale("log")
-        finite = np.concatenate([smooth[np.isfinite(smooth)], centered])
-        if finite.size:  # the blow-up at the end would squash the interesting part
-            bottom, start = float(finite.min()), float(np.nanmax(finite[:3]))
-            span = max(start - bottom, 1e-6 * max(abs(bottom), 1.0))
-            ax.set_ylim(bottom - 0.05 * span, start + 0.3 * span)
-        ax.set_xlabel("learning rate (log scale)")
-        ax.set_ylabel(f"training loss ({self.loss})")
-        ending = f", stopped early at lr={self.lrs[-1]:.3g}" if self.stopped_early else ""
-        if self.stream_sample is not None:
-            ending += f", on the stream's first {self.stream_sample} samples"
-        ax.set_title(
-            f"Adam LR range test: {self.model}, {self.loss}, batch size {self.batch_size}\n"
-            f"{self.steps} steps{ending}",
-            fontsize=10,
-        )
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(loc="upper left", fontsize=8)
-        fig.tight_layout()
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         os.close(fd)
@@ -171,6 +129,79 @@ class LRRange:
             Path(tmp).unlink(missing_ok=True)
             raise
         return target
+
+    def figure(self) -> Any:
+        """The plot as a ``matplotlib.figure.Figure`` (no canvas, no pyplot): what :meth:`plot`
+        saves."""
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(8, 5.6), dpi=100, layout="constrained")
+        ax = fig.add_subplot()
+        lrs = np.asarray(self.lrs, dtype=float)
+        raw = np.asarray(self.losses, dtype=float)
+        smooth = np.asarray(self.smoothed, dtype=float)
+        centered = centered_average(self.losses)
+        low, high = self.suggested
+        ax.axvspan(
+            low,
+            high,
+            color="tab:green",
+            alpha=0.15,
+            label=f"suggested range {low:.2g} .. {high:.2g}",
+        )
+        ax.plot(
+            lrs, raw, color="#9e9e9e", alpha=0.6, linewidth=0.8, label="loss of each batch (raw)"
+        )
+        ax.plot(
+            lrs,
+            smooth,
+            color="#6baed6",
+            linewidth=1.0,
+            label="exponential average (fastai's; lags behind)",
+        )
+        ax.plot(
+            lrs[: centered.size],
+            centered,
+            color="#08306b",
+            linewidth=2.8,
+            label="centered average: the suggestion is read from this curve",
+            zorder=3,
+        )
+        if math.isfinite(self.min_loss_lr):
+            ax.axvline(
+                self.min_loss_lr,
+                color="tab:red",
+                linestyle="--",
+                linewidth=1,
+                label=f"lowest centered average at lr {self.min_loss_lr:.2g} (range top = it / 3)",
+            )
+        ax.set_xscale("log")
+        finite = np.concatenate([smooth[np.isfinite(smooth)], centered])
+        if finite.size:  # the blow-up at the end would squash the interesting part
+            bottom, start = float(finite.min()), float(np.nanmax(finite[:3]))
+            span = max(start - bottom, 1e-6 * max(abs(bottom), 1.0))
+            ax.set_ylim(bottom - 0.05 * span, start + 0.3 * span)
+        ax.set_xlabel("learning rate (log scale; one training batch per step)")
+        ax.set_ylabel(f"training loss ({self.loss})")
+        ending = f", stopped early at lr {self.lrs[-1]:.3g}" if self.stopped_early else ""
+        if self.stream_sample is not None:
+            ending += f", on the stream's first {self.stream_sample} samples"
+        inputs = "inputs as given" if self.scaling == "none" else f"inputs scaled: {self.scaling}"
+        ax.set_title(
+            f"Adam LR range test: training loss vs learning rate\n{self.model}, {self.loss}, "
+            f"batch size {self.batch_size}, {inputs}\n{self.steps} steps{ending}",
+            fontsize=10,
+        )
+        ax.grid(True, which="major", color="#dddddd", linewidth=0.8)
+        ax.grid(False, which="minor")
+        ax.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.14),
+            ncol=2,
+            fontsize=8,
+            frameon=False,
+        )
+        return fig
 
 
 def _window(n: int) -> int:
@@ -414,9 +445,11 @@ def lr_range_test(
         diverge_factor=diverge_factor,
         seed=seed,
     )
+    from adamtune._tfquiet import start_quietly
     from adamtune.spaces import load_space
 
     the_space = load_space(space)
+    start_quietly()  # TensorFlow's start-up notices kept off the terminal ($ADAMTUNE_TF_LOGS=1)
     check_loss(loss)
 
     from adamtune.data._multi import refuse_multi
@@ -478,4 +511,5 @@ def lr_range_test(
         loss=_loss_name(spec.loss),
         model=name,
         stream_sample=None if streamed is None else len(streamed.x_train),
+        scaling=scaling,
     )

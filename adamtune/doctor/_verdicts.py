@@ -13,6 +13,7 @@ from adamtune.params import scale_for_batch
 
 __all__ = [
     "ADAMW_DECAY_RATIO",
+    "ADAM_LR_CAVEAT",
     "BATCH_MISMATCH_MIN_SCALE",
     "CHANCE_TOLERANCE",
     "CONSTANT_OUTPUT",
@@ -30,9 +31,17 @@ __all__ = [
     "VANISHING_RATIO",
     "Context",
     "judge",
+    "lr_caveat",
+    "range_text",
 ]
 
 # --- thresholds --------------------------------------------------------------------------------
+
+# A suggested Adam learning rate above 1: Adam moves every weight by about lr per step, so above 1
+# a step is larger than a Glorot-initialized weight (~0.1-0.3); on the test models nothing trains
+# there once the inputs are scaled (digits at lr 1.0: chance level, FACTS.md). A range test that
+# points there has usually read a data or scale problem (raw breast-cancer features: 0.33..3.3).
+ADAM_LR_CAVEAT = 1.0
 
 # The running training loss exceeds 10x the first batch's: the same factor as adamtune's
 # DivergenceGuard, which stops a search trial there. lr 1.0 on digits reaches ~250x.
@@ -113,17 +122,72 @@ class Context:
     space_rule: str
     suggested: tuple[float, float] | None  # the LR range test's, at the user's batch size
     min_loss_lr: float | None
-    unscaled: bool = False  # unscaled-features was found: the range test ran on those inputs
+    unscaled: bool = False  # unscaled-features was found
+    # The scaler `suggested` was measured with: "none" (the data as given) or the one the
+    # unscaled-features fix recommends; then raw_* hold the range test's numbers on the raw data.
+    suggested_scaling: str = "none"
+    raw_suggested: tuple[float, float] | None = None
+    raw_min_loss_lr: float | None = None
 
 
 def _g(value: float) -> str:
     return f"{value:.2g}"
 
 
+_SCALERS = {"standard": "StandardScaler", "minmax": "MinMaxScaler", "robust": "RobustScaler"}
+
+
+def lr_caveat(high: float) -> str:
+    """The loud caveat for a suggested Adam learning rate whose top is above ADAM_LR_CAVEAT, or
+    ``""``."""
+    if not high > ADAM_LR_CAVEAT:
+        return ""
+    return (
+        f" CAUTION: this range reaches lr {_g(high)}, above {ADAM_LR_CAVEAT:g}. Adam above "
+        f"{ADAM_LR_CAVEAT:g} almost never trains (every step moves each weight by about lr): "
+        "this is most likely a data or scale problem, not a learning rate to use. Check the "
+        "input scales (scaler='standard'), that the loss matches the labels and the output "
+        "layer, and the curve itself (adamtune lr-find MODEL --data DATA --plot lr.png)."
+    )
+
+
+def _measured_on(ctx: Context) -> str:
+    """Where the suggestion was measured: at the batch size, and on which inputs."""
+    where = f"LR range test at batch size {ctx.batch_size}"
+    if ctx.suggested_scaling == "none":
+        return where
+    scaler = _SCALERS.get(ctx.suggested_scaling, ctx.suggested_scaling)
+    return f"{where}, on the inputs scaled with {scaler} as unscaled-features advises"
+
+
+def _scaled_note(ctx: Context) -> str:
+    """``"on the inputs scaled with StandardScaler; "`` when the suggestion was, else ``""``."""
+    if ctx.suggested_scaling == "none":
+        return ""
+    return (
+        f"on the inputs scaled with {_SCALERS.get(ctx.suggested_scaling, ctx.suggested_scaling)}; "
+    )
+
+
+def range_text(ctx: Context) -> str:
+    """The suggested range with what it was measured on, the raw-data range beside it when the
+    suggestion was measured under a data fix, and the caveat for a range above 1."""
+    assert ctx.suggested is not None
+    low, high = ctx.suggested
+    text = f"{_g(low)}..{_g(high)} ({_measured_on(ctx)}"
+    if ctx.raw_suggested is not None:
+        raw_low, raw_high = ctx.raw_suggested
+        text += (
+            f"; measured on the raw, unscaled inputs it was {_g(raw_low)}..{_g(raw_high)}, "
+            "which does not carry over to scaled inputs"
+        )
+    return text + ")"
+
+
 def _lr_text(ctx: Context) -> str:
     if ctx.suggested is not None:
-        low, high = ctx.suggested
-        return f"use a learning rate in {_g(low)}..{_g(high)} (LR range test at batch size {ctx.batch_size})"
+        text = f"use a learning rate in {range_text(ctx)}"
+        return text + lr_caveat(ctx.suggested[1])
     low, high = _space_range(ctx)
     return (
         f"search the learning rate in {_g(low)}..{_g(high)} (the space's range at batch size "
@@ -187,6 +251,8 @@ def _lr_high(ctx: Context, probe: TrainingProbe | None) -> Finding | None:
         "lr": ctx.lr,
         "suggested": ctx.suggested,
         "min_loss_lr": ctx.min_loss_lr,
+        "suggested_scaling": ctx.suggested_scaling,
+        "raw_suggested": ctx.raw_suggested,
     }
     if evidence is not None:
         data.update(evidence)
@@ -204,7 +270,8 @@ def _lr_high(ctx: Context, probe: TrainingProbe | None) -> Finding | None:
     if above and ctx.suggested is not None:
         parts.append(
             f"lr {_g(ctx.lr)} is {ctx.lr / ctx.suggested[1]:.0f}x the LR range test's suggested "
-            f"top {_g(ctx.suggested[1])} (its loss was lowest at {_g(ctx.min_loss_lr or 0.0)})"
+            f"top {_g(ctx.suggested[1])} ({_scaled_note(ctx)}its loss was lowest at "
+            f"{_g(ctx.min_loss_lr or 0.0)})"
         )
     advice = _lr_text(ctx)
     if ctx.suggested is not None and ctx.lr <= ctx.suggested[1]:
@@ -289,18 +356,34 @@ def _lr_range_info(ctx: Context) -> Finding | None:
     where = "inside" if low <= ctx.lr <= high else ("below" if ctx.lr < low else "above")
     caveat = (
         " Measured on the unscaled inputs: scale them and run the doctor again before trusting it."
-        if ctx.unscaled
+        if ctx.unscaled and ctx.suggested_scaling == "none"
         else ""
     )
+    measured = _measured_on(ctx) + ("" if ctx.suggested_scaling == "none" else ",")
+    raw = ""
+    if ctx.raw_suggested is not None:
+        raw_low, raw_high = ctx.raw_suggested
+        raw = (
+            f" On the raw, unscaled inputs (as given) the same test found the loss lowest at lr "
+            f"{_g(ctx.raw_min_loss_lr or 0.0)} and suggested {_g(raw_low)}..{_g(raw_high)}: "
+            "measured on raw data, that range does not carry over once the inputs are scaled."
+        )
     return Finding(
         "lr-range",
         "info",
-        f"The LR range test at batch size {ctx.batch_size} found the loss lowest at lr "
-        f"{_g(ctx.min_loss_lr or 0.0)} and suggests {_g(low)}..{_g(high)}; lr {_g(ctx.lr)} is "
-        f"{where} that range.{caveat}",
+        f"The {measured} found the loss lowest at lr {_g(ctx.min_loss_lr or 0.0)} and "
+        f"suggests {_g(low)}..{_g(high)}; lr {_g(ctx.lr)} is {where} that range.{caveat}{raw}"
+        f"{lr_caveat(high)}",
         f"to tune it: adamtune.search(model_fn, data) samples lr in {_g(ctx.space_lr[0])}.."
         f"{_g(ctx.space_lr[1])} at batch size {ctx.reference_batch}, scaled to each batch size",
-        {"lr": ctx.lr, "suggested": ctx.suggested, "min_loss_lr": ctx.min_loss_lr},
+        {
+            "lr": ctx.lr,
+            "suggested": ctx.suggested,
+            "min_loss_lr": ctx.min_loss_lr,
+            "suggested_scaling": ctx.suggested_scaling,
+            "raw_suggested": ctx.raw_suggested,
+            "raw_min_loss_lr": ctx.raw_min_loss_lr,
+        },
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from adamtune.result._result import best_epoch
 from adamtune.training._outcome import DIVERGED, OUTCOMES
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
     "curve_keys",
     "diagnosis",
     "diverged_rows",
+    "export_name",
+    "importance_label",
     "importances",
     "outcome_counts",
     "parse_curve",
@@ -43,6 +46,8 @@ OUTCOME_TEXT = {
     "overfit": "the validation loss rose while the training loss kept falling",
     "crashed-oom": "ran out of memory",
     "crashed-error": "an exception stopped it (also failed trials with no recorded outcome)",
+    "interrupted": "stopped by Ctrl-C or SIGTERM, not a crash; an Optuna study queues its "
+    "parameters to run first when the search resumes (up to 3 times for the same parameters)",
     "running": "not finished yet (running)",
     "waiting": "not started yet (waiting)",
 }
@@ -56,6 +61,7 @@ OUTCOME_COLORS = {
     "overfit": "#17becf",
     "crashed-oom": "#8c564b",
     "crashed-error": "#333333",
+    "interrupted": "#78909c",  # neutral blue-grey: not a failure, and apart from pruned's grey
     "running": "#1f77b4",
     "waiting": "#aec7e8",
 }
@@ -86,6 +92,7 @@ class TrialRow:
     reason: str | None
     curves: dict[str, list[float]]
     curves_source: str  # "curves" (the per-epoch attribute), "intermediate" or "none"
+    best_epoch: int | None = None  # 1-based (epoch 1 is Keras's "Epoch 1/N"); None if unknown
 
 
 def color(outcome: str) -> str:
@@ -167,6 +174,7 @@ def _row(trial: Any, objective: str) -> TrialRow:
         reason=None if reason is None else str(reason),
         curves=curves,
         curves_source=curves_source,
+        best_epoch=best_epoch(attrs),
     )
 
 
@@ -210,13 +218,61 @@ def curve_keys(curves: Mapping[str, list[float]], objective: str) -> tuple[str |
     return main, train
 
 
+# --- one vocabulary: the search's parameter names against the export's -------------------------
+
+# A trial's Optuna parameter names are the search's: the learning rate is drawn as
+# base_learning_rate (at the space's reference batch size) and each regularizer's strength under
+# its own name (l2_strength, ...). The exported config (TunedConfig.to_dict()["adam"], AdamParams'
+# fields) names them learning_rate and regularizer_strength. This is the one place the report
+# maps the first to the second; every other name is its own export key (a model_fn's own hp.*
+# names are the export's user_params keys).
+_REGULARIZER_KINDS = ("l1", "l2", "l1_l2", "adamw")
+_BATCH_SCALED = ("beta_1", "beta_2", "epsilon")
+
+
+def export_name(param: str) -> tuple[str, str | None]:
+    """The export key of a search parameter, and how the search relates to it (None: the same
+    value under the same name)."""
+    if param == "base_learning_rate":
+        return "learning_rate", (
+            "searched as base_learning_rate at the space's reference batch size, then scaled to "
+            "each trial's batch size by the space's rule"
+        )
+    kind = param.removesuffix("_strength")
+    if param.endswith("_strength") and kind in _REGULARIZER_KINDS:
+        return (
+            "regularizer_strength",
+            f"searched as {param}: the strength when regularizer = {kind}",
+        )
+    if param in _BATCH_SCALED:
+        return param, (
+            "searched at the space's reference batch size, then scaled to each trial's batch size "
+            "(square-root rule)"
+        )
+    return param, None
+
+
+def importance_label(param: str) -> str:
+    """The label the report shows for a search parameter: its export key, with the search's own
+    name beside it where they differ (``learning_rate (as base_learning_rate)``,
+    ``regularizer_strength (as l2_strength)``)."""
+    key, _ = export_name(param)
+    return key if key == param else f"{key} (as {param})"
+
+
 @dataclass
 class Importances:
-    """Parameter importances (largest first) and the notes that say what they rest on."""
+    """Parameter importances (largest first, keyed by the search's parameter names) and the notes
+    that say what they rest on. :func:`importance_label` gives each name's label in the report."""
 
     values: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     complete: int = 0
+
+    @property
+    def labelled(self) -> dict[str, float]:
+        """``values`` keyed by the labels the report shows (export names)."""
+        return {importance_label(k): v for k, v in self.values.items()}
 
 
 MIN_TRIALS = 2  # Optuna's evaluators need two completed trials
@@ -240,10 +296,16 @@ def _single_valued(trials: Sequence[Any]) -> dict[str, Any]:
     return {name: first[name] for name, values in seen.items() if len(values) == 1}
 
 
+EVALUATOR = "PED-ANOVA"  # the evaluator importances() asks Optuna for, by name in the report
+
+
 def importances(study: Any) -> Importances:
-    """Optuna's ``get_param_importances`` (its default evaluator) with notes instead of errors."""
+    """Optuna's ``get_param_importances`` with its PED-ANOVA evaluator, asked for by name (the
+    default evaluator changed from fANOVA to PED-ANOVA in Optuna 5, and adamtune allows 4.x),
+    with notes instead of errors."""
     import optuna
     from optuna.exceptions import ExperimentalWarning
+    from optuna.importance import PedAnovaImportanceEvaluator
     from optuna.trial import TrialState
 
     complete = [
@@ -261,8 +323,8 @@ def importances(study: Any) -> Importances:
     constant = _single_valued(complete)
     for name, value in sorted(constant.items()):
         out.notes.append(
-            f"{name} took a single value ({value!r}) in every completed trial, so its importance "
-            "cannot be measured; it is left out."
+            f"{importance_label(name)} took a single value ({value!r}) in every completed trial, "
+            "so its importance cannot be measured; it is left out."
         )
     names = sorted({n for t in complete for n in t.params} - set(constant))
     if not names:
@@ -271,7 +333,9 @@ def importances(study: Any) -> Importances:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            values = optuna.importance.get_param_importances(study, params=names)
+            values = optuna.importance.get_param_importances(
+                study, evaluator=PedAnovaImportanceEvaluator(), params=names
+            )
         except Exception as exc:  # the evaluator's own limits: say so, do not fail the report
             out.notes.append(f"Optuna could not compute importances: {type(exc).__name__}: {exc}")
             return out

@@ -8,17 +8,19 @@ state are left alone (a notebook's inline backend keeps working).
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from adamtune.report._data import TrialRow, color, curve_keys
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
-__all__ = ["curves", "history", "importances", "lr_batch_map", "outcomes"]
+__all__ = ["collect", "curves", "history", "importances", "lr_batch_map", "outcomes"]
 
 DPI = 100
 WIDTH = 7.6  # inches: 760 pixels at DPI, inside the page's 960-pixel column
@@ -26,6 +28,7 @@ _STYLE: dict[Any, Any] = {  # rc keys are typed as literals: Any lets a plain di
     "font.size": 9,
     "axes.titlesize": 10,
     "axes.grid": True,
+    "axes.grid.which": "major",  # no minor grid: on a log axis it crowds the data
     "grid.alpha": 0.3,
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -34,6 +37,21 @@ _STYLE: dict[Any, Any] = {  # rc keys are typed as literals: Any lets a plain di
 }
 # Distinct line colours for per-trial curves (matplotlib's tab10, without the outcome greens).
 _LINES = ("#1f77b4", "#d62728", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f")
+
+
+_COLLECTED: list[list[Figure]] = []
+
+
+@contextlib.contextmanager
+def collect() -> Iterator[list[Figure]]:
+    """Within the block, every figure drawn is also appended to the yielded list, as a matplotlib
+    ``Figure`` (drawn, on its Agg canvas): to check or restyle what the report embeds."""
+    found: list[Figure] = []
+    _COLLECTED.append(found)
+    try:
+        yield found
+    finally:
+        _COLLECTED.remove(found)
 
 
 def _draw(height: float, paint: Callable[[Axes], None]) -> str:
@@ -48,6 +66,8 @@ def _draw(height: float, paint: Callable[[Axes], None]) -> str:
         paint(fig.add_subplot())
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", facecolor="white")
+    for found in _COLLECTED:
+        found.append(fig)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -100,12 +120,18 @@ def history(rows: Sequence[TrialRow], objective: str, direction: str) -> str | N
                 zorder=4,
                 label=f"non-finite value ({len(bad)}), on the top edge",
             )
+        from matplotlib.ticker import MaxNLocator
+
         _best_line(ax, rows, direction)
+        scale = ""
         if _spread([r.value for r in finite if r.value is not None]):
             ax.set_yscale("log")
+            scale = ", log scale"
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("trial number")
-        ax.set_ylabel(f"{objective} ({direction})")
-        ax.set_title("Objective per trial")
+        better = "lower is better" if direction == "minimize" else "higher is better"
+        ax.set_ylabel(f"{objective} ({better}{scale})")
+        ax.set_title(f"{objective} of each trial, coloured by outcome, and the best so far")
         _legend_outside(ax)
 
     return _draw(3.4, paint)
@@ -131,20 +157,24 @@ def _best_line(ax: Axes, rows: Sequence[TrialRow], direction: str) -> None:
     ax.step(xs, ys, where="post", color="#222222", linewidth=1.4, zorder=2, label="best so far")
 
 
-def importances(values: Mapping[str, float]) -> str | None:
-    """Horizontal bars, the most important parameter on top."""
+def importances(values: Mapping[str, float], evaluator: str = "PED-ANOVA") -> str | None:
+    """Horizontal bars, the most important parameter on top. ``values`` is keyed by the labels
+    to show (the export's names: ``Importances.labelled``)."""
     if not values:
         return None
     names = list(values)[::-1]
 
     def paint(ax: Axes) -> None:
+        from matplotlib.ticker import PercentFormatter
+
         shares = [values[n] for n in names]
         ax.barh(names, shares, color="#4c78a8", height=0.6)
         for y, share in enumerate(shares):
             ax.text(share, y, f" {share:.1%}", va="center", fontsize=8)
         ax.set_xlim(0, max(max(shares), 1e-9) * 1.18)
-        ax.set_xlabel("importance (share of the total)")
-        ax.set_title("Parameter importances")
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_xlabel("importance (share of the total, all parameters add up to 100%)")
+        ax.set_title(f"Parameter importances (Optuna {evaluator}), by exported parameter name")
         ax.grid(axis="y", visible=False)
 
     return _draw(0.5 + 0.32 * len(names), paint)
@@ -210,9 +240,9 @@ def lr_batch_map(rows: Sequence[TrialRow], best: int | None) -> str | None:
         ax.yaxis.set_minor_locator(NullLocator())
         ax.set_yticklabels([str(s) for s in sizes])
         ax.set_ylim(sizes[0] / 1.5, sizes[-1] * 1.5)
-        ax.set_xlabel("learning rate (log scale)")
-        ax.set_ylabel("batch size")
-        ax.set_title("Learning rate x batch size")
+        ax.set_xlabel("learning rate as trained, after batch-size scaling (log scale)")
+        ax.set_ylabel("batch size (log scale)")
+        ax.set_title("Learning rate x batch size of each trial, coloured by outcome")
         _legend_outside(ax)
 
     return _draw(3.4, paint)
@@ -242,6 +272,18 @@ def _plot_trial(ax: Axes, row: TrialRow, main: str, train: str | None, line: str
             zorder=4,
         )
     drawn = [v for v in values if math.isfinite(v)]
+    epoch = row.best_epoch  # 1-based, as the x axis
+    if epoch is not None and 1 <= epoch <= len(values) and math.isfinite(values[epoch - 1]):
+        ax.scatter(
+            [epoch],
+            [values[epoch - 1]],
+            marker="*",
+            s=140,
+            color=line,
+            edgecolors="black",
+            linewidths=0.6,
+            zorder=5,
+        )
     if train is not None:
         other = row.curves[train]
         ax.plot(
@@ -280,6 +322,19 @@ def curves(rows: Sequence[TrialRow], objective: str, title: str) -> str | None:
                 Line2D([], [], color="#555555", linestyle="--", marker="o", markerfacecolor="white")
             )
             labels.append("dashed, hollow: the same on training data")
+        if any(row.best_epoch is not None for row, _, _ in drawn):
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color="#555555",
+                    marker="*",
+                    markersize=10,
+                    markeredgecolor="black",
+                    linestyle="none",
+                )
+            )
+            labels.append("star: the trial's best epoch")
         if any(not math.isfinite(v) for row, main, _ in drawn for v in row.curves[main]):
             handles.append(Line2D([], [], color="#555555", marker="x", linestyle="none"))
             labels.append("x on the top edge: a non-finite value")
@@ -287,8 +342,8 @@ def curves(rows: Sequence[TrialRow], objective: str, title: str) -> str | None:
             ax.set_yscale("log")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlim(0.5, max(len(row.curves[main]) for row, main, _ in drawn) + 0.5)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(objective)
+        ax.set_xlabel("epoch (1 = Keras's Epoch 1/N)")
+        ax.set_ylabel(objective + (" (log scale)" if _spread(seen) else ""))
         ax.set_title(title)
         ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
 
@@ -310,7 +365,7 @@ def outcomes(counts: Sequence[tuple[str, int]]) -> str | None:
             ax.text(n, y, f" {n}", va="center", fontsize=8)
         ax.set_xlim(0, max(numbers) * 1.15)
         ax.set_xlabel("trials")
-        ax.set_title("Outcomes")
+        ax.set_title("How the trials ended: trials per outcome")
         ax.grid(axis="y", visible=False)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 

@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adamtune.report._data import (
+    EVALUATOR,
     OUTCOME_TEXT,
     Diagnosis,
     Importances,
     TrialRow,
     color,
+    export_name,
+    importance_label,
 )
 
 __all__ = [
@@ -44,6 +47,9 @@ SECTIONS = (
 )
 _SEVERITY = {"critical": "error", "error": "error", "warning": "warning", "warn": "warning"}
 _MAX_REASONS = 30
+# Outcomes that are no failure of the trial: not listed under "What went wrong". An interrupted
+# trial was stopped from outside (Ctrl-C, SIGTERM) and is queued again, not a crash.
+_NOT_WRONG = ("ok", "pruned", "interrupted")
 _MAX_REASON_CHARS = 600
 
 _CSS = """
@@ -251,15 +257,25 @@ def importances_section(imp: Importances, figure: str | None) -> str:
         parts.append(_img(figure, "parameter importances"))
         parts.append(
             _table(
-                ("parameter", "importance"),
-                [(f"<code>{e(k)}</code>", f"{v:.1%}") for k, v in imp.values.items()],
+                ("parameter (export name)", "importance", "how the search draws it"),
+                [
+                    (
+                        f"<code>{e(importance_label(k))}</code>",
+                        f"{v:.1%}",
+                        e(export_name(k)[1] or "as exported"),
+                    )
+                    for k, v in imp.values.items()
+                ],
                 numeric=(1,),
             )
         )
         parts.insert(
             0,
-            f"<p>From Optuna's <code>get_param_importances</code> (its default evaluator) over "
-            f"{imp.complete} completed trials.</p>",
+            f"<p>From Optuna's <code>get_param_importances</code> with its {EVALUATOR} evaluator "
+            f"over {imp.complete} completed trials: how much each parameter's values among the "
+            "best 10% of those trials differ from its values in all of them. Parameters carry "
+            "the names of the exported config (<code>result.export</code>); where the search "
+            "draws one under another name, that name follows in brackets.</p>",
         )
     return _section("importances", "\n".join(parts))
 
@@ -278,7 +294,16 @@ def map_section(rows: Sequence[TrialRow], figure: str | None) -> str:
 
 def _curve_rows(rows: Sequence[TrialRow]) -> str:
     return _table(
-        ("trial", "outcome", "value", "learning rate", "batch size", "epochs", "reason"),
+        (
+            "trial",
+            "outcome",
+            "value",
+            "learning rate",
+            "batch size",
+            "epochs",
+            "best epoch",
+            "reason",
+        ),
         [
             (
                 str(r.number),
@@ -287,11 +312,12 @@ def _curve_rows(rows: Sequence[TrialRow]) -> str:
                 e("n/a" if r.learning_rate is None else f"{r.learning_rate:.3g}"),
                 e(fmt(r.batch_size)),
                 str(max((len(c) for c in r.curves.values()), default=0)),
+                e(fmt(r.best_epoch)),
                 e(_clip(r.reason or "")),
             )
             for r in rows
         ],
-        numeric=(0, 2, 3, 4, 5),
+        numeric=(0, 2, 3, 4, 5, 6),
         tags=(1,),
     )
 
@@ -320,6 +346,11 @@ def curves_section(
     shown = f" ({len(diverged)} of {diverged_total})" if diverged_total > len(diverged) else ""
     parts.append(f"<h3>Diverged trials{e(shown)}</h3>")
     parts += _curve_group(diverged, figures[1], "the diverged trials", "No trial diverged.")
+    if any(r.best_epoch is not None for r in (*best, *diverged)):
+        parts.append(
+            "<p>Epochs count from 1, as Keras prints them (<code>Epoch 1/N</code>); a star marks "
+            "each trial's best epoch, the one its value comes from.</p>"
+        )
     if any(r.curves_source == "intermediate" for r in (*best, *diverged)):
         parts.append(
             _note(
@@ -354,9 +385,7 @@ def outcomes_section(
         numeric=(1, 2),
         tags=(0,),
     )
-    failed = [
-        r for r in rows if r.outcome not in ("ok", "pruned") and (r.reason or r.state == "FAIL")
-    ]
+    failed = [r for r in rows if r.outcome not in _NOT_WRONG and (r.reason or r.state == "FAIL")]
     parts = [table, _img(figure, "outcome counts")]
     if failed:
         shown = failed[:_MAX_REASONS]

@@ -29,7 +29,15 @@ DIVERGED_CURVES = 5  # and of at most this many diverged ones
 MISSING_MATPLOTLIB = (
     "writing a report needs matplotlib, which draws its figures: pip install matplotlib"
 )
-_STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
+_STATES = ("COMPLETE", "PRUNED", "FAIL", "INTERRUPTED", "RUNNING", "WAITING")
+
+
+def _state(trial: Any) -> str:
+    """The trial's Optuna state, except that a trial a Ctrl-C or SIGTERM closed (Optuna's FAIL,
+    outcome ``interrupted``) counts as INTERRUPTED, not as a failure."""
+    if trial.state.name == "FAIL" and trial.user_attrs.get("outcome") == "interrupted":
+        return "INTERRUPTED"
+    return str(trial.state.name)
 
 
 def _storage_url(study: Any) -> str | None:
@@ -46,7 +54,7 @@ def _header(result: Result, storage: str | None) -> _html.Header:
 
     study = result.study
     url = storage if storage is not None else _storage_url(study)
-    states = Counter(t.state.name for t in study.get_trials(deepcopy=False))
+    states = Counter(_state(t) for t in study.get_trials(deepcopy=False))
     ordered = {s: states[s] for s in (*_STATES, *sorted(set(states) - set(_STATES))) if states[s]}
     return _html.Header(
         study=str(study.study_name),
@@ -95,13 +103,19 @@ def render_report(result: Result, *, storage: str | None = None) -> str:
     diverged_total = sum(r.outcome in _data.DIVERGED for r in rows)
     diverged = _data.diverged_rows(rows, DIVERGED_CURVES)
     curve_figures = (
-        _figures.curves(top, header.objective, "Best trials") if top else None,
-        _figures.curves(diverged, header.objective, "Diverged trials") if diverged else None,
+        _figures.curves(top, header.objective, f"Best trials: {header.objective} per epoch")
+        if top
+        else None,
+        _figures.curves(
+            diverged, header.objective, f"Diverged trials: {header.objective} per epoch"
+        )
+        if diverged
+        else None,
     )
     sections = [
         _html.best_section(best, header, counts),
         _html.history_section(rows, _figures.history(rows, header.objective, header.direction)),
-        _html.importances_section(imp, _figures.importances(imp.values)),
+        _html.importances_section(imp, _figures.importances(imp.labelled, _data.EVALUATOR)),
         _html.map_section(rows, _figures.lr_batch_map(rows, best.number if best else None)),
         _html.curves_section(top, diverged, diverged_total, curve_figures),
         _html.outcomes_section(counts, rows, _figures.outcomes(counts)),

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -356,3 +356,43 @@ def tiny_study(storage: str, study: str, **options: Any) -> Any:
     return adamtune.search(
         conformance_model, conformance_data(), storage=storage, study_name=study, **settings
     )
+
+
+def signal_when(
+    argv: list[str],
+    storage: str,
+    study_name: str,
+    cwd: Path,
+    ready: Callable[[Any], bool],
+    signum: int,
+) -> tuple[subprocess.Popen[str], str]:
+    """Start ``adamtune ARGV``, send it ``signum`` once its study is ``ready``: the process, and
+    its standard error (its helpers' too)."""
+    import time
+
+    import optuna
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "adamtune", *argv],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        env=CHILD_ENV,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            assert proc.poll() is None, "the search ended before it could be stopped"
+            assert time.monotonic() < deadline, "the study never reached the awaited state"
+            try:
+                study = optuna.load_study(study_name=study_name, storage=storage)
+            except KeyError:
+                study = None
+            if study is not None and ready(study):
+                break
+            time.sleep(0.2)
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    return proc, err

@@ -6,13 +6,12 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CHILD_ENV, cli_search_argv, tiny_study
+from conftest import cli_search_argv, signal_when, tiny_study
 
 from adamtune.cli import main
 
@@ -47,6 +46,11 @@ def test_status_as_text_and_json(
     info = json.loads(capsys.readouterr().out)
     assert sum(info["states"].values()) == 2
     assert info["best"]["params"]["batch_size"] in (32, 64)
+    best = info["best"]
+    # The text names the best settings in words, on lines a terminal shows whole.
+    assert f"best: val_loss={best['value']:.6g} (trial {best['trial']})" in text
+    assert f"batch_size={best['adam']['batch_size']}" in text
+    assert max(len(line) for line in text.splitlines()) < 100, text
 
 
 def test_status_needs_no_tensorflow(study: tuple[str, Path]) -> None:
@@ -115,34 +119,7 @@ def test_the_console_script_runs() -> None:
 def _sigterm_when(
     argv: list[str], storage: str, study_name: str, cwd: Path, ready: Callable[[Any], bool]
 ) -> tuple[subprocess.Popen[str], str]:
-    """Start ``adamtune ARGV``, send it SIGTERM once its study is ``ready``: the process, and its
-    standard error (its helpers' too)."""
-    import optuna
-
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "adamtune", *argv],
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=cwd,
-        env=CHILD_ENV,
-    )
-    try:
-        deadline = time.monotonic() + 240
-        while True:
-            assert proc.poll() is None, "the search ended before it could be stopped"
-            assert time.monotonic() < deadline, "the study never reached the awaited state"
-            try:
-                study = optuna.load_study(study_name=study_name, storage=storage)
-            except KeyError:
-                study = None
-            if study is not None and ready(study):
-                break
-            time.sleep(0.2)
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=120)
-    finally:
-        proc.kill()
-    return proc, err
+    return signal_when(argv, storage, study_name, cwd, ready, signal.SIGTERM)
 
 
 def _interrupted(trial: Any) -> bool:
@@ -170,7 +147,11 @@ def test_sigterm_mid_trial_leaves_nothing_running_and_the_same_command_finishes(
     assert not [t for t in study.trials if t.state.name == "RUNNING"]
     (closed,) = [t for t in study.trials if t.state.name == "FAIL"]
     assert _interrupted(closed), closed.user_attrs
-    before = {t.number: (t.state, t.value) for t in study.trials if t.state.name != "FAIL"}
+    # Its parameters wait (WAITING) to run first on resume; the finished trials stay as they are.
+    (queued,) = [t for t in study.trials if t.state.name == "WAITING"]
+    assert queued.params == closed.params
+    before = {t.number: (t.state, t.value) for t in study.trials if t.state.is_finished()}
+    before = {n: v for n, v in before.items() if n != closed.number}
 
     assert main(argv) == 0
     study = optuna.load_study(study_name="night", storage=storage)

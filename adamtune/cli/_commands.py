@@ -24,38 +24,78 @@ __all__ = [
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from adamtune._errors import SearchAborted
     from adamtune._search import _default_study_name
-    from adamtune._studylog import StudyLog, log_path
-    from adamtune.cli._lifecycle import check_lifecycle, run_recycled
-    from adamtune.cli._signals import adopt_children, handle_interrupts
-    from adamtune.cli._workers import (
-        HELPERS_ENV,
-        parse_devices,
-        spawn_workers,
-        wait_for,
-        worker_env,
-    )
-    from adamtune.engine import DEFAULT_STORAGE, open_storage
+    from adamtune.cli._finish import save_best_so_far, where_it_went
+    from adamtune.cli._workers import parse_devices, worker_env
+    from adamtune.engine import DEFAULT_KT_STORAGE, DEFAULT_STORAGE
+
+    _check_search_args(args)
+    # This process is worker 0: its threads and device are set before TensorFlow loads.
+    os.environ.update(worker_env(0, args.workers, parse_devices(args.devices)))
+    kerastuner = args.strategy.startswith("kt-")
+    storage = args.storage or (None if kerastuner else DEFAULT_STORAGE)
+    study_name: str | None = args.study
+    try:
+        model_fn, data = load_model_and_data(args)
+        study_name = args.study or _default_study_name(model_fn)
+        result = _run_search(args, model_fn, data, study_name, storage, kerastuner)
+    except (KeyboardInterrupt, SearchAborted):
+        if args.output:  # the night's work is not lost with the last trial
+            save_best_so_far(args.output, storage or DEFAULT_KT_STORAGE, study_name)
+        raise
+    if args.output:
+        print(f"wrote {result.export(args.output)}")
+    best = result.best
+    print(f"best {best.objective}={best.value:.6g} (trial {best.trial_number}): {best.params}")
+    for line in where_it_went(args, storage or DEFAULT_KT_STORAGE, study_name, kerastuner):
+        print(line)
+    return 0
+
+
+def _check_search_args(args: argparse.Namespace) -> None:
+    """Everything `adamtune search` can refuse before it loads anything."""
+    from adamtune.cli._finish import check_output
+    from adamtune.cli._lifecycle import check_lifecycle
+    from adamtune.cli._where import is_folder
+    from adamtune.engine import mask_url
 
     if args.workers < 1:
         raise ValueError(f"--workers must be >= 1. Received: {args.workers}")
     if args.study is not None:  # before --workers > 1 creates the storage and starts workers
         check_study_name(args.study, "--study")
     kerastuner = args.strategy.startswith("kt-")
-    if args.workers > 1 and (kerastuner or (args.storage and "://" not in args.storage)):
-        from adamtune.engine import mask_url
-
+    if not kerastuner and args.storage and is_folder(args.storage):
+        raise ValueError(
+            f"--storage for the {args.strategy} strategy (Optuna) must be a storage URL, or a "
+            "path to a SQLite (.db, .sqlite, .sqlite3) or journal (.log, .jsonl) file; a folder "
+            f"holds KerasTuner studies (--strategy kt-*). Received: --storage {args.storage}"
+        )
+    if args.workers > 1 and kerastuner:
         raise ValueError(
             "--workers shares one Optuna study between processes: use an Optuna strategy "
             "(not kt-*) and a storage URL (sqlite:///, journal:///, postgresql://). Received: "
             f"--strategy {args.strategy} --storage {mask_url(str(args.storage))}"
         )
+    check_output(args.output)  # before the night, not after it
     check_lifecycle(args)
-    # This process is worker 0: its threads and device are set before TensorFlow loads.
-    os.environ.update(worker_env(0, args.workers, parse_devices(args.devices)))
-    model_fn, data = load_model_and_data(args)
-    study_name = args.study or _default_study_name(model_fn)
-    storage = args.storage or (None if kerastuner else DEFAULT_STORAGE)
+
+
+def _run_search(
+    args: argparse.Namespace,
+    model_fn: Any,
+    data: Any,
+    study_name: str,
+    storage: str | None,
+    kerastuner: bool,
+) -> Any:
+    """The search, with this machine's helper workers, under the Ctrl-C handlers."""
+    from adamtune._studylog import StudyLog, log_path
+    from adamtune.cli._lifecycle import run_recycled
+    from adamtune.cli._signals import adopt_children, handle_interrupts
+    from adamtune.cli._workers import HELPERS_ENV, spawn_workers, wait_for
+    from adamtune.engine import DEFAULT_STORAGE, open_storage
+
     log = StudyLog(log_path(storage, study_name, kerastuner=kerastuner))
 
     def search(seconds: float | None) -> Any:
@@ -73,15 +113,10 @@ def cmd_search(args: argparse.Namespace) -> int:
             helpers = []
         adopt_children(helpers)
         try:
-            result = run_recycled(args, search, log, {HELPERS_ENV: ",".join(map(str, helpers))})
+            return run_recycled(args, search, log, {HELPERS_ENV: ",".join(map(str, helpers))})
         finally:
             wait_for(helpers)
             log.close()
-    if args.out:
-        print(f"wrote {result.export(args.out)}")
-    best = result.best
-    print(f"best {best.objective}={best.value:.6g} (trial {best.trial_number}): {best.params}")
-    return 0
 
 
 def _search_here(
@@ -131,30 +166,34 @@ def parse_class_weight(text: str | None) -> Any:
     return weights
 
 
-def open_result(storage: str, study: str) -> Any:
-    """The Result of a stored study: an Optuna storage URL, or a KerasTuner folder."""
+def open_result(storage: str, study: str | None) -> Any:
+    """The Result of a stored study: an Optuna storage URL, or a KerasTuner folder; ``study``
+    None picks the only adamtune study there."""
+    from adamtune.cli._where import is_folder, kt_meta, no_study_error, pick_study, study_names
     from adamtune.engine import META_KEY, KerasTunerStudy, open_storage
     from adamtune.result import Result
 
-    if "://" not in storage:
-        folder = Path(storage) / check_study_name(study, "--study")
-        meta_file = folder / "adamtune.json"
-        if not meta_file.is_file():
-            raise ValueError(f"no adamtune study {study!r} in folder {storage!r}")
-        meta = json.loads(meta_file.read_text())[META_KEY]
-        return Result(KerasTunerStudy(None, storage, study, meta).view(), meta)
+    name = pick_study(storage, study)
+    if is_folder(storage):
+        meta = kt_meta(storage, name)
+        if meta is None:
+            raise no_study_error(name, storage, *study_names(storage))
+        return Result(KerasTunerStudy(None, storage, name, meta).view(), meta)
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     # Looking at a study never creates nor repairs its storage: a missing file is refused.
     the_storage = open_storage(storage, readonly=True)
     try:
-        loaded = optuna.load_study(study_name=study, storage=the_storage)
+        loaded = optuna.load_study(study_name=name, storage=the_storage)
     except KeyError:
-        raise ValueError(f"no study {study!r} in this storage") from None
+        raise no_study_error(name, storage, *study_names(storage)) from None
     meta = loaded.user_attrs.get(META_KEY)
     if meta is None:
-        raise ValueError(f"study {study!r} was not created by adamtune")
+        raise ValueError(
+            f"study {name!r} was not created by adamtune, so it holds no tuned config; "
+            "`adamtune studies` lists the studies in this storage"
+        )
     return Result(loaded, meta)
 
 
@@ -176,8 +215,10 @@ def status_dict(result: Any, storage: str) -> dict[str, Any]:
         for t in trials
         if t.state.name == "RUNNING"
     ]
-    failures = Counter(
-        str(t.user_attrs.get("error", "")).split(":")[0] for t in trials if t.state.name == "FAIL"
+    failures = Counter(  # an interrupted trial is not a failure: its outcome says it
+        str(t.user_attrs.get("error", "")).split(":")[0]
+        for t in trials
+        if t.state.name == "FAIL" and t.user_attrs.get("outcome") != "interrupted"
     )
     complete = [t for t in trials if t.state.name == "COMPLETE"]
     best: dict[str, Any] | None = None
@@ -188,6 +229,8 @@ def status_dict(result: Any, storage: str) -> dict[str, Any]:
             "value": top.value,
             "trial": top.number,
             "params": {**attrs.get("adam", {}), **attrs.get("user_params", {})},
+            "adam": dict(attrs.get("adam") or {}),
+            "user_params": dict(attrs.get("user_params") or {}),
             "changes": list(attrs.get("changes") or []),
         }
     return {
@@ -204,6 +247,8 @@ def status_dict(result: Any, storage: str) -> dict[str, Any]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from adamtune.result._text import adam_words, number, user_words, wrapped
+
     info = status_dict(open_result(args.storage, args.study), args.storage)
     if args.json:
         print(json.dumps(info, indent=2, default=str))
@@ -216,25 +261,44 @@ def cmd_status(args: argparse.Namespace) -> int:
     for r in info["running"]:
         print(f"running: trial {r['number']} since {r['since']} on {r['worker'] or '?'}")
     best = info["best"]
-    print(
-        "best: none yet"
-        if best is None
-        else f"best: {best['value']:.6g} (trial {best['trial']}) {best['params']}"
-    )
-    for change in (best or {}).get("changes", []):
-        print(f"  adamtune changed: {change}")
+    if best is None:
+        print("best: none yet")
+        return 0
+    adam = best["adam"]
+    words = [
+        f"learning_rate={number(adam.get('learning_rate'))}",
+        f"batch_size={number(adam.get('batch_size'))}",
+        *adam_words(adam),
+        *user_words(best["user_params"]),
+    ]
+    print(f"best: {info['objective']}={best['value']:.6g} (trial {best['trial']})")
+    for line in wrapped("  settings: ", ", ".join(words)):
+        print(line)
+    for change in best["changes"]:
+        for line in wrapped("  adamtune changed: ", change):
+            print(line)
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from adamtune.cli._finish import check_output, config_text
+
+    output = None if args.output in (None, "-") else str(args.output)
+    fmt = args.format
+    if output is not None:
+        check_output(output)
+        suffix = Path(output).suffix.lower().lstrip(".")
+        if fmt is not None and suffix not in ((fmt, "yml") if fmt == "yaml" else (fmt,)):
+            raise ValueError(
+                f"--format {fmt} does not match the suffix of -o {output!r}: the suffix picks the "
+                f"format. Use -o {Path(output).stem}.{fmt}, or leave out --format. Received: "
+                f"--format {fmt} -o {output}"
+            )
     result = open_result(args.storage, args.study)
-    out = Path(args.output)
-    if args.format and out.suffix.lower().lstrip(".") not in (args.format, "yml"):
-        raise ValueError(
-            f"--format {args.format} does not match the suffix of -o {args.output!r}; "
-            f"use -o tuned.{args.format}"
-        )
-    print(f"wrote {result.export(out)}")
+    if output is None:  # standard output: the config alone, for a pipe or a redirect
+        sys.stdout.write(config_text(result.best, fmt or "json"))
+        return 0
+    print(f"wrote {result.export(output)}")
     return 0
 
 

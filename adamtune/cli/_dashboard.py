@@ -32,8 +32,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     dashboard.add_argument(
         "--storage",
-        required=True,
-        help="study storage URL (sqlite:///adamtune.db, journal:///adamtune.log, postgresql://...)",
+        default=None,
+        help="study storage URL (sqlite:///adamtune.db, journal:///adamtune.log, postgresql://...) "
+        "or the path to its .db or .log file; default $ADAMTUNE_STORAGE, else "
+        "sqlite:///adamtune.db",
     )
     dashboard.add_argument(
         "--host",

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-__all__ = ["add_parser", "cmd_report"]
+from adamtune.cli._where import storage_args
 
-# The same variable as the other commands' --storage default (adamtune.cli.STORAGE_ENV), named
-# here again because adamtune.cli imports this module.
-_STORAGE_ENV = "ADAMTUNE_STORAGE"
+__all__ = ["add_parser", "cmd_report"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``adamtune report`` on the CLI's subparsers."""
-    from_env = os.environ.get(_STORAGE_ENV)
     report = sub.add_parser(
         "report",
         help="write a study's report as one self-contained HTML file",
@@ -23,15 +19,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "and its export snippet, the optimization history, parameter importances, the learning "
         "rate x batch size map, learning curves, outcome counts and the doctor's findings.",
     )
+    storage_args(report)
     report.add_argument(
-        "--storage",
-        required=from_env is None,
-        default=from_env,
-        help="storage URL (sqlite:///adamtune.db, journal:///adamtune.log, postgresql://...) or a "
-        f"KerasTuner study folder; default ${_STORAGE_ENV}",
+        "-o", "--output", required=True, metavar="FILE.html", help="the .html file to write"
     )
-    report.add_argument("--study", required=True, help="study name")
-    report.add_argument("-o", "--output", required=True, help="the .html file to write")
     report.set_defaults(func=cmd_report)
 
 

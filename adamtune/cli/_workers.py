@@ -108,7 +108,8 @@ def _wait_for_run(storage: str, study: str, wait: float) -> tuple[dict[str, Any]
     import optuna
 
     from adamtune._search import RUN_KEY
-    from adamtune.engine import META_KEY, open_storage
+    from adamtune.cli._where import suggest
+    from adamtune.engine import META_KEY, mask_url, open_storage
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     the_storage = open_storage(storage)
@@ -121,12 +122,32 @@ def _wait_for_run(storage: str, study: str, wait: float) -> tuple[dict[str, Any]
         if META_KEY in attrs and RUN_KEY in attrs:
             return attrs[META_KEY], attrs[RUN_KEY]
         if time.monotonic() >= deadline:
+            names = sorted(
+                s.study_name for s in the_storage.get_all_studies() if META_KEY in s.user_attrs
+            )
             raise ValueError(
-                f"no adamtune study {study!r} in this storage"
+                f"no adamtune study {study!r} in {mask_url(storage)}"
                 + (f" after waiting {wait:g} s" if wait else "")
-                + "; start it with `adamtune search`, or pass --wait"
+                + (suggest(study, names) or ".")
+                + f" It holds: {', '.join(names) or 'no adamtune study'}. Start the study with "
+                "`adamtune search`, or pass --wait SECONDS to wait for it"
             )
         time.sleep(0.25)
+
+
+def _missing_storage(storage: str, study: str | None) -> None:
+    """A worker that may not wait refuses a storage file that is not there: joining a study
+    never creates its storage (``adamtune search`` does)."""
+    from adamtune.engine import local_file
+
+    path = local_file(storage)
+    if path is not None and not path.exists():
+        what = "adamtune study" + (f" {study!r}" if study is not None else "")
+        raise ValueError(
+            f"no {what}: there is no study storage at {path.absolute()} (no such file). Point "
+            "--storage at the study's storage, start the study with `adamtune search`, or pass "
+            "--wait SECONDS to wait for it"
+        )
 
 
 def _check_targets(args: argparse.Namespace) -> None:
@@ -172,14 +193,22 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from adamtune._studylog import StudyLog, log_path
     from adamtune.cli._lifecycle import check_lifecycle, run_recycled
     from adamtune.cli._signals import handle_interrupts, watch_parent
+    from adamtune.cli._where import is_folder, wait_for_study
     from adamtune.spaces import Space
 
     watch_parent()  # a helper of `adamtune search --workers N`: stop when that process is gone
-    if "://" not in args.storage:
-        raise ValueError("workers join Optuna studies: `--storage` must be a storage URL")
-    check_study_name(args.study, "--study")  # search() would refuse it after the wait
-    _check_targets(args)
+    if is_folder(args.storage):
+        raise ValueError(
+            "workers join Optuna studies: --storage must be a storage URL or a path to its .db "
+            f"or .log file, not a (KerasTuner) folder. Received: --storage {args.storage}"
+        )
+    if args.study is not None:
+        check_study_name(args.study, "--study")  # search() would refuse it after the wait
+    _check_targets(args)  # before the storage is opened
     check_lifecycle(args)
+    if not args.wait:
+        _missing_storage(args.storage, args.study)
+    args.study = wait_for_study(args.storage, args.study, args.wait)
     # TensorFlow takes seconds to import: done while the study is still being created (the
     # parent's pre-flight), not after, so this worker's first trial starts that much sooner.
     import keras  # noqa: F401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from importlib import resources
 from pathlib import Path
@@ -134,8 +135,11 @@ def load_space(space: str | os.PathLike[str] | Space) -> Space:
             return Space.from_dict(
                 _read_text_mapping(entry.read_text("utf-8"), suffix, source), source
             )
+    close = difflib.get_close_matches(text, available(), n=1)
     raise ValueError(
-        f"`space`: unknown space {text!r}. Shipped spaces: {', '.join(available())}; "
+        f"`space`: unknown space {text!r}"
+        + (f"; did you mean {close[0]!r}?" if close else ".")
+        + f" Shipped spaces: {', '.join(available())}; "
         "or pass a path to a .yaml/.toml file, or a Space object"
     )
 

@@ -7,6 +7,7 @@ through, in one place; an unknown name lists the valid ones.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -129,9 +130,11 @@ def check(strategy: Any) -> None:
     if isinstance(strategy, str):
         _load_entry_points()
         if strategy not in _REGISTRY:
+            close = difflib.get_close_matches(strategy, list(_REGISTRY), n=1)
             raise ValueError(
                 f"`strategy` must be one of {', '.join(_REGISTRY)}, or an Optuna sampler or "
                 f"KerasTuner oracle instance. Received: strategy={strategy!r}"
+                + (f"; did you mean {close[0]!r}?" if close else "")
             )
     elif not is_engine_object(strategy):
         raise TypeError(

@@ -1,12 +1,29 @@
-"""Progress of a search: a bar on a terminal, one line per trial elsewhere, nothing at verbose=0."""
+"""Progress of a search: a bar on a terminal, one line per trial elsewhere, nothing at verbose=0.
+
+A terminal that reports fewer than ``MIN_BAR_COLUMNS`` columns (zero, in some emulators, editors'
+shells and CI pseudo-terminals) gets the per-trial lines: a bar would draw nothing there.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Any, TextIO
 
-__all__ = ["Progress"]
+__all__ = ["MIN_BAR_COLUMNS", "Progress", "bar_fits"]
+
+MIN_BAR_COLUMNS = 40
+
+
+def bar_fits(stream: TextIO) -> bool:
+    """Whether ``stream`` is a terminal wide enough for a progress bar."""
+    try:
+        if not stream.isatty():
+            return False
+        return os.get_terminal_size(stream.fileno()).columns >= MIN_BAR_COLUMNS
+    except (AttributeError, OSError, ValueError):  # no fileno, closed, or not a terminal after all
+        return False
 
 
 class Progress:
@@ -23,7 +40,7 @@ class Progress:
         self.stream = stream or sys.stderr
         self.started = time.monotonic()
         self.bar: Any = None
-        if verbose == 1 and getattr(self.stream, "isatty", lambda: False)():
+        if verbose == 1 and bar_fits(self.stream):
             from tqdm.auto import tqdm
 
             self.bar = tqdm(

@@ -217,6 +217,7 @@ def search(
     from adamtune._first import first_trial_params, regression_lr_scale
     from adamtune._narrow import narrow_space
     from adamtune._studylog import StudyLog, log_path
+    from adamtune._tfquiet import start_quietly
     from adamtune.data import (
         Multi,
         check_class_weight_arg,
@@ -280,6 +281,8 @@ def search(
         the_pruner = engine.make_pruner(pruner, n_epochs)
         engine.check_storage(storage)
         strategies.check_trusted(strategy, storage, trust_storage)  # before any connection
+    # The arguments hold: TensorFlow starts now, its start-up notices kept off the terminal.
+    start_quietly()
     # The split's seed is fixed: every resume and every worker must see the same split.
     data, reading = resolve_reading(data, lambda: model_io(model_fn, the_space))
     prepared = prepare_input(
@@ -302,7 +305,11 @@ def search(
     one_output = getattr(prepared, "n_outputs", 1) == 1
     weighting = (
         resolve_class_weight(
-            class_weight, the_space.class_weight, prepared.target, prepared.y_train
+            class_weight,
+            the_space.class_weight,
+            prepared.target,
+            prepared.y_train,
+            prepared.counted_on,
         )
         if one_output
         else None

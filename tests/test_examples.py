@@ -21,8 +21,8 @@ from adamtune.training._outcome import OUTCOMES
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TINY = ["--trials", "3", "--epochs", "2"]
-# Every label but the crashes: the examples' models and data never crash.
-TRIAL_OUTCOMES = set(OUTCOMES) - {"crashed-oom", "crashed-error"}
+# Every label but the crashes and interrupts: the examples never crash nor are stopped.
+TRIAL_OUTCOMES = set(OUTCOMES) - {"crashed-oom", "crashed-error", "interrupted"}
 
 
 def load_example(name: str) -> ModuleType:
@@ -74,11 +74,24 @@ def test_digits_example_uses_default_storage_and_exports(
     check_trials(result)
     out = capsys.readouterr().out
     best = result.best
-    assert f"best val_accuracy {best.value:.4f}" in out
-    assert f"outcomes: {dict(result.outcomes)}" in out
+    assert str(result) in out and str(best) in out
+    assert f"val_accuracy={best.value:.4g}" in out
+    assert max(len(line) for line in out.splitlines()) < 100  # lines, not one dict
     cfg = adamtune.load_config(in_tmp / "tuned.json")
     assert cfg.adam == best.adam
     assert cfg.user_params == best.user_params and 32 <= cfg.user_params["units"] <= 256
+    assert result.study.study_name == "digits-quick-2ep"
+    assert "adamtune status --study digits-quick-2ep" in out
+
+
+def test_digits_example_with_other_epochs_starts_its_own_study(in_tmp: Path) -> None:
+    digits = load_example("digits")
+    digits.main(["--trials", "1", "--epochs", "1", "--space", "quick"])
+    # Same folder, other epochs: its own study, not a "created with different epochs" refusal.
+    again = digits.main(["--trials", "1", "--epochs", "2", "--space", "quick", "-o", "b.yaml"])
+    assert again.study.study_name == "digits-quick-2ep" and (in_tmp / "b.yaml").is_file()
+    mine = digits.main(["--trials", "1", "--epochs", "1", "--space", "quick", "--study", "mine"])
+    assert mine.study.study_name == "mine"
 
 
 # -- recipe_lr_sweep.py -------------------------------------------------------------------------

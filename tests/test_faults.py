@@ -161,12 +161,21 @@ def test_ctrl_c_mid_trial_closes_the_trial_and_the_same_command_finishes(tmp_pat
     assert study is not None
     (closed,) = [t for t in study.trials if t.state.name == "FAIL"]
     assert closed.user_attrs["error"].startswith("Interrupted")
+    assert closed.user_attrs["outcome"] == "interrupted"  # not a crash
     assert "RUNNING" not in [t.state.name for t in study.trials]
+    # Its parameters wait to run first on resume.
+    (queued,) = [t for t in study.trials if t.state.name == "WAITING"]
+    assert queued.system_attrs["failed_trial"] == closed.number
 
     done = run_adamtune(*argv, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
-    states = [t.state.name for t in load(storage).trials]  # type: ignore[union-attr]
+    trials = load(storage).trials  # type: ignore[union-attr]
+    states = [t.state.name for t in trials]
     assert states.count("COMPLETE") + states.count("PRUNED") == 4 and "RUNNING" not in states
+    assert trials[queued.number].params == closed.params
+    assert trials[queued.number].state.name in ("COMPLETE", "PRUNED")
+    status = run_adamtune("status", "--storage", storage, "--study", "night", cwd=tmp_path)
+    assert "interrupted 1" in status.stdout and "crashed-error" not in status.stdout
 
 
 SECOND_CTRL_C = """

@@ -117,6 +117,8 @@ def test_balanced_class_weight_on_a_stream_raises_the_minority_recall(
     assert said.count(note) == 1, said
     counts = f"{{0: {int(np.sum(first == 0))}, 1: {int(np.sum(first == 1))}}}"
     assert counts in said
+    assert "computed on the first 2048 samples of the training stream with sklearn" in said
+    assert "computed on the training split" not in said  # no stream has one
 
 
 @pytest.mark.slow  # two trainings per kind, compared; CI runs it in the slow pass

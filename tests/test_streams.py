@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import mlp
 
 import adamtune
 from adamtune import StudyMismatchError
-from tests.conftest import mlp
 
 N_TRAIN = 1400
 

@@ -133,6 +133,7 @@ def _full_batch_run(data: Any, storage: str) -> dict[str, list[float]]:
     return curves
 
 
+@pytest.mark.slow  # two trainings compared: about 15 s; CI runs it in the slow pass
 def test_zero_sample_weights_train_as_the_other_half_alone(tmp_path: Path) -> None:
     """Weights 0 on half the training set give the trial the other half's curves: the weighted
     mean loss of the full set is the loss of the kept half, and Adam's step does not depend on
@@ -370,6 +371,7 @@ def test_a_space_file_with_a_bad_class_weight_names_the_field(
 # -- resuming ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # two searches: about 15 s; CI runs it in the slow pass
 def test_a_resume_with_other_weights_is_refused(tmp_path: Path) -> None:
     storage = f"sqlite:///{tmp_path / 's.db'}"
     x, y = _imbalanced(600, class_sep=1.5)
@@ -391,6 +393,7 @@ def test_a_resume_with_other_weights_is_refused(tmp_path: Path) -> None:
 # -- the command line -------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a CLI search with a worker: about 9 s; CI runs it in the slow pass
 def test_cli_class_weight_reaches_the_search_and_its_workers(tmp_path: Path) -> None:
     import optuna
 

@@ -69,6 +69,8 @@ class Prepared:
     w_train: np.ndarray | None = None
     w_val: np.ndarray | None = None
 
+    counted_on = "the training split"  # what y_train is, for the class-weight note
+
     def fit_space(self, space: Any) -> tuple[Any, list[str], tuple[str, ...]]:
         """Arrays fit every space: ``space`` as it is, nothing to say (``Streamed`` drops a
         PyDataset's batch-size choice)."""

@@ -44,7 +44,7 @@ def _names(value: Any, what: str) -> tuple[str, ...] | None:
     bad = [k for k in value if not isinstance(k, str)]
     if bad:
         raise TypeError(
-            f"`{what}` as a dict must be keyed by the model's {(what == 'x' and 'input') or 'output'}"
+            f"`{what}` as a dict must be keyed by the model's {'input' if what == 'x' else 'output'}"
             f" names (strings). Received keys {bad!r}"
         )
     return tuple(value)
@@ -86,6 +86,8 @@ class Multi:
     _scaled: dict[str, tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]] = field(
         default_factory=dict, repr=False
     )
+
+    counted_on = "the training split"  # what y_train is, for the class-weight note
 
     # -- one output: the same fields as Prepared ------------------------------------------------
     @property

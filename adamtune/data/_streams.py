@@ -224,6 +224,11 @@ class Streamed:
             "use counts you know"
         )
 
+    @property
+    def counted_on(self) -> str:
+        """What the labels in ``y_train`` are, for the class-weight note."""
+        return f"the first {len(self.y_train)} samples of the training stream"
+
     def affine(self, scaling: str) -> tuple[np.ndarray, np.ndarray] | None:
         """``(a, b)`` with ``scaler.transform(x) == x * a + b`` per channel, the scaler fitted on
         the training sample (None for ``"none"``); cached per scaler."""

@@ -42,6 +42,7 @@ class ClassWeighting:
 
     setting: str
     weights: dict[int, float]
+    counted_on: str = "the training split"
 
     @property
     def fixed_mode(self) -> str:
@@ -65,7 +66,7 @@ class ClassWeighting:
             return f"class_weight {{{shown}}} weights the training loss (classes left out: 1.0)"
         how = "in trials that choose it (the space searches class_weight)"
         return (
-            f"class_weight='balanced' is {{{shown}}}, computed on the training split with "
+            f"class_weight='balanced' is {{{shown}}}, computed on {self.counted_on} with "
             f"sklearn's compute_class_weight; it weights the training loss "
             f"{how if self.setting == 'searched' else 'in every trial'}, not validation"
         )
@@ -195,13 +196,18 @@ def _balanced(labels: np.ndarray) -> dict[int, float]:
 
 
 def resolve_class_weight(
-    class_weight: Any, searched: Any, target: Any, y_train: np.ndarray
+    class_weight: Any,
+    searched: Any,
+    target: Any,
+    y_train: np.ndarray,
+    counted_on: str = "the training split",
 ) -> ClassWeighting | None:
     """The search's class weighting, checked against the settled target and the training labels.
 
     ``class_weight`` is the search argument as :func:`check_class_weight_arg` returned it,
     ``searched`` the space's choices (None when the space does not search it). ``"balanced"`` is
-    computed on ``y_train``, the training split only.
+    computed on ``y_train``, the training split only; ``counted_on`` says what that is (a
+    stream's first samples) in the note.
     """
     if class_weight is None and (searched is None or tuple(searched) == ("none",)):
         return None
@@ -225,4 +231,4 @@ def resolve_class_weight(
             )
         return ClassWeighting("custom", dict(sorted(class_weight.items())))
     setting = "balanced" if class_weight == "balanced" else "searched"
-    return ClassWeighting(setting, _balanced(_labels(y_train)))
+    return ClassWeighting(setting, _balanced(_labels(y_train)), counted_on)

@@ -16,7 +16,7 @@ from adamtune._interrupt import interruptible, protected
 from adamtune.engine._meta import META_KEY, check_same
 from adamtune.engine._process import rss_mb, worker_identity
 from adamtune.engine._records import error_attrs, jsonable, result_attrs
-from adamtune.engine._storage import WORKER_ATTR
+from adamtune.engine._storage import WORKER_ATTR, retry_trial
 from adamtune.params import Condition
 from adamtune.training import TrialSetup, run_trial
 
@@ -215,8 +215,10 @@ class Objective:
             with interruptible():
                 result = run_trial(setup, OptunaSource(trial), prune, number=trial.number)
         except KeyboardInterrupt:
-            trial.set_user_attr("outcome", "crashed-error")
+            trial.set_user_attr("outcome", "interrupted")
             trial.set_user_attr("error", INTERRUPTED)
+            # The sampler's pick was not measured: the same parameters run first on resume.
+            retry_trial(trial.study, trial.storage.get_trial(trial._trial_id))
             raise
         except Exception as exc:
             for key, text in error_attrs(exc).items():

@@ -1,8 +1,10 @@
 """The failure taxonomy: what a trial that ran to its end still got wrong.
 
 The guard labels the runs it stopped (``diverged-nan``, ``diverged-blowup``,
-``collapsed-to-chance``) and the engine the crashes (``crashed-oom``, ``crashed-error``). A trial
-that trained to the end is ``ok``, unless its curves show one of two quieter failures:
+``collapsed-to-chance``) and the engine the crashes (``crashed-oom``, ``crashed-error``) and the
+trials a Ctrl-C or SIGTERM stopped (``interrupted``: not a crash; the same parameters are queued
+to run first when the search resumes). A trial that trained to the end is ``ok``, unless its
+curves show one of two quieter failures:
 
 * ``too-slow``: the training loss ended less than ``TOO_SLOW_GAIN`` (10%) below the first batch's
   loss: Adam barely moved it (learning rate far too low, or a dead model).
@@ -30,7 +32,16 @@ __all__ = [
 ]
 
 DIVERGED = ("diverged-nan", "diverged-blowup", "collapsed-to-chance")
-OUTCOMES = ("ok", "pruned", *DIVERGED, "too-slow", "overfit", "crashed-oom", "crashed-error")
+OUTCOMES = (
+    "ok",
+    "pruned",
+    *DIVERGED,
+    "too-slow",
+    "overfit",
+    "crashed-oom",
+    "crashed-error",
+    "interrupted",
+)
 # Ten per cent of the starting loss in a whole run is what a learning rate 100x too small gives
 # on the digits MLP (FACTS.md: lr 1e-6 ends at 0.14 accuracy); a working run gains far more.
 TOO_SLOW_GAIN = 0.10

@@ -261,7 +261,8 @@ def test_workers_started_together_on_an_empty_database_all_open_it(
             finally:
                 procs.kill()
         for name, r in results.items():
-            waited = "no adamtune study 'later' in this storage after waiting 1 s" in r.err
+            waited = "no adamtune study 'later' in " in r.err and "after waiting 1 s" in r.err
+            waited = waited and "cudart_stub" not in r.err  # TensorFlow's notices kept off
             if r.code != 2 or not waited or password in r.out + r.err:
                 problems.append(f"{name}: exit {r.code}: {r.err.strip()[-400:]}")
     assert not problems, (

@@ -210,8 +210,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
         _missing_storage(args.storage, args.study)
     args.study = wait_for_study(args.storage, args.study, args.wait)
     # TensorFlow takes seconds to import: done while the study is still being created (the
-    # parent's pre-flight), not after, so this worker's first trial starts that much sooner.
-    import keras  # noqa: F401
+    # parent's pre-flight), not after, so this worker's first trial starts that much sooner;
+    # its start-up notices kept off the terminal (--tf-logs shows them).
+    from adamtune._tfquiet import start_quietly
+
+    start_quietly()
 
     meta, run = _wait_for_run(args.storage, args.study, args.wait)
     if args.model is not None:

@@ -26,7 +26,6 @@ __all__ = [
     "Space",
     "StorageFullError",
     "StudyMismatchError",
-    "TrialError",
     "TunedConfig",
     "__version__",
     "diagnose",
@@ -48,7 +47,6 @@ _LAZY = {
     "StorageFullError": "adamtune._errors",
     "Space": "adamtune.spaces",
     "StudyMismatchError": "adamtune._errors",
-    "TrialError": "adamtune._errors",
     "TunedConfig": "adamtune.result",
     "load_config": "adamtune.result",
     "load_space": "adamtune.spaces",
@@ -64,7 +62,6 @@ if TYPE_CHECKING:
         SearchAborted,
         StorageFullError,
         StudyMismatchError,
-        TrialError,
     )
     from adamtune._search import search
     from adamtune.data import Data

@@ -1,8 +1,9 @@
 """Exceptions raised by adamtune.
 
-Two families, as in KerasTuner's ``errors.py``: a :class:`TrialError` ends one trial and the study
-goes on; a :class:`SearchAborted` ends the search. Everything else adamtune raises on bad input is a
-plain ``ValueError`` or ``TypeError`` raised before any work is stored.
+Two families, as in KerasTuner's ``errors.py``: a trial that fails (an exception in user code, out
+of memory) is stored as failed with its error and the study goes on, whatever the exception; a
+:class:`SearchAborted` ends the search. Everything else adamtune raises on bad input is a plain
+``ValueError`` or ``TypeError`` raised before any work is stored.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ __all__ = [
     "SearchAborted",
     "StorageFullError",
     "StudyMismatchError",
-    "TrialError",
 ]
 
 
@@ -31,7 +31,3 @@ class SearchAborted(RuntimeError):
 class StorageFullError(SearchAborted):
     """The disk holding the study is full; the finished trials are kept and the search resumes
     with the same command once there is room."""
-
-
-class TrialError(RuntimeError):
-    """One trial failed; the study records it and goes on."""

@@ -2,7 +2,9 @@
 
 The test runs once, when the study is created; the narrowed space is stored with the study (in its
 settings, with what the test suggested), so resuming reuses it instead of testing again, and a
-resume never differs from the first call because the test is noisy.
+resume never differs from the first call because the test is noisy. It runs on the data the search
+prepared, with the loss its pre-flight settled: nothing is prepared or checked a second time (the
+test builds its own model, seeded, since its numbers must not depend on the pre-flight's batch).
 """
 
 from __future__ import annotations
@@ -10,13 +12,19 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from adamtune.data import Prepared
+    from adamtune.spaces import Space
+    from adamtune.training import LossSpec
 
 __all__ = ["narrow_space"]
 
 
 def _stored(storage: Any, name: str) -> dict[str, Any] | None:
-    """The settings of an existing Optuna study, or None."""
+    """The settings of an existing Optuna study, or None. ``storage``: a URL, or a storage object
+    (used as it is: not opened again)."""
     import optuna
 
     from adamtune.engine import META_KEY, open_storage
@@ -31,15 +39,20 @@ def _stored(storage: Any, name: str) -> dict[str, Any] | None:
 
 def narrow_space(
     mode: Any,
-    space: Any,
+    space: Space,
     model_fn: Callable[..., Any],
-    data: Any,
-    loss: Any,
+    data: Prepared,
+    loss: LossSpec,
     storage: Any,
     name: str,
     verbose: int,
-) -> tuple[Any, dict[str, Any] | None]:
-    """``(space, record)``: the space with its learning rate narrowed, and what was done."""
+) -> tuple[Space, dict[str, Any] | None]:
+    """``(space, record)``: the space with its learning rate narrowed, and what was done.
+
+    ``data``: the data the search prepared (``adamtune.data.prepare_input``); ``loss``: the loss its
+    pre-flight settled (``PreflightReport.loss``), which the test trains with; ``storage``: the
+    search's storage URL, or the storage object it opened.
+    """
     from adamtune.spaces import Space
 
     if mode is None:  # search() has checked it is None or "auto"
@@ -47,7 +60,7 @@ def narrow_space(
     stored = _stored(storage, name)
     if stored is not None and "lr_range" in stored:
         return Space.from_dict(stored["space"], f"study {name!r}"), stored["lr_range"]
-    from adamtune.doctor._lr_range import lr_range_test
+    from adamtune.doctor import lr_range_test
 
     lr = space.learning_rate
     scaling = next((s for s in space.scaling if s != "none"), "none")
@@ -56,8 +69,8 @@ def narrow_space(
         data,
         batch_size=lr.reference_batch_size,
         scaling=scaling,
-        loss=loss,
         space=space,
+        checked=loss,
     )
     low, high = found.suggested
     new_low, new_high = max(lr.low, low), min(lr.high, high)

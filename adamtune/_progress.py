@@ -11,6 +11,8 @@ import sys
 import time
 from typing import Any, TextIO
 
+from adamtune._record import TrialRecord
+
 __all__ = ["MIN_BAR_COLUMNS", "Progress", "bar_fits"]
 
 MIN_BAR_COLUMNS = 40
@@ -80,9 +82,9 @@ class Progress:
     def line(self, trial: Any, best: str, workers: int = 1, states: str = "") -> str:
         from optuna.trial import TrialState
 
-        attrs = trial.user_attrs
-        outcome = attrs.get("outcome", trial.state.name.lower())
-        detail = attrs.get("reason") or attrs.get("error") or ""
+        record = TrialRecord.from_attrs(trial.user_attrs)
+        outcome = trial.state.name.lower() if record.outcome is None else record.outcome
+        detail = record.reason_or_error or ""
         value = "" if trial.state != TrialState.COMPLETE else f" {self.objective}={trial.value:.4g}"
         eta = self.eta()
         eta_text = "" if eta is None else f" | eta {time.strftime('%H:%M:%S', time.gmtime(eta))}"

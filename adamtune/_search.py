@@ -1,121 +1,32 @@
-"""``adamtune.search``: validate everything, pre-flight, then hand the loop to the engine."""
+"""``adamtune.search``: check the arguments, pre-flight, open the study, run it, return the result.
+
+As Optuna's ``Study.optimize`` hands its loop to ``study/_optimize.py``, ``search`` hands its
+study to ``engine/``: one :class:`~adamtune.engine.Study` per engine, run by
+:func:`adamtune.engine.run_study`. Nothing here tells one engine from another.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import contextvars
-import re
 import sys
-import warnings
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adamtune import _interrupt
 from adamtune._errors import SearchAborted, StorageFullError
-from adamtune._util import check_choice, check_positive_int, check_study_name, parse_duration
+from adamtune._search_args import default_study_name as _default_study_name
+from adamtune._search_args import resolve_direction
+from adamtune.engine._loop import run_hooks
+from adamtune.engine._optuna_study import RUN_KEY
 from adamtune.training._state import release as release_frozen
 
 if TYPE_CHECKING:
+    from adamtune._search_args import CheckedArgs
     from adamtune._studylog import StudyLog
+    from adamtune.engine import Study
+    from adamtune.result import Result
+    from adamtune.training import TrialSetup
 
 __all__ = ["RUN_KEY", "resolve_direction", "run_hooks", "search"]
-
-# The study attribute holding the latest call's trials target and the CLI's targets.
-RUN_KEY = "adamtune_run"
-
-# Extra per-trial callbacks for searches started inside ``run_hooks`` (the CLI's worker
-# recycling). A hook is called as ``hook(study, trial)``; its ``due`` attribute, when true, stops
-# the search after the current trial.
-_HOOKS: contextvars.ContextVar[tuple[Any, ...]] = contextvars.ContextVar("hooks", default=())
-
-
-@contextlib.contextmanager
-def run_hooks(*hooks: Any) -> Iterator[None]:
-    """Add ``hooks`` to every search started inside the block."""
-    token = _HOOKS.set(_HOOKS.get() + hooks)
-    try:
-        yield
-    finally:
-        _HOOKS.reset(token)
-
-
-def _hooks_due() -> bool:
-    return any(getattr(hook, "due", False) for hook in _HOOKS.get())
-
-
-_MAXIMIZE = ("accuracy", "auc", "precision", "recall", "f1", "r2")
-_MINIMIZE = ("loss", "error", "mae", "mse", "rmse", "crossentropy", "hinge")
-
-
-def resolve_direction(objective: str, direction: str | None) -> str:
-    """``minimize`` or ``maximize`` for ``objective``; an unknown metric needs ``direction``."""
-    if not isinstance(objective, str) or not objective:
-        raise TypeError(
-            f"`objective` must be a logged metric name such as 'val_loss'. "
-            f"Received: objective={objective!r}"
-        )
-    if direction is not None:
-        return check_choice(direction, "direction", ("minimize", "maximize"))
-    name = objective.lower()
-    if any(word in name for word in _MINIMIZE):
-        return "minimize"
-    if any(word in name for word in _MAXIMIZE):
-        return "maximize"
-    raise ValueError(
-        f"cannot tell whether to minimize or maximize `objective`={objective!r}; "
-        "pass direction='minimize' or direction='maximize'"
-    )
-
-
-def _default_study_name(model_fn: Callable[..., Any]) -> str:
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", getattr(model_fn, "__name__", "model"))
-    return f"adamtune-{name.strip('_') or 'model'}"
-
-
-@contextlib.contextmanager
-def _quiet_optuna() -> Iterator[None]:
-    import optuna
-
-    before = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    try:
-        yield
-    finally:
-        optuna.logging.set_verbosity(before)
-
-
-class _FailureStreak:
-    """Stops the study after ``limit`` failed trials in a row, remembering their errors."""
-
-    def __init__(self, limit: int, *, stop_study: bool = True) -> None:
-        self.limit = limit
-        self.stop_study = stop_study
-        self.errors: list[str] = []
-
-    def __call__(self, study: Any, trial: Any) -> None:
-        from optuna.trial import TrialState
-
-        if trial.state != TrialState.FAIL:
-            self.errors.clear()
-            return
-        self.errors.append(
-            f"trial {trial.number}: {trial.user_attrs.get('error', 'unknown error')}"
-        )
-        if len(self.errors) >= self.limit and self.stop_study:
-            study.stop()
-
-    @property
-    def tripped(self) -> bool:
-        return len(self.errors) >= self.limit
-
-    def raise_if_tripped(self) -> None:
-        if self.tripped:
-            listed = "\n  ".join(self.errors)
-            raise SearchAborted(
-                f"{self.limit} trials failed in a row, so the search stopped:\n  {listed}\n"
-                "Fix the error (model_fn, data or memory), then run the same call again to continue"
-            )
 
 
 def search(
@@ -145,7 +56,7 @@ def search(
     trust_storage: bool = False,
     class_weight: Any = None,
     steps_per_epoch: int | None = None,
-) -> Any:
+) -> Result:
     """Search Adam's settings for ``model_fn`` on ``data``; return a :class:`~adamtune.Result`.
 
     Args:
@@ -213,229 +124,96 @@ def search(
             batches; a re-batched tf.data stream's is ``steps_per_epoch x 32`` samples, the
             same for every batch size.
     """
-    from adamtune import engine, strategies
-    from adamtune._first import first_trial_params, regression_lr_scale
+    from adamtune import strategies
     from adamtune._narrow import narrow_space
-    from adamtune._studylog import StudyLog, log_path
+    from adamtune._search_args import check_arguments
     from adamtune._tfquiet import start_quietly
+    from adamtune.training import preflight
+
+    # 1. Every argument, before any work: nothing is stored if one is wrong.
+    checked = check_arguments(
+        model_fn, space=space, objective=objective, direction=direction, trials=trials,
+        timeout=timeout, epochs=epochs, storage=storage, study_name=study_name, seed=seed,
+        strategy=strategy, pruner=pruner, metrics=metrics, max_failures=max_failures,
+        verbose=verbose, heartbeat=heartbeat, lr_range=lr_range, first_trials=first_trials,
+        trust_storage=trust_storage, steps_per_epoch=steps_per_epoch,
+    )  # fmt: skip
+    # The arguments hold: TensorFlow starts now, its start-up notices kept off the terminal.
+    start_quietly()
+    data, prepared, class_weight = _prepare_data(
+        model_fn, data, checked, validation_split, steps_per_epoch, class_weight, lr_range
+    )
+    name = study_name or _default_study_name(model_fn)
+
+    # 2. The pre-flight: one model, one batch, in seconds. The space loses the choices that would
+    # damage this model (scaling token ids, BatchNorm beside the model's own), said once.
+    report = preflight(model_fn, checked.space, prepared, objective, loss=loss, metrics=metrics)
+    the_space, notes, changes = _fit_to_model(checked.space, report, first_trials, prepared)
+    weighting = _class_weighting(class_weight, the_space, prepared)
+    notes += [weighting.note()] if weighting else []
+    for note in notes if verbose else ():
+        print(f"[adamtune] note: {note}", file=sys.stderr)
+    checked.engine.check_lr_range(lr_range, strategy)
+    the_space, narrowed = narrow_space(
+        lr_range, the_space, model_fn, prepared, report.loss, storage, name, verbose
+    )
+    setup = _trial_setup(
+        model_fn, the_space, prepared, report, objective, checked, seed, changes, weighting
+    )
+    engine_object = strategies.get(
+        strategy,
+        strategies.StrategyContext(
+            the_space, seed, checked.epochs, report.user_params, setup.monitor, checked.direction
+        ),
+    )
+    checked.engine.check_engine_object(engine_object, storage, trust_storage)
+    meta = _meta(setup, strategy, report, notes, weighting, narrowed)
+
+    # 3. The study: created, or resumed after checking it was made with the same settings.
+    first = _first_trials(first_trials, the_space, prepared)
+    study, log = _study(
+        checked, engine_object, storage, name, meta, (trials, record, heartbeat, first)
+    )
+    with _closing(study, log):
+        for note in notes:
+            log(f"note: {note}")
+        return _open_and_run(study, setup, trials, checked.seconds, max_failures, verbose, log)
+
+
+def _prepare_data(
+    model_fn: Callable[..., Any],
+    data: Any,
+    checked: CheckedArgs,
+    validation_split: float,
+    steps_per_epoch: int | None,
+    class_weight: Any,
+    lr_range: str | None,
+) -> tuple[Any, Any, Any]:
+    """The data as given (its reading resolved), prepared (split, checked), and the checked
+    ``class_weight``. The split's seed is fixed: every resume and every worker sees the same."""
     from adamtune.data import (
         Multi,
         check_class_weight_arg,
         check_multi_options,
         check_stream_options,
         prepare_input,
-        resolve_class_weight,
         resolve_reading,
     )
-    from adamtune.result import Result
-    from adamtune.spaces import load_space
-    from adamtune.training import TrialSetup, chance_loss, model_io, preflight, takes_hp
+    from adamtune.training import model_io
 
-    # 1. Every argument, before any work: nothing is stored if one is wrong.
-    takes_hp(model_fn)
-    check_positive_int(trials, "trials")
-    seconds = parse_duration(timeout)
-    check_positive_int(epochs, "epochs", allow_none=True)
-    check_positive_int(max_failures, "max_failures")
-    check_positive_int(heartbeat, "heartbeat")
-    check_positive_int(steps_per_epoch, "steps_per_epoch", allow_none=True)
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise TypeError(f"`seed` must be an int or None. Received: seed={seed!r}")
-    if study_name is not None:
-        check_study_name(study_name)  # it names folders and files: nothing may escape them
-    if metrics is not None and (
-        isinstance(metrics, str)
-        or not isinstance(metrics, list | tuple)
-        or not all(isinstance(m, str) for m in metrics)
-    ):
-        raise TypeError(
-            "`metrics` must be None or a list of metric names, such as ['accuracy']. "
-            f"Received: metrics={metrics!r}"
-        )
-    direction = resolve_direction(objective, direction)
-    if lr_range not in (None, "auto"):
-        raise ValueError(
-            "`lr_range` must be None or 'auto' (run the LR range test and narrow the space's "
-            f"learning rate before the study starts). Received: lr_range={lr_range!r}"
-        )
-    the_space = load_space(space)
-    n_epochs = epochs or the_space.epochs
-    kind = strategies.engine_of(strategy)
-    first_trial_params(first_trials, the_space)  # checked now; enqueued once the study exists
-    if kind == "kerastuner" and first_trials not in (None, "auto"):
-        raise ValueError(
-            "`first_trials` enqueues settings in an Optuna study; KerasTuner strategies start from "
-            f"their own. Received: first_trials={first_trials!r} with strategy={strategy!r}"
-        )
-    if kind == "kerastuner":
-        if pruner is not None:
-            raise ValueError(
-                "`pruner` applies to Optuna strategies; KerasTuner strategies do not prune "
-                "(kt-hyperband brings its own schedule). Received: pruner="
-                f"{pruner!r} with strategy={strategy!r}"
-            )
-        engine.check_kt_storage(storage)
-    else:
-        the_pruner = engine.make_pruner(pruner, n_epochs)
-        engine.check_storage(storage)
-        strategies.check_trusted(strategy, storage, trust_storage)  # before any connection
-    # The arguments hold: TensorFlow starts now, its start-up notices kept off the terminal.
-    start_quietly()
-    # The split's seed is fixed: every resume and every worker must see the same split.
-    data, reading = resolve_reading(data, lambda: model_io(model_fn, the_space))
+    space = checked.space
+    data, reading = resolve_reading(data, lambda: model_io(model_fn, space))
     prepared = prepare_input(
         data, validation_split=validation_split, seed=0, steps_per_epoch=steps_per_epoch
     )
     if isinstance(prepared, Multi):
         prepared.notes = reading
-    check_stream_options(prepared, class_weight, the_space, lr_range)
-    check_multi_options(prepared, class_weight, the_space, lr_range)
+    check_stream_options(prepared, class_weight, space, lr_range)
+    check_multi_options(prepared, class_weight, space, lr_range)
     class_weight = check_class_weight_arg(
-        class_weight, the_space.class_weight, prepared.w_train is not None
+        class_weight, space.class_weight, prepared.w_train is not None
     )
-    name = study_name or _default_study_name(model_fn)
-
-    # 2. The pre-flight: one model, one batch, in seconds. The space loses the choices that would
-    # damage this model (scaling token ids, BatchNorm beside the model's own), said once.
-    report = preflight(model_fn, the_space, prepared, objective, loss=loss, metrics=metrics)
-    spec = report.loss
-    the_space, notes, changes = _fit_to_model(the_space, report, first_trials, prepared)
-    one_output = getattr(prepared, "n_outputs", 1) == 1
-    weighting = (
-        resolve_class_weight(
-            class_weight,
-            the_space.class_weight,
-            prepared.target,
-            prepared.y_train,
-            prepared.counted_on,
-        )
-        if one_output
-        else None
-    )
-    notes += [weighting.note()] if weighting else []
-    for note in notes if verbose else ():
-        print(f"[adamtune] note: {note}", file=sys.stderr)
-    if lr_range is not None and kind == "kerastuner":
-        raise ValueError(
-            f"`lr_range='auto'` narrows an Optuna study's space; it is not available with "
-            f"strategy={strategy!r}. Received: lr_range={lr_range!r}"
-        )
-    the_space, narrowed = narrow_space(
-        lr_range, the_space, model_fn, data, loss, storage, name, verbose
-    )
-    setup = TrialSetup(
-        model_fn=model_fn,
-        space=the_space,
-        data=prepared,
-        loss=spec,
-        objective=objective,
-        direction=direction,
-        epochs=n_epochs,
-        chance_loss=(
-            chance_loss(prepared.target, prepared.y_train, spec.loss, prepared.w_train)
-            if one_output
-            else None
-        ),
-        seed=seed,
-        lr_params=report.lr_params,  # what a model compiled in model_fn hands to every trial
-        loss_weights=report.loss_weights,
-        changes=changes,
-        class_weighting=weighting,
-    )
-    engine_object = strategies.get(
-        strategy,
-        strategies.StrategyContext(
-            the_space, seed, n_epochs, report.user_params, setup.monitor, direction
-        ),
-    )
-    if kind != "kerastuner":  # a third-party factory may return a pickle-reading sampler too
-        strategies.check_trusted(engine_object, storage, trust_storage)
-    meta = {
-        "format": 1,
-        "space": the_space.to_dict(),
-        "objective": objective,
-        "direction": direction,
-        "epochs": n_epochs,
-        "data": prepared.fingerprint(),
-        "loss": spec.loss,
-        "metrics": spec.metrics,
-        "strategy": strategy if isinstance(strategy, str) else type(strategy).__name__,
-        "model": f"{getattr(model_fn, '__module__', '?')}:{getattr(model_fn, '__qualname__', '?')}",
-        "architecture": report.facts.architecture if report.facts else None,
-        "notes": notes,
-        "class_weight": weighting.to_meta() if weighting else None,
-    }
-    if narrowed is not None:
-        meta["lr_range"] = narrowed
-    if spec.outputs and report.loss_weights is not None:  # exported with the loss
-        meta["loss_weights"] = report.loss_weights
-
-    # 3. The study: created, or resumed after checking it was made with the same settings.
-    log = StudyLog(log_path(storage, name, kerastuner=kind == "kerastuner"))
-    try:
-        for note in notes:
-            log(f"note: {note}")
-        if kind == "kerastuner":
-            return _run_kerastuner(
-                engine.KerasTunerStudy(engine_object, storage, name, meta),
-                setup,
-                trials,
-                seconds,
-                max_failures,
-                verbose,
-                log,
-            )
-
-        def report_damage(damage: str) -> None:
-            log(damage, warning=True)
-            print(f"[adamtune] warning: {damage}", file=sys.stderr)
-
-        with _quiet_optuna():
-            scale = (
-                regression_lr_scale(prepared.y_train, not prepared.target.is_classification)
-                if one_output
-                else 1.0
-            )
-            first = first_trial_params(first_trials, the_space, False, scale)
-            the_storage = engine.open_storage(storage, heartbeat=heartbeat, report=report_damage)
-            study = engine.open_study(
-                the_storage,
-                name,
-                meta,
-                engine_object,
-                the_pruner,
-                on_create=lambda created: _enqueue_first(created, first),
-            )
-            study.set_user_attr(RUN_KEY, {**(record or {}), "trials": trials})
-            _log_start(log, trials, meta)
-            _reclaim(study, log)
-        result = Result(study, meta)
-        done = engine.finished_count(study)
-        if not _target_reached(name, done, trials, verbose):
-            _run(study, setup, trials, done, seconds, max_failures, verbose, log)
-        log(f"search ended: {engine.finished_count(study)} finished trials")
-        return result
-    except KeyboardInterrupt:
-        log("search interrupted (Ctrl-C or SIGTERM); the running trial was closed", warning=True)
-        raise
-    except Exception as exc:
-        # A full disk can surface anywhere (a storage write, a trial's attributes, a streak of
-        # trials failing to store): said once, with the path, whatever carried it.
-        full = (
-            None
-            if isinstance(exc, StorageFullError)
-            else _storage_full(exc, storage, name, kind == "kerastuner")
-        )
-        if full is not None:
-            raise full from exc
-        if isinstance(exc, SearchAborted):
-            log(str(exc).splitlines()[0], warning=True)
-        raise
-    finally:
-        release_frozen()  # the objects trials froze for cheaper collections (training/_state.py)
-        log.close()
+    return data, prepared, class_weight
 
 
 def _fit_to_model(
@@ -457,57 +235,174 @@ def _fit_to_model(
     return fitted, notes, (*(f.change for f in fits), *data_changes)
 
 
-def _storage_full(exc: Exception, storage: Any, name: str, kerastuner: bool) -> Any:
-    """A :class:`~adamtune.StorageFullError` naming the storage's path when ``exc`` is a full
-    disk, else None."""
-    from adamtune.engine import DEFAULT_KT_STORAGE, DEFAULT_STORAGE, local_file, mask_url
-    from adamtune.engine._diskfull import storage_full_error
-
-    if kerastuner:
-        where: Path | None = Path(storage or DEFAULT_KT_STORAGE) / name
-        what = str(where)
-    elif storage is None or isinstance(storage, str):
-        where, what = local_file(storage), mask_url(storage or DEFAULT_STORAGE)
-    else:
-        where, what = None, type(storage).__name__
-    return storage_full_error(exc, where, what)
+def _one_output(prepared: Any) -> bool:
+    return bool(getattr(prepared, "n_outputs", 1) == 1)
 
 
-def _enqueue_first(study: Any, params: list[dict[str, Any]]) -> None:
-    """A new study's first trials (a grid enumerates its own points: left alone).
+def _class_weighting(class_weight: Any, space: Any, prepared: Any) -> Any:
+    """The class weighting trials train with (None with several outputs, or none asked for)."""
+    from adamtune.data import resolve_class_weight
 
-    Called by the one process that created the study (see ``open_study``'s ``on_create``), so
-    two searches or workers that open a fresh study at the same moment queue them once, not
-    each. Looking for queued trials first would not do: between one process's look and its
-    enqueue, another can look too, and Optuna's ``enqueue_trial(skip_if_exists=True)`` and
-    ``set_user_attr`` markers are not atomic across processes; creating a study is, on every
-    storage (SQLite, PostgreSQL, journal files). Should that process die between creating the
-    study and queuing its first trials (milliseconds), the study starts from the sampler's own.
-    """
-    import optuna
-
-    if study.trials or isinstance(study.sampler, optuna.samplers.GridSampler):
-        return
-    for p in params:
-        study.enqueue_trial(p, skip_if_exists=True)
+    if not _one_output(prepared):
+        return None
+    return resolve_class_weight(
+        class_weight, space.class_weight, prepared.target, prepared.y_train, prepared.counted_on
+    )
 
 
-def _log_start(log: StudyLog, trials: int, meta: dict[str, Any]) -> None:
-    log(f"search started: target {trials} finished trials, strategy {meta['strategy']}")
+def _trial_setup(
+    model_fn: Callable[..., Any],
+    space: Any,
+    prepared: Any,
+    report: Any,
+    objective: str,
+    checked: CheckedArgs,
+    seed: int | None,
+    changes: tuple[str, ...],
+    weighting: Any,
+) -> TrialSetup:
+    """Everything a trial needs, the same on every engine."""
+    from adamtune.training import TrialSetup, chance_loss
+
+    spec = report.loss
+    return TrialSetup(
+        model_fn=model_fn,
+        space=space,
+        data=prepared,
+        loss=spec,
+        objective=objective,
+        direction=checked.direction,
+        epochs=checked.epochs,
+        chance_loss=(
+            chance_loss(prepared.target, prepared.y_train, spec.loss, prepared.w_train)
+            if _one_output(prepared)
+            else None
+        ),
+        seed=seed,
+        lr_params=report.lr_params,  # what a model compiled in model_fn hands to every trial
+        loss_weights=report.loss_weights,
+        changes=changes,
+        class_weighting=weighting,
+    )
 
 
-def _reclaim(study: Any, log: StudyLog) -> None:
-    """Fail (and queue again) the trials of workers that died, before counting what is done."""
-    import optuna
-    from optuna.trial import TrialState
+def _meta(
+    setup: TrialSetup,
+    strategy: Any,
+    report: Any,
+    notes: list[str],
+    weighting: Any,
+    narrowed: Any,
+) -> dict[str, Any]:
+    """The settings stored with the study; a resume must match them."""
+    model_fn, spec = setup.model_fn, report.loss
+    meta = {
+        "format": 1,
+        "space": setup.space.to_dict(),
+        "objective": setup.objective,
+        "direction": setup.direction,
+        "epochs": setup.epochs,
+        "data": setup.data.fingerprint(),
+        "loss": spec.loss,
+        "metrics": spec.metrics,
+        "strategy": strategy if isinstance(strategy, str) else type(strategy).__name__,
+        "model": f"{getattr(model_fn, '__module__', '?')}:{getattr(model_fn, '__qualname__', '?')}",
+        "architecture": report.facts.architecture if report.facts else None,
+        "notes": notes,
+        "class_weight": weighting.to_meta() if weighting else None,
+    }
+    if narrowed is not None:
+        meta["lr_range"] = narrowed
+    if spec.outputs and report.loss_weights is not None:  # exported with the loss
+        meta["loss_weights"] = report.loss_weights
+    return meta
 
-    running = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.fail_stale_trials(study)
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
-        if trial.number in running:
-            log(f"trial {trial.number} failed: {trial.user_attrs.get('error')}", warning=True)
+
+def _first_trials(first_trials: Any, space: Any, prepared: Any) -> list[dict[str, Any]]:
+    """A new study's first trials, the learning rate scaled to a regression's targets."""
+    from adamtune._first import first_trial_params, regression_lr_scale
+
+    scale = (
+        regression_lr_scale(prepared.y_train, not prepared.target.is_classification)
+        if _one_output(prepared)
+        else 1.0
+    )
+    return list(first_trial_params(first_trials, space, False, scale))
+
+
+def _study(
+    checked: CheckedArgs,
+    engine_object: Any,
+    storage: Any,
+    name: str,
+    meta: dict[str, Any],
+    run: tuple[int, dict[str, Any] | None, int, list[dict[str, Any]]],
+) -> tuple[Study, StudyLog]:
+    """The study (not opened yet) and its log; ``run``: the trials target, the record to store,
+    the heartbeat and the first trials."""
+    from adamtune._studylog import StudyLog, log_path
+    from adamtune.engine import StudyOptions
+
+    trials, record, heartbeat, first = run
+    where = checked.engine.default_storage(storage)
+    log = StudyLog(log_path(where, name))
+    options = StudyOptions(
+        target=trials,
+        log=log,
+        record=record or {},
+        pruner=checked.pruner,
+        first=first,
+        heartbeat=heartbeat,
+    )
+    return checked.engine.open_study(engine_object, where, name, meta, options), log
+
+
+def _open_and_run(
+    study: Study,
+    setup: TrialSetup,
+    target: int,
+    seconds: float | None,
+    max_failures: int,
+    verbose: int,
+    log: StudyLog,
+) -> Result:
+    """Open the study, run it to ``target`` finished trials, and return what it holds."""
+    from adamtune._progress import Progress
+    from adamtune.engine import run_study
+    from adamtune.result import Result
+
+    study.open(setup)
+    done = study.finished()
+    if not _target_reached(study.name, done, target, verbose):
+        progress = Progress(target=target, done=done, objective=setup.objective, verbose=verbose)
+        try:
+            run_study(study, target, seconds, max_failures, [progress, log.trial])
+        finally:
+            progress.close()
+    log(f"search ended: {study.finished()} finished trials")
+    return Result(study.view(), study.meta, oracle=study.oracle)
+
+
+@contextlib.contextmanager
+def _closing(study: Study, log: StudyLog) -> Iterator[None]:
+    """The search's end, however it comes: an interrupt and an abort said in the log, a full
+    disk said as such (it can surface anywhere: a storage write, a trial's attributes, a streak
+    of trials failing to store) with the path, whatever carried it; the log closed."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        log("search interrupted (Ctrl-C or SIGTERM); the running trial was closed", warning=True)
+        raise
+    except Exception as exc:
+        full = None if isinstance(exc, StorageFullError) else study.storage_full(exc)
+        if full is not None:
+            raise full from exc
+        if isinstance(exc, SearchAborted):
+            log(str(exc).splitlines()[0], warning=True)
+        raise
+    finally:
+        release_frozen()  # the objects trials froze for cheaper collections (training/_state.py)
+        log.close()
 
 
 def _target_reached(name: str, done: int, trials: int, verbose: int) -> bool:
@@ -520,79 +415,3 @@ def _target_reached(name: str, done: int, trials: int, verbose: int) -> bool:
             file=sys.stderr,
         )
     return True
-
-
-def _run_kerastuner(
-    study: Any,
-    setup: Any,
-    target: int,
-    seconds: float | None,
-    max_failures: int,
-    verbose: int,
-    log: StudyLog,
-) -> Any:
-    from adamtune._progress import Progress
-    from adamtune.result import Result
-
-    study.open(setup.monitor)
-    _log_start(log, target, study.meta)
-    done = study.finished()
-    if not _target_reached(study.name, done, target, verbose):
-        streak = _FailureStreak(max_failures, stop_study=False)  # the loop asks it instead
-        progress = Progress(target=target, done=done, objective=setup.objective, verbose=verbose)
-        try:
-            with _interrupt.protected():
-                study.run(
-                    setup,
-                    target,
-                    seconds,
-                    [streak, progress, log.trial, *_HOOKS.get(), _interrupt.check],
-                    lambda: streak.tripped or _hooks_due(),
-                )
-        finally:
-            progress.close()
-        streak.raise_if_tripped()
-    result = Result(study.view(), study.meta)
-    result.oracle = study.oracle
-    return result
-
-
-def _run(
-    study: Any,
-    setup: Any,
-    target: int,
-    done: int,
-    seconds: float | None,
-    max_failures: int,
-    verbose: int,
-    log: StudyLog,
-) -> None:
-    from optuna.study import MaxTrialsCallback
-
-    from adamtune import engine
-    from adamtune._progress import Progress
-
-    streak = _FailureStreak(max_failures)
-    progress = Progress(target=target, done=done, objective=setup.objective, verbose=verbose)
-    objective = engine.make_objective(setup)
-    try:
-        with _quiet_optuna(), _interrupt.protected():
-            study.optimize(
-                objective,
-                timeout=seconds,
-                catch=(Exception,),
-                callbacks=[
-                    objective.stop_if_full,  # first: a full disk ends the search, said as such
-                    MaxTrialsCallback(target, states=engine.FINISHED),
-                    streak,
-                    progress,
-                    log.trial,
-                    *_HOOKS.get(),
-                    _interrupt.check,  # an interrupt deferred while the trial was stored
-                ],
-            )
-    finally:
-        progress.close()
-    if objective.full:  # search() turns it into StorageFullError naming the storage
-        raise objective.full[0]
-    streak.raise_if_tripped()

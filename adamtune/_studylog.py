@@ -15,21 +15,21 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from adamtune._record import TrialRecord
+
 __all__ = ["StudyLog", "log_path"]
 
 
-def log_path(storage: Any, study_name: str, kerastuner: bool = False) -> Path | None:
-    """Where the study's log file goes, or None when the storage has no local folder."""
-    from adamtune.engine import DEFAULT_KT_STORAGE, local_file
+def log_path(storage: Any, study_name: str) -> Path | None:
+    """Where the study's log file goes, or None when the storage has no local folder.
+
+    ``storage`` as the study's engine holds it (None: ``sqlite:///adamtune.db``; a KerasTuner
+    study's folder given, not defaulted): the engine it names says where its log goes.
+    """
+    from adamtune.engine import engine_for
 
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", study_name).strip("._") or "study"
-    if kerastuner:
-        folder = Path(storage or DEFAULT_KT_STORAGE)
-        return folder / f"{safe}.log"
-    if storage is not None and not isinstance(storage, str):
-        return None
-    file = local_file(storage)
-    return None if file is None else file.with_name(f"{file.stem}.{safe}.log")
+    return engine_for(storage=storage).log_file(storage, safe)
 
 
 class StudyLog:
@@ -69,14 +69,14 @@ class StudyLog:
 
     def trial(self, study: Any, trial: Any) -> None:
         """An engine callback: one line per finished trial."""
-        attrs = trial.user_attrs
+        record = TrialRecord.from_attrs(trial.user_attrs)
         value = "" if trial.value is None else f" value={trial.value:.6g}"
-        detail = str(attrs.get("reason") or attrs.get("error") or "").strip()
+        detail = (record.reason_or_error or "").strip()
         detail = detail.splitlines()[0] if detail else ""
         self(
             f"trial {trial.number} {trial.state.name.lower()} "
-            f"outcome={attrs.get('outcome', '-')}{value} seconds={attrs.get('seconds', '-')} "
-            f"rss_mb={attrs.get('rss_mb', '-')}{f' ({detail})' if detail else ''}",
+            f"outcome={_or_dash(record.outcome)}{value} seconds={_or_dash(record.seconds)} "
+            f"rss_mb={_or_dash(record.rss_mb)}{f' ({detail})' if detail else ''}",
             warning=trial.state.name == "FAIL",
         )
 
@@ -85,3 +85,8 @@ class StudyLog:
             self._logger.removeHandler(self._handler)
             self._handler.close()
             self._handler = None
+
+
+def _or_dash(value: object) -> object:
+    """``value`` for a log line; ``-`` for an attribute the trial did not store."""
+    return "-" if value is None else value

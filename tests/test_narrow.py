@@ -50,3 +50,48 @@ def test_lr_range_is_checked_before_any_work(tmp_path: Path) -> None:
             storage=f"sqlite:///{tmp_path / 'x.db'}",
         )
     assert not (tmp_path / "x.db").exists()
+
+
+def test_auto_lr_range_prepares_and_checks_once(
+    tmp_path: Path, digits: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With lr_range="auto", the LR range test takes the search's prepared data and the loss its
+    pre-flight settled: the data is prepared once and the model checked once (before: twice
+    each). model_fn is called three times, as before: the pre-flight's model, the test's own
+    (seeded, untouched by the pre-flight's batch) and the one trial's."""
+    import adamtune.data
+    import adamtune.data._data
+    import adamtune.training._check
+
+    calls = {"model_fn": 0, "prepare_data": 0, "resolve_loss_spec": 0}
+
+    def counted(name: str, function: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            calls[name] += 1
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    prepare = counted("prepare_data", adamtune.data._data.prepare_data)
+    monkeypatch.setattr(adamtune.data._data, "prepare_data", prepare)
+    monkeypatch.setattr(adamtune.data, "prepare_data", prepare)
+    resolve = counted("resolve_loss_spec", adamtune.training._check.resolve_loss_spec)
+    monkeypatch.setattr(adamtune.training._check, "resolve_loss_spec", resolve)
+
+    def model_fn() -> Any:
+        calls["model_fn"] += 1
+        return mlp(64, 10)
+
+    result: Any = adamtune.search(
+        model_fn,
+        digits,
+        trials=1,
+        epochs=1,
+        space="quick",
+        storage=f"sqlite:///{tmp_path / 'c.db'}",
+        study_name="c",
+        lr_range="auto",
+        verbose=0,
+    )
+    assert "lr_range" in result.meta
+    assert calls == {"model_fn": 3, "prepare_data": 1, "resolve_loss_spec": 1}

@@ -235,7 +235,7 @@ def test_log_path_stays_beside_its_storage(tmp_path: Path, name: str) -> None:
     the second wall)."""
     sqlite = log_path(f"sqlite:///{tmp_path / 'night.db'}", name)
     journal = log_path(f"journal:///{tmp_path / 'night.log'}", name)
-    folder = log_path(str(tmp_path / "kt"), name, kerastuner=True)
+    folder = log_path(str(tmp_path / "kt"), name)
     for path, parent in ((sqlite, tmp_path), (journal, tmp_path), (folder, tmp_path / "kt")):
         assert path is not None and path.parent == parent, path
         assert path.name.endswith(".log") and "\x00" not in path.name and "\n" not in path.name

@@ -25,30 +25,29 @@ __all__ = [
 
 def cmd_search(args: argparse.Namespace) -> int:
     from adamtune._errors import SearchAborted
-    from adamtune._search import _default_study_name
+    from adamtune._search_args import default_study_name
     from adamtune.cli._finish import save_best_so_far, where_it_went
     from adamtune.cli._workers import parse_devices, worker_env
-    from adamtune.engine import DEFAULT_KT_STORAGE, DEFAULT_STORAGE
+    from adamtune.engine import engine_for
 
     _check_search_args(args)
     # This process is worker 0: its threads and device are set before TensorFlow loads.
     os.environ.update(worker_env(0, args.workers, parse_devices(args.devices)))
-    kerastuner = args.strategy.startswith("kt-")
-    storage = args.storage or (None if kerastuner else DEFAULT_STORAGE)
+    storage = engine_for(args.strategy).default_storage(args.storage)
     study_name: str | None = args.study
     try:
         model_fn, data = load_model_and_data(args)
-        study_name = args.study or _default_study_name(model_fn)
-        result = _run_search(args, model_fn, data, study_name, storage, kerastuner)
+        study_name = args.study or default_study_name(model_fn)
+        result = _run_search(args, model_fn, data, study_name, storage)
     except (KeyboardInterrupt, SearchAborted):
         if args.output:  # the night's work is not lost with the last trial
-            save_best_so_far(args.output, storage or DEFAULT_KT_STORAGE, study_name)
+            save_best_so_far(args.output, storage, study_name)
         raise
     if args.output:
         print(f"wrote {result.export(args.output)}")
     best = result.best
     print(f"best {best.objective}={best.value:.6g} (trial {best.trial_number}): {best.params}")
-    for line in where_it_went(args, storage or DEFAULT_KT_STORAGE, study_name, kerastuner):
+    for line in where_it_went(args, storage, study_name):
         print(line)
     return 0
 
@@ -58,20 +57,20 @@ def _check_search_args(args: argparse.Namespace) -> None:
     from adamtune.cli._finish import check_output
     from adamtune.cli._lifecycle import check_lifecycle
     from adamtune.cli._where import is_folder
-    from adamtune.engine import mask_url
+    from adamtune.engine import engine_for, mask_url
 
     if args.workers < 1:
         raise ValueError(f"--workers must be >= 1. Received: {args.workers}")
     if args.study is not None:  # before --workers > 1 creates the storage and starts workers
         check_study_name(args.study, "--study")
-    kerastuner = args.strategy.startswith("kt-")
-    if not kerastuner and args.storage and is_folder(args.storage):
+    engine = engine_for(args.strategy)
+    if not engine.folder and args.storage and is_folder(args.storage):
         raise ValueError(
             f"--storage for the {args.strategy} strategy (Optuna) must be a storage URL, or a "
             "path to a SQLite (.db, .sqlite, .sqlite3) or journal (.log, .jsonl) file; a folder "
             f"holds KerasTuner studies (--strategy kt-*). Received: --storage {args.storage}"
         )
-    if args.workers > 1 and kerastuner:
+    if args.workers > 1 and not engine.parallel:
         raise ValueError(
             "--workers shares one Optuna study between processes: use an Optuna strategy "
             "(not kt-*) and a storage URL (sqlite:///, journal:///, postgresql://). Received: "
@@ -86,17 +85,16 @@ def _run_search(
     model_fn: Any,
     data: Any,
     study_name: str,
-    storage: str | None,
-    kerastuner: bool,
+    storage: str,
 ) -> Any:
     """The search, with this machine's helper workers, under the Ctrl-C handlers."""
     from adamtune._studylog import StudyLog, log_path
     from adamtune.cli._lifecycle import run_recycled
     from adamtune.cli._signals import adopt_children, handle_interrupts
     from adamtune.cli._workers import HELPERS_ENV, spawn_workers, wait_for
-    from adamtune.engine import DEFAULT_STORAGE, open_storage
+    from adamtune.engine import open_storage
 
-    log = StudyLog(log_path(storage, study_name, kerastuner=kerastuner))
+    log = StudyLog(log_path(storage, study_name))
 
     def search(seconds: float | None) -> Any:
         return _search_here(args, model_fn, data, study_name, storage, seconds)
@@ -108,7 +106,7 @@ def _run_search(
             helpers = [int(pid) for pid in inherited.split(",") if pid]
         elif args.workers > 1:
             open_storage(storage, heartbeat=args.heartbeat)  # its tables exist before workers
-            helpers = spawn_workers(args, storage or DEFAULT_STORAGE, study_name)
+            helpers = spawn_workers(args, storage, study_name)
         else:
             helpers = []
         adopt_children(helpers)
@@ -124,7 +122,7 @@ def _search_here(
     model_fn: Any,
     data: Any,
     study_name: str,
-    storage: str | None,
+    storage: str,
     seconds: float | None,
 ) -> Any:
     import adamtune
@@ -169,32 +167,22 @@ def parse_class_weight(text: str | None) -> Any:
 def open_result(storage: str, study: str | None) -> Any:
     """The Result of a stored study: an Optuna storage URL, or a KerasTuner folder; ``study``
     None picks the only adamtune study there."""
-    from adamtune.cli._where import is_folder, kt_meta, no_study_error, pick_study, study_names
-    from adamtune.engine import META_KEY, KerasTunerStudy, open_storage
+    from adamtune.cli._where import no_study_error, pick_study, study_names
+    from adamtune.engine import NoStudy, open_existing
     from adamtune.result import Result
 
     name = pick_study(storage, study)
-    if is_folder(storage):
-        meta = kt_meta(storage, name)
-        if meta is None:
-            raise no_study_error(name, storage, *study_names(storage))
-        return Result(KerasTunerStudy(None, storage, name, meta).view(), meta)
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    # Looking at a study never creates nor repairs its storage: a missing file is refused.
-    the_storage = open_storage(storage, readonly=True)
     try:
-        loaded = optuna.load_study(study_name=name, storage=the_storage)
-    except KeyError:
+        # Looking at a study never creates nor repairs its storage: a missing file is refused.
+        found = open_existing(storage, name)
+    except NoStudy:
         raise no_study_error(name, storage, *study_names(storage)) from None
-    meta = loaded.user_attrs.get(META_KEY)
-    if meta is None:
+    if found.meta is None:
         raise ValueError(
             f"study {name!r} was not created by adamtune, so it holds no tuned config; "
             "`adamtune studies` lists the studies in this storage"
         )
-    return Result(loaded, meta)
+    return Result(found.view(), found.meta)
 
 
 def _worker_name(who: Any) -> str | None:
@@ -203,35 +191,37 @@ def _worker_name(who: Any) -> str | None:
 
 def status_dict(result: Any, storage: str) -> dict[str, Any]:
     from adamtune.engine import mask_url
+    from adamtune.result import TrialRecord
 
     trials = result.study.trials
+    records = [(t, TrialRecord.from_attrs(t.user_attrs)) for t in trials]
     states = Counter(t.state.name for t in trials)
     running = [
         {
             "number": t.number,
             "since": t.datetime_start.isoformat() if t.datetime_start else None,
-            "worker": _worker_name(t.user_attrs.get("worker")),
+            "worker": _worker_name(record.worker),
         }
-        for t in trials
+        for t, record in records
         if t.state.name == "RUNNING"
     ]
     failures = Counter(  # an interrupted trial is not a failure: its outcome says it
-        str(t.user_attrs.get("error", "")).split(":")[0]
-        for t in trials
-        if t.state.name == "FAIL" and t.user_attrs.get("outcome") != "interrupted"
+        (record.error or "").split(":")[0]
+        for t, record in records
+        if t.state.name == "FAIL" and not record.interrupted
     )
     complete = [t for t in trials if t.state.name == "COMPLETE"]
     best: dict[str, Any] | None = None
     if complete:  # read from the stored attributes: status needs no TensorFlow
         top = result.study.best_trial
-        attrs = top.user_attrs
+        stored = TrialRecord.from_attrs(top.user_attrs)
         best = {
             "value": top.value,
             "trial": top.number,
-            "params": {**attrs.get("adam", {}), **attrs.get("user_params", {})},
-            "adam": dict(attrs.get("adam") or {}),
-            "user_params": dict(attrs.get("user_params") or {}),
-            "changes": list(attrs.get("changes") or []),
+            "params": {**(stored.adam or {}), **(stored.user_params or {})},
+            "adam": dict(stored.adam or {}),
+            "user_params": dict(stored.user_params or {}),
+            "changes": list(stored.changes or ()),
         }
     return {
         "study": result.study.study_name,

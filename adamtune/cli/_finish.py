@@ -39,8 +39,6 @@ def save_best_so_far(output: str, storage: str, study: str | None) -> None:
     """Write the best finished trial of a search that was stopped early (Ctrl-C, a streak of
     failures) to ``output``, and say so; say that nothing was written when no trial finished.
     ``study`` None: stopped before the study had a name (MODEL was still loading)."""
-    from optuna.trial import TrialState
-
     from adamtune.cli._commands import open_result
 
     result = None
@@ -48,12 +46,12 @@ def save_best_so_far(output: str, storage: str, study: str | None) -> None:
         with contextlib.suppress(ValueError):  # stopped before the study was made
             result = open_result(storage, study)
     trials = [] if result is None else result.study.get_trials(deepcopy=False)
-    if not any(t.state == TrialState.COMPLETE for t in trials):
+    if not any(t.state.name == "COMPLETE" for t in trials):
         _say(f"no trial finished, so nothing was written to {output}")
         return
     assert result is not None
     best = result.study.best_trial
-    finished = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
+    finished = sum(t.state.name in ("COMPLETE", "PRUNED") for t in trials)
     try:
         path = result.export(output)
     except (OSError, ValueError) as exc:
@@ -66,19 +64,17 @@ def save_best_so_far(output: str, storage: str, study: str | None) -> None:
     )
 
 
-def where_it_went(
-    args: argparse.Namespace, storage: str, study: str, kerastuner: bool
-) -> list[str]:
+def where_it_went(args: argparse.Namespace, storage: str, study: str) -> list[str]:
     """A few lines: the study and its storage, its log file, and the commands to look at it."""
     from adamtune._studylog import log_path
-    from adamtune.engine import mask_url
+    from adamtune.engine import engine_for, mask_url
 
     shown = mask_url(storage)
-    log = log_path(storage, study, kerastuner=kerastuner)
+    log = log_path(storage, study)
     lines = [f"study {study!r} in {shown}" + (f", log {log}" if log and log.exists() else "")]
     # The storage goes on the command line only when it was given there: the default and
-    # $ADAMTUNE_STORAGE are what the other commands read too.
-    given = kerastuner or getattr(args, "storage_from", "") == "option"
+    # $ADAMTUNE_STORAGE are what the other commands read too (a folder they never default to).
+    given = engine_for(storage=storage).folder or getattr(args, "storage_from", "") == "option"
     where = f" --storage {shlex.quote(shown)}" if given else ""
     name = shlex.quote(study)
     lines.append(

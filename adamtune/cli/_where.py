@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import os
 import time
 from collections.abc import Iterable
@@ -40,7 +39,6 @@ STORAGE_ENV = "ADAMTUNE_STORAGE"
 SQLITE_HEADER = b"SQLite format 3\x00"
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 JOURNAL_SUFFIXES = (".log", ".jsonl")
-KT_META_FILE = "adamtune.json"
 STORAGE_HELP = (
     "where the study is: a storage URL (sqlite:///adamtune.db, journal:///adamtune.log, "
     "postgresql://...), a path to its .db or .log file, or a KerasTuner study folder; default "
@@ -83,7 +81,9 @@ def resolve_storage(text: str) -> str:
     ``.log``/``.jsonl`` file -> ``journal:///<absolute path>``. Any other missing path stays a
     (KerasTuner) folder path; any other existing file is refused.
     """
-    if "://" in text:
+    from adamtune.engine import is_url
+
+    if is_url(text):
         return text
     path = Path(text).expanduser()
     if path.is_dir():
@@ -113,8 +113,10 @@ def resolve_storage(text: str) -> str:
 
 
 def is_folder(storage: str) -> bool:
-    """Whether ``storage`` (resolved) is a KerasTuner folder path rather than a URL."""
-    return "://" not in storage
+    """Whether ``storage`` (resolved) is a study folder path (KerasTuner's) rather than a URL."""
+    from adamtune.engine import engine_for
+
+    return engine_for(storage=storage).folder
 
 
 def check_storage_exists(storage: str, defaulted: bool) -> None:
@@ -148,34 +150,26 @@ def check_storage_exists(storage: str, defaulted: bool) -> None:
 
 def kt_study_names(folder: str) -> list[str]:
     """The adamtune studies in a KerasTuner folder: sub-folders holding ``adamtune.json``."""
-    root = Path(folder)
-    if not root.is_dir():
-        return []
-    return sorted(p.name for p in root.iterdir() if (p / KT_META_FILE).is_file())
+    from adamtune.engine import stored_studies
+
+    return stored_studies(folder)[0]
 
 
 def kt_meta(folder: str, study: str) -> dict[str, Any] | None:
     """The adamtune meta of KerasTuner study ``study`` in ``folder`` (None when it has none)."""
-    from adamtune.engine import META_KEY
+    from adamtune.engine import NoStudy, open_existing
 
-    meta_file = Path(folder) / check_study_name(study, "--study") / KT_META_FILE
-    if not meta_file.is_file():
+    try:
+        return dict(open_existing(folder, check_study_name(study, "--study")).meta)
+    except NoStudy:
         return None
-    meta = json.loads(meta_file.read_text()).get(META_KEY)
-    return meta if isinstance(meta, dict) else None
 
 
-def study_names(storage: str) -> tuple[list[str], list[str]]:
+def study_names(storage: str, *, readonly: bool = True) -> tuple[list[str], list[str]]:
     """The studies in ``storage`` (resolved, existing): adamtune's, and the others."""
-    if is_folder(storage):
-        return kt_study_names(storage), []
-    from adamtune.engine import META_KEY, open_storage
+    from adamtune.engine import stored_studies
 
-    ours: list[str] = []
-    others: list[str] = []
-    for frozen in open_storage(storage, readonly=True).get_all_studies():
-        (ours if META_KEY in frozen.user_attrs else others).append(frozen.study_name)
-    return sorted(ours), sorted(others)
+    return stored_studies(storage, readonly=readonly)
 
 
 def _listed(ours: list[str], others: list[str]) -> str:

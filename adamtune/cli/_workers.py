@@ -6,7 +6,6 @@ import argparse
 import os
 import subprocess
 import sys
-import time
 from typing import Any
 
 from adamtune._util import check_study_name
@@ -105,34 +104,21 @@ def wait_for(pids: list[int]) -> None:
 
 
 def _wait_for_run(storage: str, study: str, wait: float) -> tuple[dict[str, Any], dict[str, Any]]:
-    import optuna
+    """The study's settings and its last search's record (trials target, MODEL and --data)."""
+    from adamtune.cli._where import study_names, suggest
+    from adamtune.engine import mask_url, wait_for_record
 
-    from adamtune._search import RUN_KEY
-    from adamtune.cli._where import suggest
-    from adamtune.engine import META_KEY, mask_url, open_storage
-
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    the_storage = open_storage(storage)
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            attrs = optuna.load_study(study_name=study, storage=the_storage).user_attrs
-        except KeyError:
-            attrs = {}
-        if META_KEY in attrs and RUN_KEY in attrs:
-            return attrs[META_KEY], attrs[RUN_KEY]
-        if time.monotonic() >= deadline:
-            names = sorted(
-                s.study_name for s in the_storage.get_all_studies() if META_KEY in s.user_attrs
-            )
-            raise ValueError(
-                f"no adamtune study {study!r} in {mask_url(storage)}"
-                + (f" after waiting {wait:g} s" if wait else "")
-                + (suggest(study, names) or ".")
-                + f" It holds: {', '.join(names) or 'no adamtune study'}. Start the study with "
-                "`adamtune search`, or pass --wait SECONDS to wait for it"
-            )
-        time.sleep(0.25)
+    stored = wait_for_record(storage, study, wait)
+    if stored is not None:
+        return stored
+    names = study_names(storage, readonly=False)[0]
+    raise ValueError(
+        f"no adamtune study {study!r} in {mask_url(storage)}"
+        + (f" after waiting {wait:g} s" if wait else "")
+        + (suggest(study, names) or ".")
+        + f" It holds: {', '.join(names) or 'no adamtune study'}. Start the study with "
+        "`adamtune search`, or pass --wait SECONDS to wait for it"
+    )
 
 
 def _missing_storage(storage: str, study: str | None) -> None:
@@ -188,16 +174,29 @@ def _stored_class_weight(meta: dict[str, Any]) -> Any:
     return weighting.search_arg()
 
 
-def cmd_worker(args: argparse.Namespace) -> int:
-    import adamtune
-    from adamtune._studylog import StudyLog, log_path
-    from adamtune.cli._lifecycle import check_lifecycle, run_recycled
-    from adamtune.cli._signals import handle_interrupts, watch_parent
-    from adamtune.cli._where import is_folder, wait_for_study
-    from adamtune.spaces import Space
+def _load_targets(args: argparse.Namespace, run: dict[str, Any]) -> tuple[Any, Any]:
+    """The model_fn and data: from --model and --data, else from the targets the study's
+    search recorded."""
+    if args.model is not None:
+        return load_target(args.model, "--model"), load_target(args.data, "--data")()
+    targets = run.get("targets")
+    if not targets:
+        raise ValueError(
+            f"study {args.study!r} was started from Python, not by `adamtune search`, so it "
+            "holds no MODEL/--data targets for a worker to load; pass --model and --data, or "
+            "run the search from the CLI"
+        )
+    return load_target(targets["model"], "stored MODEL"), load_target(
+        targets["data"], "stored --data"
+    )()
 
-    watch_parent()  # a helper of `adamtune search --workers N`: stop when that process is gone
-    if is_folder(args.storage):
+
+def _check_worker_args(args: argparse.Namespace) -> None:
+    """Everything `adamtune worker` can refuse before it opens the storage."""
+    from adamtune.cli._lifecycle import check_lifecycle
+    from adamtune.engine import engine_for
+
+    if not engine_for(storage=args.storage).parallel:
         raise ValueError(
             "workers join Optuna studies: --storage must be a storage URL or a path to its .db "
             f"or .log file, not a (KerasTuner) folder. Received: --storage {args.storage}"
@@ -208,6 +207,18 @@ def cmd_worker(args: argparse.Namespace) -> int:
     check_lifecycle(args)
     if not args.wait:
         _missing_storage(args.storage, args.study)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import adamtune
+    from adamtune._studylog import StudyLog, log_path
+    from adamtune.cli._lifecycle import run_recycled
+    from adamtune.cli._signals import handle_interrupts, watch_parent
+    from adamtune.cli._where import wait_for_study
+    from adamtune.spaces import Space
+
+    watch_parent()  # a helper of `adamtune search --workers N`: stop when that process is gone
+    _check_worker_args(args)
     args.study = wait_for_study(args.storage, args.study, args.wait)
     # TensorFlow takes seconds to import: done while the study is still being created (the
     # parent's pre-flight), not after, so this worker's first trial starts that much sooner;
@@ -217,18 +228,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     start_quietly()
 
     meta, run = _wait_for_run(args.storage, args.study, args.wait)
-    if args.model is not None:
-        model_fn, data = load_target(args.model, "--model"), load_target(args.data, "--data")()
-    else:
-        targets = run.get("targets")
-        if not targets:
-            raise ValueError(
-                f"study {args.study!r} was started from Python, not by `adamtune search`, so it "
-                "holds no MODEL/--data targets for a worker to load; pass --model and --data, or "
-                "run the search from the CLI"
-            )
-        model_fn = load_target(targets["model"], "stored MODEL")
-        data = load_target(targets["data"], "stored --data")()
+    model_fn, data = _load_targets(args, run)
     space = Space.from_dict(meta["space"], f"study {args.study!r}")
 
     def search(seconds: float | None) -> Any:

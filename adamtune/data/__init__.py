@@ -1,9 +1,36 @@
-"""Data in: checks, splits and input scaling."""
+"""Data in: checks, splits and input scaling.
 
-from adamtune.data._data import Data, Prepared, Target, infer_target, prepare_data
-from adamtune.data._multi import Multi, check_multi_options, is_structure, resolve_reading
+The checks and helpers here are shared with the doctor and the LR range test (``unpack``,
+``to_array``, ``stream_parts``, ``stream_sample``, ``refuse_multi``): each is documented where it is
+defined.
+"""
+
+from adamtune.data._data import (
+    Data,
+    DataParts,
+    Prepared,
+    Target,
+    infer_target,
+    prepare_data,
+    to_array,
+    unpack,
+)
+from adamtune.data._multi import (
+    Multi,
+    check_multi_options,
+    is_structure,
+    refuse_multi,
+    resolve_reading,
+)
 from adamtune.data._scaling import make_scaler, scale_split
-from adamtune.data._streams import SAMPLE_SIZE, Streamed, check_stream_options, prepare_input
+from adamtune.data._streams import (
+    SAMPLE_SIZE,
+    Streamed,
+    check_stream_options,
+    prepare_input,
+    stream_parts,
+    stream_sample,
+)
 from adamtune.data._weights import (
     CLASS_WEIGHT_MODES,
     ClassWeighting,
@@ -19,6 +46,7 @@ __all__ = [
     "SAMPLE_SIZE",
     "ClassWeighting",
     "Data",
+    "DataParts",
     "Multi",
     "Prepared",
     "Streamed",
@@ -34,7 +62,12 @@ __all__ = [
     "make_scaler",
     "prepare_data",
     "prepare_input",
+    "refuse_multi",
     "resolve_class_weight",
     "resolve_reading",
     "scale_split",
+    "stream_parts",
+    "stream_sample",
+    "to_array",
+    "unpack",
 ]

@@ -8,7 +8,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Data", "Prepared", "Target", "infer_target", "prepare_data"]
+__all__ = [
+    "Data",
+    "DataParts",
+    "Prepared",
+    "Target",
+    "infer_target",
+    "prepare_data",
+    "to_array",
+    "unpack",
+]
 
 _FORMS = (
     "`data` must be (x, y), ((x_train, y_train), (x_val, y_val)) or adamtune.Data(x, y, ...), "
@@ -96,13 +105,19 @@ class Prepared:
         return out
 
 
-def _to_array(value: Any, name: str) -> np.ndarray:
+def to_array(value: Any, name: str) -> np.ndarray:
+    """``value`` (one of ``data``'s parts, called ``name`` in errors) as a NumPy array: an array
+    as it is, a pandas object through ``to_numpy()``; anything else is a TypeError naming the
+    forms ``data`` takes. The array's contents are not checked here (``prepare_data`` does)."""
     if isinstance(value, np.ndarray):
         return value
     module = type(value).__module__
     if module.startswith("pandas") and hasattr(value, "to_numpy"):
         return np.asarray(value.to_numpy())
     raise TypeError(f"{_FORMS}. Received {name} of type {type(value).__name__}")
+
+
+_to_array = to_array  # the old name, still imported by adamtune/data/_weights.py
 
 
 def _check_x(x: np.ndarray, name: str) -> np.ndarray:
@@ -193,8 +208,10 @@ def infer_target(y: np.ndarray) -> Target:
 
 
 @dataclass
-class _Parts:
-    """``data`` taken apart: arrays as given, weights None when absent."""
+class DataParts:
+    """``data`` taken apart by :func:`unpack`: arrays as given, weights None when absent;
+    ``split`` is the validation fraction a :class:`Data` asks for (0.0 with an explicit
+    validation set, None when ``prepare_data``'s ``validation_split`` decides)."""
 
     x: Any
     y: Any
@@ -250,7 +267,11 @@ def _validation_pair(data: Data) -> Data:
     )
 
 
-def _unpack(data: Any) -> _Parts:
+def unpack(data: Any) -> DataParts:
+    """``data`` in array form (``(x, y)``, ``(x, y, w)``, ``((x, y), (x_val, y_val))`` or
+    :class:`Data`) taken apart into :class:`DataParts`, as given: the checks of its form only
+    (a TypeError or ValueError naming what is wrong); its arrays are checked by
+    :func:`prepare_data`. A stream is refused: see ``adamtune.data.stream_parts``."""
     _refuse_stream(data)
     if isinstance(data, Data) and data.validation is not None:
         data = _validation_pair(data)
@@ -267,7 +288,7 @@ def _unpack(data: Any) -> _Parts:
                 "adamtune.Data: `val_sample_weight` weights an explicit validation set; give "
                 "x_val and y_val with it, or drop it (a split carries `sample_weight` along)"
             )
-        return _Parts(
+        return DataParts(
             data.x, data.y, data.x_val, data.y_val, data.validation_split,
             data.sample_weight, data.val_sample_weight,
         )  # fmt: skip
@@ -277,9 +298,9 @@ def _unpack(data: Any) -> _Parts:
         if nested and len(data) == 2:
             x, y, w = _pair_or_triple(first, "a training part")
             x_val, y_val, w_val = _pair_or_triple(second, "a validation part")
-            return _Parts(x, y, x_val, y_val, 0.0, w, w_val)
+            return DataParts(x, y, x_val, y_val, 0.0, w, w_val)
         if not nested:  # split None: use prepare_data(validation_split=)
-            return _Parts(first, second, w=data[2] if len(data) == 3 else None)
+            return DataParts(first, second, w=data[2] if len(data) == 3 else None)
     raise TypeError(f"{_FORMS}. Received: {type(data).__name__}")
 
 
@@ -298,9 +319,9 @@ def _weight(raw: Any, n: int, name: str) -> np.ndarray | None:
     return None if raw is None else check_sample_weight(raw, n, name)
 
 
-def _validation_set(parts: _Parts, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any]:
-    x_val = _check_x(_to_array(parts.x_val, "x_val"), "x_val")
-    y_val = _check_y(_to_array(parts.y_val, "y_val"), "y_val")
+def _validation_set(parts: DataParts, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any]:
+    x_val = _check_x(to_array(parts.x_val, "x_val"), "x_val")
+    y_val = _check_y(to_array(parts.y_val, "y_val"), "y_val")
     _same_length(x_val, y_val, "x_val and y_val")
     if x_val.shape[1:] != x.shape[1:]:
         raise ValueError(
@@ -338,11 +359,11 @@ def prepare_data(data: Any, *, validation_split: float = 0.2, seed: int = 0) -> 
     or dict of arrays) give a :class:`~adamtune.data._multi.Multi`, else a :class:`Prepared`."""
     from adamtune.data._multi import is_structure, prepare_multi
 
-    parts = _unpack(data)
+    parts = unpack(data)
     if is_structure(parts.x) or is_structure(parts.y):
         return prepare_multi(parts, validation_split=validation_split, seed=seed)
     split = validation_split if parts.split is None else parts.split
-    x, y = _check_x(_to_array(parts.x, "x"), "x"), _check_y(_to_array(parts.y, "y"), "y")
+    x, y = _check_x(to_array(parts.x, "x"), "x"), _check_y(to_array(parts.y, "y"), "y")
     _same_length(x, y, "x and y")
     w = _weight(parts.w, len(x), "sample_weight")
     target = infer_target(y)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Multi", "is_structure", "prepare_multi"]
+__all__ = ["Multi", "is_structure", "prepare_multi", "refuse_multi"]
 
 
 def _array_like(value: Any) -> bool:
@@ -250,20 +250,20 @@ def _same_samples(arrays: list[tuple[str, np.ndarray]], where: str) -> int:
 def prepare_multi(
     parts: Any, *, validation_split: float, seed: int, notes: tuple[str, ...] = ()
 ) -> Multi:
-    """Check and split ``parts`` (``adamtune.data._data._Parts`` with a structured x or y)."""
+    """Check and split ``parts`` (``adamtune.data.DataParts`` with a structured x or y)."""
     from adamtune.data._data import (
         _check_x,
         _check_y,
         _stratify,
-        _to_array,
         _weight,
         infer_target,
+        to_array,
     )
 
     raw_x = _parts(parts.x)
-    raw_dtypes = tuple(np.asarray(_to_array(a, "x")).dtype for a in raw_x)
-    inputs, input_names = _checked(parts.x, "x", _check_x, _to_array)
-    outputs, output_names = _checked(parts.y, "y", _check_y, _to_array)
+    raw_dtypes = tuple(np.asarray(to_array(a, "x")).dtype for a in raw_x)
+    inputs, input_names = _checked(parts.x, "x", _check_x, to_array)
+    outputs, output_names = _checked(parts.y, "y", _check_y, to_array)
     one_output = not is_structure(parts.y)
     x_labels = [(_label(input_names, i, "x", True), a) for i, a in enumerate(inputs)]
     y_labels = [(_label(output_names, i, "y", not one_output), a) for i, a in enumerate(outputs)]
@@ -279,8 +279,8 @@ def prepare_multi(
         raw_dtypes=raw_dtypes,
     )
     if parts.x_val is not None:
-        inputs_val, val_in_names = _checked(parts.x_val, "x_val", _check_x, _to_array)
-        outputs_val, val_out_names = _checked(parts.y_val, "y_val", _check_y, _to_array)
+        inputs_val, val_in_names = _checked(parts.x_val, "x_val", _check_x, to_array)
+        outputs_val, val_out_names = _checked(parts.y_val, "y_val", _check_y, to_array)
         if (
             (val_in_names, val_out_names) != (input_names, output_names)
             or len(inputs_val) != len(inputs)
@@ -428,10 +428,10 @@ def check_multi_options(data: Any, class_weight: Any, space: Any, lr_range: Any)
 def refuse_multi(data: Any, what: str) -> None:
     """The doctor and the LR range test take one input and one output: say so by name
     (``data`` in array form: a stream has been sampled already)."""
-    from adamtune.data._data import _unpack
+    from adamtune.data._data import unpack
 
     try:
-        parts = _unpack(data)
+        parts = unpack(data)
     except (TypeError, ValueError):
         return  # prepare_data says what is wrong, as before
     if is_structure(parts.x) or is_structure(parts.y):

@@ -44,6 +44,7 @@ __all__ = [
     "is_stream",
     "prepare_input",
     "stream_kind",
+    "stream_parts",
     "stream_sample",
 ]
 
@@ -77,7 +78,7 @@ def is_stream(value: Any) -> bool:
     return stream_kind(value) is not None
 
 
-def _stream_parts(data: Any) -> tuple[Any, Any] | None:
+def stream_parts(data: Any) -> tuple[Any, Any] | None:
     """``(train, validation)`` when ``data`` is a stream form, else None (arrays)."""
     if is_stream(data):
         return data, None
@@ -467,7 +468,7 @@ def prepare_input(
     """``data`` checked: a :class:`Streamed` for a stream form, a ``Prepared`` for arrays."""
     from adamtune.data._data import prepare_data
 
-    parts = _stream_parts(data)
+    parts = stream_parts(data)
     if parts is None:
         if steps_per_epoch is not None:
             raise ValueError(
@@ -483,7 +484,7 @@ def stream_sample(data: Any) -> tuple[Any, Streamed] | None:
     """For a stream form of ``data``, its bounded first samples as array data,
     ``((x, y[, w]), (x_val, y_val[, w_val]))``, and the :class:`Streamed` they came from (what
     to tell the user); None for array data. The doctor and the LR range test run on these."""
-    parts = _stream_parts(data)
+    parts = stream_parts(data)
     if parts is None:
         return None
     streamed = prepare_stream(parts[0], parts[1], sample_only=True)

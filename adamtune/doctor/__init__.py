@@ -11,7 +11,9 @@ from typing import Any
 
 _LAZY = {
     "LRRange": "adamtune.doctor._lr_range",
+    "centered_average": "adamtune.doctor._lr_range",
     "lr_range_test": "adamtune.doctor._lr_range",
+    "suggest_range": "adamtune.doctor._lr_range",
     "Diagnosis": "adamtune.doctor._doctor",
     "Finding": "adamtune.doctor._doctor",
     "diagnose": "adamtune.doctor._doctor",

@@ -7,8 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from adamtune.data import Data, Prepared
-from adamtune.data._data import _to_array, _unpack
+from adamtune.data import Data, Prepared, to_array, unpack
 from adamtune.doctor._findings import Finding, sentence
 
 __all__ = [
@@ -81,10 +80,10 @@ def check_nonfinite(data: Any) -> tuple[Finding | None, Any]:
     """A ``nonfinite-data`` finding (or None) and ``data`` without the rows holding NaN/inf, in
     the form it came in (``None`` when no row is left). Non-numeric arrays pass through: the
     data's own checks (``prepare_data``) reject them with their message."""
-    given = _unpack(data)  # sample weights are left out: the doctor's probes do not weight
+    given = unpack(data)  # sample weights are left out: the doctor's probes do not weight
     x, y, x_val, y_val, split = given.x, given.y, given.x_val, given.y_val, given.split
     parts = {"x": x, "y": y} if x_val is None else {"x": x, "y": y, "x_val": x_val, "y_val": y_val}
-    arrays = {name: _to_array(value, name) for name, value in parts.items()}
+    arrays = {name: to_array(value, name) for name, value in parts.items()}
     counts = {name: _count(a) for name, a in arrays.items()}
     if not any(nan + inf for nan, inf in counts.values()):
         return None, data

@@ -35,7 +35,7 @@ from typing import Any
 
 from adamtune._util import check_positive_int
 from adamtune.doctor._findings import CODES, Finding, format_table, jsonable, sort_findings
-from adamtune.training._task import check_loss
+from adamtune.training import check_loss
 
 __all__ = ["CODES", "LR_RANGE_STEPS", "Diagnosis", "Finding", "diagnose"]
 
@@ -243,13 +243,12 @@ def _resolve_optimizer(optimizer: Any) -> _Optimizer:
 def _check_arguments(
     model_fn: Any, data: Any, batch_size: Any, epochs: Any, seed: Any, lr_range: Any
 ) -> None:
-    from adamtune.data._data import _unpack
-    from adamtune.data._streams import _stream_parts
+    from adamtune.data import stream_parts, unpack
     from adamtune.training import takes_hp
 
     takes_hp(model_fn)
-    if _stream_parts(data) is None:  # a stream form is checked there; its sample is read later
-        _unpack(data)  # the data's form; its contents are checked as a search checks them
+    if stream_parts(data) is None:  # a stream form is checked there; its sample is read later
+        unpack(data)  # the data's form; its contents are checked as a search checks them
     check_positive_int(batch_size, "batch_size")
     check_positive_int(epochs, "epochs")
     if isinstance(seed, bool) or not isinstance(seed, int):
@@ -266,18 +265,24 @@ def _check_arguments(
 # --- the probes --------------------------------------------------------------------------------
 
 
+def _probe_hp(opt: _Optimizer, batch_size: int) -> Any:
+    """The ``hp`` of the user's model as it is: ``model_fn(hp)`` sees the probed lr and batch
+    size, the middle of each of its own ``hp.*`` ranges (as the pre-flight builds it), no
+    regularizer (``hp.regularizer()`` is None) and no BatchNorm added by adamtune."""
+    from adamtune.params import HP, AdamParams, DefaultSource
+
+    adam = AdamParams(learning_rate=opt.lr, batch_size=batch_size, base_learning_rate=opt.lr)
+    return HP(adam, DefaultSource())
+
+
 def _build(model_fn: Callable[..., Any], opt: _Optimizer, batch_size: int, seed: int) -> Any:
-    """The user's model as it is: ``model_fn(hp)`` sees the probed lr and batch size, the middle
-    of each of its own ``hp.*`` ranges (as the pre-flight builds it), no regularizer
-    (``hp.regularizer()`` is None) and no BatchNorm added by adamtune."""
+    """The user's model as it is (:func:`_probe_hp`), its weights seeded with ``seed``."""
     import keras
 
-    from adamtune.params import HP, AdamParams, DefaultSource
-    from adamtune.training._build import build_user_model
+    from adamtune.training import build_user_model
 
     keras.utils.set_random_seed(seed)
-    adam = AdamParams(learning_rate=opt.lr, batch_size=batch_size, base_learning_rate=opt.lr)
-    return build_user_model(model_fn, HP(adam, DefaultSource()))
+    return build_user_model(model_fn, _probe_hp(opt, batch_size))
 
 
 def _chance(prepared: Any, spec: Any) -> float | None:
@@ -315,25 +320,27 @@ def _suggested(result: Any) -> tuple[float, float] | None:
 
 def _run_lr_range(
     model_fn: Callable[..., Any],
-    data: Any,
+    prepared: Any,
+    spec: Any,
     batch_size: int,
-    loss: Any,
     space: Any,
     seed: int,
     scaling: str = "none",
 ) -> tuple[Any, str]:
+    """The LR range test on the doctor's prepared data, with the loss its label check settled
+    (``spec``): the data is not prepared, nor the labels checked, again."""
     from adamtune.doctor._lr_range import lr_range_test
 
     try:
         result = lr_range_test(
             model_fn,
-            data,
+            prepared,
             batch_size=batch_size,
             steps=LR_RANGE_STEPS,
             scaling=scaling,
-            loss=loss,
             space=space,
             seed=seed,
+            checked=spec,
         )
     except Exception as exc:  # the doctor reports a failed probe; the other probes still run
         return None, f"failed: {type(exc).__name__}: {str(exc).strip()[:300]}"
@@ -386,8 +393,7 @@ def diagnose(
         PreflightError: ``model_fn`` raised, or returned something that is not a Keras model.
     """
     from adamtune._tfquiet import start_quietly
-    from adamtune.data._multi import refuse_multi
-    from adamtune.data._streams import stream_sample
+    from adamtune.data import refuse_multi, stream_sample
     from adamtune.spaces import load_space
 
     _check_arguments(model_fn, data, batch_size, epochs, seed, lr_range)
@@ -541,16 +547,16 @@ class _Doctor:
             self.probes["lr_range"] = self.probes["training"] = f"skipped: {why}"
             return {}, _Ranges()
 
-        ranges = self._ranges() if self.lr_range else _Ranges()
+        ranges = self._ranges(prepared, spec) if self.lr_range else _Ranges()
         probe = self._train(prepared, spec)
         self._judge(probe, ranges)
         return dict(probe.history), ranges
 
-    def _ranges(self) -> _Ranges:
+    def _ranges(self, prepared: Any, spec: Any) -> _Ranges:
         """The LR range test on the data as given, and again under the scaling a data finding's
         fix recommends (RANGE_FIXES): the suggestion is then the second one's range."""
         raw, status = _run_lr_range(
-            self.model_fn, self.data, self.batch_size, self.loss, self.space, self.seed
+            self.model_fn, prepared, spec, self.batch_size, self.space, self.seed
         )
         self.probes["lr_range"] = status
         if raw is None:
@@ -559,7 +565,7 @@ class _Doctor:
         if fix is None:
             return _Ranges(suggestion=raw)
         fixed, fixed_status = _run_lr_range(
-            self.model_fn, self.data, self.batch_size, self.loss, self.space, self.seed, fix
+            self.model_fn, prepared, spec, self.batch_size, self.space, self.seed, fix
         )
         if fixed is None:
             self.probes["lr_range"] = f"{status}; with scaling={fix!r}: {fixed_status}"
@@ -587,16 +593,25 @@ class _Doctor:
         )
 
     def _labels(self, prepared: Any) -> tuple[Any, int]:
-        """Build the model once: its parameter count, and the loss checked against the labels."""
+        """Build the model once (:func:`adamtune.training.check_model`, labels left to the
+        doctor): its parameter count, and the loss checked against the labels."""
         import keras
 
         from adamtune.doctor._labels import check_labels
-        from adamtune.training._preflight import _output_shape
+        from adamtune.training import check_model
 
-        model = _build(self.model_fn, self.opt, self.batch_size, self.seed)
-        out_shape = _output_shape(model, prepared.x_train)
-        params = int(sum(int(math.prod(w.shape)) for w in model.trainable_weights))
-        check = check_labels(prepared, model, out_shape, self.loss)
+        keras.utils.set_random_seed(self.seed)
+        built = check_model(
+            self.model_fn,
+            self.the_space,
+            prepared,
+            hp=_probe_hp(self.opt, self.batch_size),
+            probe=True,
+            labels=False,
+        )
+        assert built.out_shape is not None  # a probe's model has one output
+        params = built.params
+        check = check_labels(prepared, built.model, built.out_shape, self.loss)
         keras.backend.clear_session()
         self._add(check.finding)
         self.probes["labels"] = "ran"

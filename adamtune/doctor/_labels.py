@@ -16,9 +16,9 @@ import numpy as np
 from adamtune._errors import PreflightError
 from adamtune.data import Prepared, Target
 from adamtune.doctor._findings import Finding, sentence
-from adamtune.training import LossSpec
-from adamtune.training._task import (
+from adamtune.training import (
     REGRESSION_LOSSES,
+    LossSpec,
     infer_loss_and_target,
     output_units_and_activation,
 )

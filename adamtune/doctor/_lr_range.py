@@ -13,12 +13,14 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from adamtune.training import LossSpec
+
 from adamtune._util import _default_mode, check_choice, check_positive_int
-from adamtune.training._task import check_loss
 
 __all__ = ["LRRange", "centered_average", "lr_range_test", "suggest_range"]
 
@@ -388,6 +390,74 @@ def _model_name(model_fn: Callable[..., Any], model: Any) -> str:
     return str(getattr(model, "name", None) or "model")
 
 
+def _prepared(data: Any) -> tuple[Any, Any]:
+    """``data`` as :class:`adamtune.data.Prepared` (as given when it is one already), and the
+    :class:`adamtune.data.Streamed` its sample came from (None for arrays)."""
+    from adamtune.data import Prepared, prepare_data, refuse_multi, stream_sample
+
+    if isinstance(data, Prepared):
+        return data, None
+    sampled = stream_sample(data)  # a stream: its first samples, as arrays
+    streamed = None
+    if sampled is not None:
+        data, streamed = sampled
+    refuse_multi(data, "adamtune.lr_range_test")
+    return prepare_data(data, seed=0), streamed
+
+
+def _model_and_loss(
+    model_fn: Callable[..., Any],
+    space: Any,
+    prepared: Any,
+    x: np.ndarray,
+    loss: Any,
+    checked: LossSpec | None,
+) -> tuple[Any, LossSpec]:
+    """A fresh model to sweep (the caller has seeded Keras) and the loss spec to train it with:
+    ``checked``, when a check settled it already, else :func:`adamtune.training.check_model`'s."""
+    from adamtune.training import build_user_model, check_model, check_output_shape, middle_hp
+
+    if checked is None:
+        check = check_model(model_fn, space, prepared, loss, probe=True)
+        assert check.loss is not None  # check_model(labels=True) settles it
+        return check.model, check.loss
+    model = build_user_model(model_fn, middle_hp(space))
+    check_output_shape(model, x)  # calls it once, as check_model does: builds it without Input
+    return model, checked
+
+
+def _compiled_sweep(
+    model: Any,
+    spec: LossSpec,
+    x: np.ndarray,
+    y: np.ndarray,
+    lrs: np.ndarray,
+    *,
+    batch_size: int,
+    beta: float,
+    factor: float,
+    seed: int,
+) -> tuple[list[float], list[float], str, bool]:
+    """:func:`_sweep` on ``model`` compiled with Adam and ``spec``'s loss; a failure to train is a
+    :class:`~adamtune.PreflightError`."""
+    import keras
+
+    from adamtune._errors import PreflightError
+
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=float(lrs[0])),
+        loss=spec.build_loss(),
+        jit_compile=False,  # XLA's compile time would dwarf a 100-step run
+    )
+    try:
+        return _sweep(model, x, y, lrs, batch_size=batch_size, beta=beta, factor=factor, seed=seed)
+    except Exception as exc:
+        raise PreflightError(
+            f"training failed ({type(exc).__name__}: {str(exc).strip()[:500]}); check that "
+            "the model's input shape matches x and its output matches y"
+        ) from exc
+
+
 def lr_range_test(
     model_fn: Callable[..., Any],
     data: Any,
@@ -402,17 +472,19 @@ def lr_range_test(
     loss: Any = None,
     seed: int = 0,
     space: Any = "default",
+    checked: LossSpec | None = None,
 ) -> LRRange:
     """Sweep Adam's learning rate from ``min_lr`` to ``max_lr`` over one short run; see where the
     model learns and where it diverges (Smith 2017, fastai's ``lr_find``).
 
     The model is built once as the pre-flight builds it (``model_fn(hp)`` with the middle values
-    of ``space``, or ``model_fn()``), compiled with Adam (Keras' default betas and epsilon) and the
-    loss inferred from the labels (or ``loss``), then trained for up to ``steps`` batches of
-    ``batch_size`` from the training split (cycled, reshuffled, if it holds fewer), the learning rate
-    rising geometrically from ``min_lr`` to ``max_lr``. Each step's loss is recorded with its
-    bias-corrected exponential moving average (weight ``smoothing``). The sweep stops early on a
-    NaN/inf loss, or once the smoothed loss exceeds ``diverge_factor`` times its best so far.
+    of ``space``, or ``model_fn()``) and checked against the labels
+    (:func:`adamtune.training.check_model`), compiled with Adam (Keras' default betas and
+    epsilon) and the loss inferred from the labels (or ``loss``), then trained for up to ``steps``
+    batches of ``batch_size`` from the training split (cycled, reshuffled, if it holds fewer), the
+    learning rate rising geometrically from ``min_lr`` to ``max_lr``. Each step's loss is recorded
+    with its bias-corrected exponential moving average (weight ``smoothing``). The sweep stops
+    early on a NaN/inf loss, or once the smoothed loss exceeds ``diverge_factor`` times its best.
 
     Suggested range: ``high`` is the learning rate at the minimum of the loss averaged over a
     centered window of a tenth of the steps (the first 5% of the steps ignored) divided by 3;
@@ -425,14 +497,18 @@ def lr_range_test(
             the training split is used (the validation split as ``adamtune.search`` makes it).
             Streams, ``(train_ds, val_ds)`` (tf.data or PyDataset): the first
             ``adamtune.data.SAMPLE_SIZE`` samples of the training stream, as a search reads them
-            (``stream_sample`` in the result says how many).
+            (``stream_sample`` in the result says how many). An :class:`adamtune.data.Prepared`
+            (the data a search or the doctor prepared) is used as it is.
         scaling: ``none``, ``standard``, ``minmax`` or ``robust``: the input scaler a search
             would apply, fitted on the training split.
         loss: a Keras loss overriding the inferred one.
         seed: seeds the weights and the batch order.
         space: the space whose middle values build the model (a name, file or Space).
+        checked: the :class:`adamtune.training.LossSpec` a check of this model_fn and data
+            settled already (the pre-flight's ``PreflightReport.loss``, the doctor's label check):
+            the model is trained with it and not checked again. Not with ``loss``.
     """
-    from adamtune.training._build import takes_hp
+    from adamtune.training import takes_hp
 
     takes_hp(model_fn)
     low_lr, high_lr, beta, factor = _check_arguments(
@@ -445,55 +521,33 @@ def lr_range_test(
         diverge_factor=diverge_factor,
         seed=seed,
     )
+    if checked is not None and loss is not None:
+        raise ValueError(
+            "`loss` and `checked` both say which loss to train with; pass one. Received: "
+            f"loss={loss!r}, checked={checked!r}"
+        )
     from adamtune._tfquiet import start_quietly
     from adamtune.spaces import load_space
+    from adamtune.training import check_loss
 
     the_space = load_space(space)
     start_quietly()  # TensorFlow's start-up notices kept off the terminal ($ADAMTUNE_TF_LOGS=1)
     check_loss(loss)
-
-    from adamtune.data._multi import refuse_multi
-    from adamtune.data._streams import stream_sample
-
-    sampled = stream_sample(data)  # a stream: its first samples, as arrays
-    streamed = None
-    if sampled is not None:
-        data, streamed = sampled
-    refuse_multi(data, "adamtune.lr_range_test")
+    prepared, streamed = _prepared(data)
 
     import keras
 
-    from adamtune._errors import PreflightError
-    from adamtune.data import prepare_data, scale_split
-    from adamtune.params import HP, DefaultSource, sample_adam_params
-    from adamtune.training._build import build_user_model
-    from adamtune.training._preflight import _check_label_shape, _loss_spec, _output_shape
+    from adamtune.data import scale_split
 
-    prepared = prepare_data(data, seed=0)
     x, _ = scale_split(scaling, prepared.x_train, prepared.x_val)
-    y = prepared.y_train
     lrs = np.geomspace(low_lr, high_lr, steps)
     try:
         keras.utils.set_random_seed(seed)
-        source = DefaultSource()
-        model = build_user_model(model_fn, HP(sample_adam_params(the_space, source), source))
-        out_shape = _output_shape(model, x)
-        _check_label_shape(out_shape, prepared)
-        spec = _loss_spec(loss, None, prepared, model, out_shape)
-        model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=low_lr),
-            loss=spec.build_loss(),
-            jit_compile=False,  # XLA's compile time would dwarf a 100-step run
-        )
-        try:
-            losses, smoothed, reason, stopped = _sweep(
-                model, x, y, lrs, batch_size=batch_size, beta=beta, factor=factor, seed=seed
-            )
-        except Exception as exc:
-            raise PreflightError(
-                f"training failed ({type(exc).__name__}: {str(exc).strip()[:500]}); check that "
-                "the model's input shape matches x and its output matches y"
-            ) from exc
+        model, spec = _model_and_loss(model_fn, the_space, prepared, x, loss, checked)
+        losses, smoothed, reason, stopped = _compiled_sweep(
+            model, spec, x, prepared.y_train, lrs, batch_size=batch_size, beta=beta,
+            factor=factor, seed=seed,
+        )  # fmt: skip
         name = _model_name(model_fn, model)
     finally:
         keras.backend.clear_session()

@@ -1,11 +1,17 @@
-"""Search engines. Only this subpackage imports Optuna; it never touches a Keras model."""
+"""Search engines. Only this subpackage imports Optuna; it never touches a Keras model.
 
+Every engine fills in one :class:`Study` interface (see ``_study.py`` for the call order);
+:func:`engine_for` and :func:`kind_of_storage` are the only places an engine is told apart.
+"""
+
+from adamtune._record import TrialRecord
 from adamtune.engine._kerastuner import (
     DEFAULT_KT_STORAGE,
     KerasTunerSource,
     KerasTunerStudy,
     check_kt_storage,
 )
+from adamtune.engine._loop import FailureStreak, hooks_due, run_hooks, run_study
 from adamtune.engine._meta import META_KEY, check_same, diff
 from adamtune.engine._optuna import (
     FINISHED,
@@ -15,9 +21,10 @@ from adamtune.engine._optuna import (
     finished_count,
     make_objective,
     make_pruner,
-    open_study,
 )
+from adamtune.engine._optuna_study import RUN_KEY, OptunaStudy, wait_for_record
 from adamtune.engine._process import rss_mb
+from adamtune.engine._quiet import quiet_optuna
 from adamtune.engine._storage import (
     DEFAULT_HEARTBEAT,
     DEFAULT_STORAGE,
@@ -25,6 +32,19 @@ from adamtune.engine._storage import (
     local_file,
     mask_url,
     open_storage,
+)
+from adamtune.engine._study import (
+    Callback,
+    Engine,
+    NoStudy,
+    Study,
+    StudyOptions,
+    engine_for,
+    is_url,
+    kind_of_storage,
+    open_existing,
+    open_study,
+    stored_studies,
 )
 
 __all__ = [
@@ -34,20 +54,39 @@ __all__ = [
     "FINISHED",
     "META_KEY",
     "PRUNERS",
+    "RUN_KEY",
+    "Callback",
+    "Engine",
+    "FailureStreak",
     "KerasTunerSource",
     "KerasTunerStudy",
+    "NoStudy",
     "OptunaSource",
+    "OptunaStudy",
+    "Study",
+    "StudyOptions",
+    "TrialRecord",
     "check_existing",
     "check_kt_storage",
     "check_same",
     "check_storage",
     "diff",
+    "engine_for",
     "finished_count",
+    "hooks_due",
+    "is_url",
+    "kind_of_storage",
     "local_file",
     "make_objective",
     "make_pruner",
     "mask_url",
+    "open_existing",
     "open_storage",
     "open_study",
+    "quiet_optuna",
     "rss_mb",
+    "run_hooks",
+    "run_study",
+    "stored_studies",
+    "wait_for_record",
 ]

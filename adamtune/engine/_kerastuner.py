@@ -14,17 +14,31 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adamtune._interrupt import interruptible
 from adamtune._util import atomic_write_text, check_study_name
 from adamtune.engine._meta import META_KEY, check_same
 from adamtune.engine._process import rss_mb
+from adamtune.engine._quiet import quiet_optuna
 from adamtune.engine._records import error_attrs, jsonable, result_attrs
+from adamtune.engine._study import Callback, NoStudy, StudyOptions, is_url
 from adamtune.params import Condition
 from adamtune.training import TrialSetup, run_trial
 
-__all__ = ["DEFAULT_KT_STORAGE", "KerasTunerSource", "KerasTunerStudy", "check_kt_storage"]
+if TYPE_CHECKING:
+    from adamtune._errors import StorageFullError
+
+__all__ = [
+    "DEFAULT_KT_STORAGE",
+    "KERASTUNER",
+    "KerasTunerSource",
+    "KerasTunerStudy",
+    "check_kt_storage",
+    "existing_kerastuner",
+    "read_meta",
+    "study_names_in",
+]
 
 DEFAULT_KT_STORAGE = "adamtune_kt"
 _TUNER_ID = "adamtune"
@@ -141,7 +155,7 @@ def check_kt_storage(storage: Any) -> None:
     """A KerasTuner study lives in a directory: refuse URLs and non-paths."""
     if storage is None:
         return
-    if not isinstance(storage, str | Path) or "://" in str(storage):
+    if not isinstance(storage, str | Path) or is_url(str(storage)):
         from adamtune.engine._storage import mask_url
 
         shown = mask_url(storage) if isinstance(storage, str) else storage
@@ -152,10 +166,22 @@ def check_kt_storage(storage: Any) -> None:
 
 
 class KerasTunerStudy:
-    """One study: an oracle, its project folder, and adamtune's per-trial records."""
+    """One study: an oracle, its project folder, and adamtune's per-trial records (a
+    :class:`~adamtune.engine.Study`)."""
 
-    def __init__(self, oracle: Any, storage: str | Path | None, name: str, meta: dict[str, Any]):
+    record = None  # a KerasTuner study keeps no run record: workers join Optuna studies only
+
+    def __init__(
+        self,
+        oracle: Any,
+        storage: str | Path | None,
+        name: str,
+        meta: dict[str, Any],
+        options: StudyOptions | None = None,
+    ) -> None:
         self.oracle = oracle
+        self.options = options
+        self._setup: TrialSetup | None = None
         # The name becomes the project folder: checked here, where it does, whoever calls.
         self.name = check_study_name(name)
         self.meta = jsonable(meta)
@@ -185,8 +211,9 @@ class KerasTunerStudy:
                 f"{monitor!r}; build it with keras_tuner.Objective({monitor!r}, ...)"
             )
 
-    def open(self, monitor: str) -> None:
-        self.check_objective(monitor)
+    def open(self, setup: TrialSetup) -> None:
+        self._setup = setup
+        self.check_objective(setup.monitor)
         self.check_existing()
         self.records_dir.mkdir(parents=True, exist_ok=True)
         meta_file = self.project / "adamtune.json"
@@ -197,6 +224,11 @@ class KerasTunerStudy:
             self.oracle.reload()
         self.oracle.max_consecutive_failed_trials = 10**9  # adamtune counts failure streaks
         self.oracle._display.verbose = 0  # adamtune shows its own progress
+        if self.options is not None:
+            self.options.log(
+                f"search started: target {self.options.target} finished trials, "
+                f"strategy {self.meta['strategy']}"
+            )
 
     def populate_space(self, setup: TrialSetup) -> None:
         """Register every parameter with the oracle before the first trial, as KerasTuner's Tuner
@@ -241,7 +273,7 @@ class KerasTunerStudy:
         import optuna
 
         if self._view is None:
-            with _quiet():
+            with quiet_optuna():
                 self._view = optuna.create_study(
                     direction=self.meta["direction"], study_name=self.name
                 )
@@ -256,15 +288,16 @@ class KerasTunerStudy:
     # -- running -------------------------------------------------------------------------------
     def run(
         self,
-        setup: TrialSetup,
         target: int,
-        seconds: float | None,
-        callbacks: list[Callable[[Any, Any], None]],
+        timeout: float | None,
+        callbacks: list[Callback],
         should_stop: Callable[[], bool],
     ) -> None:
         """Run trials until ``target`` finished ones, the timeout, the oracle's end, or a stop."""
         import keras_tuner
 
+        setup, seconds = self._setup, timeout
+        assert setup is not None, "open() the study before running it"
         started = time.monotonic()
         if not self.oracle.hyperparameters.space:
             self.populate_space(setup)
@@ -282,6 +315,11 @@ class KerasTunerStudy:
             frozen = view.trials[-1]
             for callback in callbacks:
                 callback(view, frozen)
+
+    def storage_full(self, exc: BaseException) -> StorageFullError | None:
+        from adamtune.engine._diskfull import storage_full_error
+
+        return storage_full_error(exc, self.project, str(self.project))
 
     def _end(self, trial: Any) -> None:
         """End the trial and save the oracle again: KerasTuner 1.4 saves ``oracle.json`` before it
@@ -358,20 +396,6 @@ def _params(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if not k.startswith("tuner/")}
 
 
-def _quiet() -> AbstractContextManager[Any]:
-    import optuna
-
-    class _Quiet:
-        def __enter__(self) -> None:
-            self.before = optuna.logging.get_verbosity()
-            optuna.logging.set_verbosity(optuna.logging.ERROR)
-
-        def __exit__(self, *exc: object) -> None:
-            optuna.logging.set_verbosity(self.before)
-
-    return _Quiet()
-
-
 def _frozen(record: dict[str, Any]) -> Any:
     import optuna
     from optuna.distributions import CategoricalDistribution
@@ -385,3 +409,87 @@ def _frozen(record: dict[str, Any]) -> Any:
         user_attrs=record.get("attrs", {}),
         intermediate_values={int(k): v for k, v in record.get("intermediate", {}).items()},
     )
+
+
+def read_meta(folder: str | Path, name: str) -> dict[str, Any] | None:
+    """The adamtune settings of study ``name`` in KerasTuner folder ``folder`` (None when it has
+    none)."""
+    meta_file = Path(folder) / check_study_name(name, "--study") / "adamtune.json"
+    if not meta_file.is_file():
+        return None
+    meta = json.loads(meta_file.read_text()).get(META_KEY)
+    return meta if isinstance(meta, dict) else None
+
+
+def study_names_in(folder: str | Path) -> list[str]:
+    """The adamtune studies in a KerasTuner folder: sub-folders holding ``adamtune.json``."""
+    root = Path(folder)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / "adamtune.json").is_file())
+
+
+def existing_kerastuner(storage: str | Path, name: str) -> KerasTunerStudy:
+    """A stored KerasTuner study, to look at (see :func:`adamtune.engine.open_existing`)."""
+    meta = read_meta(storage, name)
+    if meta is None:
+        raise NoStudy(name)
+    return KerasTunerStudy(None, storage, name, meta)
+
+
+class _KerasTuner:
+    """The KerasTuner engine (see :class:`adamtune.engine.Engine`)."""
+
+    name = "kerastuner"
+    folder = True
+    parallel = False
+    prunes = False
+    finite_scores = True  # KerasTuner's Bayesian oracle turns inf into 0 and fails on NaN
+
+    def default_storage(self, storage: Any) -> Any:
+        return storage or DEFAULT_KT_STORAGE
+
+    def check_arguments(
+        self,
+        strategy: Any,
+        storage: Any,
+        *,
+        pruner: Any,
+        first_trials: Any,
+        trust_storage: bool,
+        epochs: int,
+    ) -> Any:
+        if first_trials not in (None, "auto"):
+            raise ValueError(
+                "`first_trials` enqueues settings in an Optuna study; KerasTuner strategies start "
+                f"from their own. Received: first_trials={first_trials!r} with strategy={strategy!r}"
+            )
+        if pruner is not None:
+            raise ValueError(
+                "`pruner` applies to Optuna strategies; KerasTuner strategies do not prune "
+                "(kt-hyperband brings its own schedule). Received: pruner="
+                f"{pruner!r} with strategy={strategy!r}"
+            )
+        check_kt_storage(storage)
+        return None
+
+    def check_lr_range(self, lr_range: str | None, strategy: Any) -> None:
+        if lr_range is not None:
+            raise ValueError(
+                f"`lr_range='auto'` narrows an Optuna study's space; it is not available with "
+                f"strategy={strategy!r}. Received: lr_range={lr_range!r}"
+            )
+
+    def check_engine_object(self, obj: Any, storage: Any, trust_storage: bool) -> None:
+        return None  # an oracle keeps its state in JSON files: nothing to unpickle
+
+    def open_study(
+        self, obj: Any, storage: Any, name: str, meta: dict[str, Any], options: StudyOptions
+    ) -> KerasTunerStudy:
+        return KerasTunerStudy(obj, storage, name, meta, options)
+
+    def log_file(self, storage: Any, safe_name: str) -> Path | None:
+        return Path(storage or DEFAULT_KT_STORAGE) / f"{safe_name}.log"
+
+
+KERASTUNER = _KerasTuner()

@@ -20,7 +20,7 @@ from adamtune.engine._storage import WORKER_ATTR, retry_trial
 from adamtune.params import Condition
 from adamtune.training import TrialSetup, run_trial
 
-__all__ = ["OptunaSource", "make_objective", "make_pruner", "open_study"]
+__all__ = ["OptunaSource", "create_or_load", "make_objective", "make_pruner"]
 
 PRUNERS = ("hyperband", "sha", "median", "none")
 # The error of a trial closed by a signal: Ctrl-C, SIGTERM, or (a --workers helper) its parent's end.
@@ -135,7 +135,7 @@ def check_existing(storage: optuna.storages.BaseStorage, name: str, meta: dict[s
         time.sleep(0.1)
 
 
-def open_study(
+def create_or_load(
     storage: optuna.storages.BaseStorage,
     name: str,
     meta: dict[str, Any],

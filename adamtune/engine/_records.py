@@ -6,10 +6,31 @@ import json
 import math
 from typing import Any
 
+from adamtune._record import (
+    ERROR_ATTR,
+    INTERRUPTED_OUTCOME,
+    OUTCOME_ATTR,
+    RESULT_KEYS,
+    RSS_ATTR,
+    WORKER_ATTR,
+    TrialRecord,
+)
 from adamtune.params import AdamParams
 from adamtune.training import TrialResult
 
-__all__ = ["curves", "error_attrs", "jsonable", "optimizer_config", "result_attrs"]
+__all__ = [
+    "ERROR_ATTR",
+    "INTERRUPTED_OUTCOME",
+    "OUTCOME_ATTR",
+    "RSS_ATTR",
+    "WORKER_ATTR",
+    "TrialRecord",
+    "curves",
+    "error_attrs",
+    "jsonable",
+    "optimizer_config",
+    "result_attrs",
+]
 
 
 def jsonable(value: Any) -> Any:
@@ -38,21 +59,21 @@ def result_attrs(result: TrialResult) -> dict[str, Any]:
     ``optimizer`` is the Keras-serialized optimizer the trial trained with, written here where
     Keras is loaded anyway, so that reading a study and exporting its best config need no Keras.
     """
-    return jsonable(
-        {
-            "outcome": result.outcome,
-            "reason": result.reason,
-            "adam": result.hp.adam.to_dict(),
-            "optimizer": optimizer_config(result.hp.adam),
-            "user_params": result.hp.user_params,
-            "changes": list(result.hp.changes),
-            "best_epoch": result.best_epoch,
-            "epochs_run": result.epochs_run,
-            "seconds": round(result.seconds, 3),
-            "last": {k: v[-1] for k, v in result.history.items() if v},
-            "curves": curves(result.history),
-        }
+    record = TrialRecord(
+        outcome=result.outcome,
+        reason=result.reason,
+        adam=result.hp.adam.to_dict(),
+        optimizer=optimizer_config(result.hp.adam),
+        user_params=result.hp.user_params,
+        changes=tuple(result.hp.changes),
+        best_epoch=result.best_epoch,
+        epochs_run=result.epochs_run,
+        seconds=round(result.seconds, 3),
+        last={k: v[-1] for k, v in result.history.items() if v},
+        curves=curves(result.history),
+        keep_none=RESULT_KEYS,
     )
+    return jsonable(record.to_attrs())
 
 
 def curves(history: dict[str, list[float]]) -> dict[str, list[float | str]]:
@@ -63,11 +84,12 @@ def curves(history: dict[str, list[float]]) -> dict[str, list[float | str]]:
     }
 
 
-def error_attrs(exc: BaseException) -> dict[str, str]:
+def error_attrs(exc: BaseException) -> dict[str, Any]:
     """Outcome (``crashed-oom`` or ``crashed-error``) and the error text of a crashed trial."""
     name = type(exc).__name__
     oom = name in ("ResourceExhaustedError", "MemoryError")
-    return {
-        "outcome": "crashed-oom" if oom else "crashed-error",
-        "error": f"{name}: {str(exc).strip()[:2000]}",
-    }
+    record = TrialRecord(
+        outcome="crashed-oom" if oom else "crashed-error",
+        error=f"{name}: {str(exc).strip()[:2000]}",
+    )
+    return record.to_attrs()

@@ -4,6 +4,10 @@ taxonomy and the doctor's findings.
 
 Everything heavy (Optuna, matplotlib, Keras for the export snippet) is imported when a report is
 written, so ``import adamtune.report`` stays light.
+
+The report sits above ``adamtune.result``: ``Result.report`` imports this package, so nothing
+here imports ``adamtune.result`` itself or its ``_result`` at run time (only result's lower
+modules, such as ``_export``), and no import circle joins the two.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from adamtune.result._result import best_epoch
+from adamtune._record import TrialRecord
 from adamtune.training._outcome import DIVERGED, OUTCOMES
 
 __all__ = [
@@ -126,10 +126,9 @@ def _intermediate(values: Mapping[int, float]) -> list[float]:
     return curve
 
 
-def _curves(trial: Any, objective: str) -> tuple[dict[str, list[float]], str]:
-    stored = trial.user_attrs.get("curves")
-    if isinstance(stored, Mapping):
-        parsed = {str(k): parse_curve(v) for k, v in stored.items()}
+def _curves(trial: Any, record: TrialRecord, objective: str) -> tuple[dict[str, list[float]], str]:
+    if record.curves is not None:
+        parsed = {str(k): parse_curve(v) for k, v in record.curves.items()}
         parsed = {k: v for k, v in parsed.items() if v}
         if parsed:
             return parsed, "curves"
@@ -143,38 +142,37 @@ def _positive(value: Any) -> float | None:
     return float(value) if math.isfinite(value) and value > 0 else None
 
 
-def _outcome(trial: Any) -> str:
-    stored = trial.user_attrs.get("outcome")
-    if isinstance(stored, str) and stored:
-        return stored
+def _outcome(trial: Any, record: TrialRecord) -> str:
+    if record.outcome:
+        return record.outcome
     return _STATE_OUTCOME.get(trial.state.name, trial.state.name.lower())
 
 
 def _row(trial: Any, objective: str) -> TrialRow:
-    attrs = trial.user_attrs
-    adam = attrs.get("adam") if isinstance(attrs.get("adam"), Mapping) else None
+    record = TrialRecord.from_attrs(trial.user_attrs)
+    adam = record.adam
     source: Mapping[str, Any] = adam if adam is not None else trial.params
     lr = _positive(source.get("learning_rate", source.get("base_learning_rate")))
     batch = _positive(source.get("batch_size"))
-    user = attrs.get("user_params") if isinstance(attrs.get("user_params"), Mapping) else {}
+    user = record.user_params or {}
     params = {**adam, **user} if adam is not None else dict(trial.params)
     value = trial.value if isinstance(trial.value, int | float) else None
     finite = value is not None and math.isfinite(value)
-    reason = attrs.get("reason") or attrs.get("error")
-    curves, curves_source = _curves(trial, objective)
+    reason = record.reason_or_error
+    curves, curves_source = _curves(trial, record, objective)
     return TrialRow(
         number=int(trial.number),
         state=trial.state.name,
-        outcome=_outcome(trial),
+        outcome=_outcome(trial, record),
         value=float(value) if finite and value is not None else None,
         nonfinite_value=value is not None and not finite,
         learning_rate=lr,
         batch_size=int(batch) if batch is not None else None,
         params=params,
-        reason=None if reason is None else str(reason),
+        reason=reason,
         curves=curves,
         curves_source=curves_source,
-        best_epoch=best_epoch(attrs),
+        best_epoch=record.best_epoch_1based,
     )
 
 

@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from adamtune._record import TrialRecord
 from adamtune.report import _data, _figures, _html
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ _STATES = ("COMPLETE", "PRUNED", "FAIL", "INTERRUPTED", "RUNNING", "WAITING")
 def _state(trial: Any) -> str:
     """The trial's Optuna state, except that a trial a Ctrl-C or SIGTERM closed (Optuna's FAIL,
     outcome ``interrupted``) counts as INTERRUPTED, not as a failure."""
-    if trial.state.name == "FAIL" and trial.user_attrs.get("outcome") == "interrupted":
+    if trial.state.name == "FAIL" and TrialRecord.from_attrs(trial.user_attrs).interrupted:
         return "INTERRUPTED"
     return str(trial.state.name)
 
@@ -71,7 +72,9 @@ def _best(result: Result) -> _html.Best | None:
     """The best complete trial with its config and ``.py`` snippet; None without one."""
     from optuna.trial import TrialState
 
-    from adamtune.result import render_python
+    # result's _export, not the package: adamtune.result imports Result, whose report() imports
+    # this package, and the report must stay below it (no import circle)
+    from adamtune.result._export import render_python
 
     study = result.study
     if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
@@ -79,8 +82,7 @@ def _best(result: Result) -> _html.Best | None:
     trial = study.best_trial
     value = float(trial.value) if trial.value is not None else math.nan
     params = {**trial.params}
-    stored = trial.user_attrs.get("changes")
-    changes = [str(c) for c in stored] if isinstance(stored, list) else []
+    changes = list(TrialRecord.from_attrs(trial.user_attrs).changes or ())
     try:
         config = result.best
         params = dict(config.params)

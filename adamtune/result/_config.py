@@ -10,10 +10,11 @@ from typing import Any
 
 from adamtune.params import AdamParams
 from adamtune.result._losses import copy_metrics
+from adamtune.result._validate import FORMAT_VERSION
 
-__all__ = ["FORMAT_VERSION", "TunedConfig", "load_config"]
-
-FORMAT_VERSION = 1
+# The three modules of a config stack one way: _validate (a mapping's fields) and _export (text
+# and files) import nothing of this module at run time; this one calls them.
+__all__ = ["FORMAT_VERSION", "TunedConfig", "load_config", "read_config"]
 
 
 @dataclass(frozen=True)
@@ -173,9 +174,9 @@ class TunedConfig:
     def from_dict(cls, data: Any, source: str = "<dict>") -> TunedConfig:
         """The config in ``data`` (as ``to_dict`` makes it), checked field by field: a ValueError
         names ``source`` and the field, for an unknown key, a wrong type or a NaN/infinity."""
-        from adamtune.result._validate import config_from_mapping
+        from adamtune.result._validate import config_fields
 
-        return config_from_mapping(data, source)
+        return cls(**config_fields(data, source))
 
     def export(self, path: str | os.PathLike[str]) -> Path:
         """Write JSON, YAML or a runnable ``.py`` snippet, chosen by the suffix; atomic."""
@@ -253,8 +254,14 @@ def _normalization_numbers(scaler: Any, channels: int) -> tuple[list[float], lis
     return (-b / a).tolist(), (1.0 / a**2).tolist()
 
 
+def read_config(path: str | os.PathLike[str]) -> TunedConfig:
+    """Read a JSON or YAML config written by :func:`~adamtune.result.export_config`."""
+    from adamtune.result._export import read_mapping
+
+    data, source = read_mapping(path)
+    return TunedConfig.from_dict(data, source)
+
+
 def load_config(path: str | os.PathLike[str]) -> TunedConfig:
     """Read a config written by :meth:`TunedConfig.export` (JSON or YAML)."""
-    from adamtune.result._export import read_config
-
     return read_config(path)

@@ -7,20 +7,22 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adamtune._util import atomic_write_text
-from adamtune.result._config import TunedConfig
 from adamtune.result._validate import check_finite_fields
 from adamtune.spaces import SCALERS
 from adamtune.spaces._limits import MAX_DEPTH, MAX_INT_DIGITS
+
+if TYPE_CHECKING:  # only for hints: _config imports this module, so this one never imports it
+    from adamtune.result._config import TunedConfig
 
 __all__ = [
     "FORMATS",
     "SUFFIXES",
     "config_text",
     "export_config",
-    "read_config",
+    "read_mapping",
     "render_literal",
     "render_python",
 ]
@@ -243,8 +245,9 @@ def export_config(config: TunedConfig, path: str | os.PathLike[str]) -> Path:
     return atomic_write_text(target, config_text(config, FORMATS[_suffix(target)]))
 
 
-def read_config(path: str | os.PathLike[str]) -> TunedConfig:
-    """Read a JSON or YAML config written by :func:`export_config`."""
+def read_mapping(path: str | os.PathLike[str]) -> tuple[Any, str]:
+    """The plain values of a JSON or YAML config written by :func:`export_config`, unchecked,
+    and the file's name for messages; ``read_config`` checks them and makes the config."""
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"`path` must be a file path. Received: {path!r}")
     source = Path(path)
@@ -258,7 +261,7 @@ def read_config(path: str | os.PathLike[str]) -> TunedConfig:
         raise FileNotFoundError(f"no config file at {str(source)!r}")
     text = source.read_text(encoding="utf-8")
     data = _read_json(text, source) if suffix == ".json" else _read_yaml(text, source)
-    return TunedConfig.from_dict(data, str(source))
+    return data, str(source)
 
 
 class _LongIntegerError(Exception):

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from adamtune._record import TrialRecord
 from adamtune.params import AdamParams
 from adamtune.result._config import TunedConfig
 from adamtune.result._losses import copy_metrics
@@ -28,12 +29,9 @@ def best_epoch(attrs: Mapping[str, Any]) -> int | None:
     ``on_epoch_end``: every study written so far holds it that way, and new ones keep it, so old
     and new studies read alike. This function is the one place it is turned 1-based: everything
     shown to a user (``Result.trials``, ``Result.summary()``, the exported ``epochs``, reports)
-    reads it through here.
+    reads it through here (:attr:`TrialRecord.best_epoch_1based`).
     """
-    stored = attrs.get("best_epoch")
-    if isinstance(stored, bool) or not isinstance(stored, int) or stored < 0:
-        return None
-    return stored + 1
+    return TrialRecord.from_attrs(attrs).best_epoch_1based
 
 
 def config_from_trial(trial: Any, meta: dict[str, Any], study_name: str | None) -> TunedConfig:
@@ -45,27 +43,29 @@ def config_from_trial(trial: Any, meta: dict[str, Any], study_name: str | None) 
     """
     from adamtune.result._validate import _check_optimizer_matches
 
-    attrs = trial.user_attrs
-    adam = AdamParams(**attrs["adam"])
-    optimizer = attrs.get("optimizer")
-    if not isinstance(optimizer, dict):
+    record = TrialRecord.from_attrs(trial.user_attrs)
+    if record.adam is None:
+        raise KeyError(f"study {study_name!r}, trial {trial.number} stored no 'adam' attribute")
+    adam = AdamParams(**record.adam)
+    optimizer = record.optimizer
+    if optimizer is None:
         from adamtune.engine._records import optimizer_config
 
         optimizer = optimizer_config(adam)
     _check_optimizer_matches(f"study {study_name!r}, trial {trial.number}", optimizer, adam)
     return TunedConfig(
         adam=adam,
-        epochs=best_epoch(attrs) or int(meta["epochs"]),
+        epochs=record.best_epoch_1based or int(meta["epochs"]),
         optimizer=optimizer,
         loss=meta["loss"],
         metrics=copy_metrics(meta["metrics"]),
         loss_weights=meta.get("loss_weights"),
-        user_params=dict(attrs.get("user_params") or {}),
+        user_params=dict(record.user_params or {}),
         objective=meta["objective"],
         value=None if trial.value is None else float(trial.value),
         study_name=study_name,
         trial_number=trial.number,
-        changes=[str(c) for c in attrs.get("changes") or []],
+        changes=list(record.changes or ()),
         class_weight=_class_weight(adam, meta),
     )
 
@@ -81,8 +81,10 @@ def _class_weight(adam: AdamParams, meta: dict[str, Any]) -> dict[int, float] | 
 
 
 def _outcome(trial: Any) -> str:
-    default = "crashed-error" if trial.state.name == "FAIL" else "ok"
-    return str(trial.user_attrs.get("outcome", default))
+    outcome = TrialRecord.from_attrs(trial.user_attrs).outcome
+    if outcome is not None:
+        return outcome
+    return "crashed-error" if trial.state.name == "FAIL" else "ok"
 
 
 def _check_top(top: Any) -> int:
@@ -108,10 +110,10 @@ class Result:
     few lines. Reading a study needs no TensorFlow.
     """
 
-    def __init__(self, study: Any, meta: dict[str, Any]) -> None:
+    def __init__(self, study: Any, meta: dict[str, Any], *, oracle: Any = None) -> None:
         self.study = study
         self.meta = meta
-        self.oracle: Any = None  # the KerasTuner oracle, for KerasTuner strategies
+        self.oracle = oracle  # the KerasTuner oracle, for KerasTuner strategies
 
     @property
     def best(self) -> TunedConfig:
@@ -153,20 +155,20 @@ class Result:
 
         rows = []
         for t in self.study.get_trials(deepcopy=False):
-            attrs = t.user_attrs
+            record = TrialRecord.from_attrs(t.user_attrs)
             rows.append(
                 {
                     "number": t.number,
                     "state": t.state.name,
                     "value": t.value,
-                    "outcome": attrs.get("outcome"),
-                    "reason": attrs.get("reason") or attrs.get("error"),
-                    **(attrs.get("adam") or {}),
-                    **(attrs.get("user_params") or {}),
-                    "changes": "; ".join(attrs.get("changes") or []),
-                    "best_epoch": best_epoch(attrs),
-                    "epochs_run": attrs.get("epochs_run"),
-                    "seconds": attrs.get("seconds"),
+                    "outcome": record.outcome,
+                    "reason": record.reason_or_error,
+                    **(record.adam or {}),
+                    **(record.user_params or {}),
+                    "changes": "; ".join(record.changes or ()),
+                    "best_epoch": record.best_epoch_1based,
+                    "epochs_run": record.epochs_run,
+                    "seconds": record.seconds,
                 }
             )
         return pd.DataFrame(rows)
@@ -197,10 +199,11 @@ class Result:
     __str__ = __repr__
 
     def _best_lines(self, best: Any, objective: str) -> list[str]:
-        attrs = best.user_attrs
-        adam = attrs.get("adam") or {}
-        epoch = best_epoch(attrs)
-        at = "" if epoch is None else f", epoch {epoch} of {attrs.get('epochs_run', '?')}"
+        record = TrialRecord.from_attrs(best.user_attrs)
+        adam = record.adam or {}
+        epoch = record.best_epoch_1based
+        run = "?" if record.epochs_run is None else record.epochs_run
+        at = "" if epoch is None else f", epoch {epoch} of {run}"
         lines = [f"  best: {objective}={number(best.value)} at trial {best.number}{at}"]
         key = [
             f"learning_rate={number(adam.get('learning_rate'))}",
@@ -208,7 +211,7 @@ class Result:
             *adam_words(adam),
         ]
         lines.extend(wrapped("  params: ", ", ".join(key), max_lines=2))
-        own = user_words(attrs.get("user_params") or {})
+        own = user_words(record.user_params or {})
         if own:
             lines.extend(wrapped("  model_fn's own: ", ", ".join(own), max_lines=2))
         return lines
@@ -265,10 +268,10 @@ _COLUMNS = ("trial", "value", "outcome", "learning_rate", "batch_size", "best_ep
 
 
 def _row(trial: Any) -> tuple[str, ...]:
-    attrs = trial.user_attrs
-    adam = attrs.get("adam") or {}
-    epoch = best_epoch(attrs)
-    other = [*adam_words(adam), *user_words(attrs.get("user_params") or {})]
+    record = TrialRecord.from_attrs(trial.user_attrs)
+    adam = record.adam or {}
+    epoch = record.best_epoch_1based
+    other = [*adam_words(adam), *user_words(record.user_params or {})]
     return (
         str(trial.number),
         "-" if trial.value is None else number(trial.value),

@@ -1,4 +1,9 @@
-"""Checking a config mapping read from a file before it becomes a TunedConfig."""
+"""Checking a config mapping read from a file before it becomes a TunedConfig.
+
+This module knows the file format, not the class: :func:`config_fields` gives the checked
+keyword arguments, and ``TunedConfig.from_dict`` (in ``_config``, which imports this module, never
+the other way round) builds the config from them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,6 @@ from typing import Any
 
 from adamtune.data import CLASS_WEIGHT_MODES
 from adamtune.params import RESERVED, AdamParams
-from adamtune.result._config import FORMAT_VERSION, TunedConfig
 from adamtune.result._losses import (
     check_loss,
     check_metric_names,
@@ -17,6 +21,10 @@ from adamtune.result._losses import (
 )
 from adamtune.spaces import REGULARIZERS, SCALERS
 from adamtune.spaces._limits import check_bounded
+
+# The format number every config file holds (``TunedConfig.to_dict`` writes it); a file with
+# another number is refused.
+FORMAT_VERSION = 1
 
 _TOP = (
     "format",
@@ -248,8 +256,9 @@ def _fit(source: str, fit: Any, adam: AdamParams) -> tuple[int, dict[int, float]
     return epochs, _class_weight(source, fit, adam)
 
 
-def config_from_mapping(data: Any, source: str) -> TunedConfig:
-    """Validate ``data`` field by field; errors name ``source`` and the field.
+def config_fields(data: Any, source: str) -> dict[str, Any]:
+    """Validate ``data`` field by field and return ``TunedConfig``'s keyword arguments; errors
+    name ``source`` and the field.
 
     First the whole mapping is bounded (:func:`~adamtune.spaces._limits.check_bounded`: depth,
     values in all, integer length) and held to finite numbers, then each field is checked: its
@@ -284,21 +293,21 @@ def config_from_mapping(data: Any, source: str) -> TunedConfig:
         raise _fail(source, "metrics", wrong[:300])
     _keras_problem(source, check_metric_names(metrics))
     value = data.get("value")
-    return TunedConfig(
-        adam=adam,
-        epochs=epochs,
-        optimizer=optimizer,
-        loss=data["loss"],
-        metrics=metrics,
-        user_params=_user_params(source, data.get("user_params")),
-        objective=_objective(source, data.get("objective", "val_loss")),
-        value=None if value is None else _number(source, value, "value"),
-        study_name=_study(source, data.get("study")),
-        trial_number=_trial(source, data.get("trial")),
-        changes=_changes(source, data.get("changes")),
-        class_weight=class_weight,
-        loss_weights=_loss_weights(source, data.get("loss_weights")),
-    )
+    return {
+        "adam": adam,
+        "epochs": epochs,
+        "optimizer": optimizer,
+        "loss": data["loss"],
+        "metrics": metrics,
+        "user_params": _user_params(source, data.get("user_params")),
+        "objective": _objective(source, data.get("objective", "val_loss")),
+        "value": None if value is None else _number(source, value, "value"),
+        "study_name": _study(source, data.get("study")),
+        "trial_number": _trial(source, data.get("trial")),
+        "changes": _changes(source, data.get("changes")),
+        "class_weight": class_weight,
+        "loss_weights": _loss_weights(source, data.get("loss_weights")),
+    }
 
 
 def _keras_problem(source: str, problem: tuple[str, str] | None) -> None:

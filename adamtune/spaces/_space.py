@@ -11,6 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from adamtune.spaces._parts import (
+    CLASS_WEIGHTS,
+    REGULARIZERS,
+    RULES,
+    SCALERS,
+    SCHEMA_VERSION,
+    FloatRange,
+    LearningRate,
+)
+
 __all__ = [
     "CLASS_WEIGHTS",
     "REGULARIZERS",
@@ -21,46 +31,6 @@ __all__ = [
     "LearningRate",
     "Space",
 ]
-
-SCHEMA_VERSION = 1
-REGULARIZERS = ("none", "l1", "l2", "l1_l2", "adamw")
-SCALERS = ("none", "standard", "minmax", "robust")
-RULES = ("none", "linear", "sqrt")
-CLASS_WEIGHTS = ("none", "balanced")
-
-
-@dataclass(frozen=True)
-class FloatRange:
-    """A closed float range, sampled on a log scale when ``log`` is true."""
-
-    low: float
-    high: float
-    log: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"low": self.low, "high": self.high, "log": self.log}
-
-
-@dataclass(frozen=True)
-class LearningRate:
-    """Learning-rate range for ``reference_batch_size``, scaled to each trial's batch size.
-
-    ``rule`` is ``"sqrt"`` (Adam's square-root rule, Malladi et al. 2022), ``"linear"`` (Goyal et
-    al. 2017, for SGD) or ``"none"``.
-    """
-
-    low: float
-    high: float
-    reference_batch_size: int = 32
-    rule: str = "sqrt"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "low": self.low,
-            "high": self.high,
-            "reference_batch_size": self.reference_batch_size,
-            "rule": self.rule,
-        }
 
 
 @dataclass(frozen=True)
@@ -119,9 +89,9 @@ class Space:
     @classmethod
     def from_dict(cls, data: Any, source: str = "<dict>") -> Space:
         """Validate ``data`` field by field; errors name ``source``, the field and what was allowed."""
-        from adamtune.spaces._validate import space_from_mapping
+        from adamtune.spaces._validate import space_fields
 
-        return space_from_mapping(data, source)
+        return cls(**space_fields(data, source))
 
     def to_yaml(self) -> str:
         """The space as a YAML file's text; ``yaml.safe_load`` of it gives :meth:`to_dict`."""

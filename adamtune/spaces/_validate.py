@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from adamtune.spaces._limits import MAX_SPACE_VALUES, check_bounded
-from adamtune.spaces._space import (
+from adamtune.spaces._parts import (
     CLASS_WEIGHTS,
     REGULARIZERS,
     RULES,
@@ -15,7 +15,6 @@ from adamtune.spaces._space import (
     SCHEMA_VERSION,
     FloatRange,
     LearningRate,
-    Space,
 )
 
 _TOP_KEYS = (
@@ -193,8 +192,9 @@ def _class_weight(ctx: _Ctx, value: Any) -> tuple[str, ...] | None:
     return tuple(choices)
 
 
-def space_from_mapping(data: Any, source: str) -> Space:
-    """Build a :class:`Space` from a mapping, checking every field."""
+def space_fields(data: Any, source: str) -> dict[str, Any]:
+    """A :class:`~adamtune.spaces.Space`'s keyword arguments from a mapping, every field checked
+    (``Space.from_dict`` builds the space from them)."""
     ctx = _Ctx(source)
     if not isinstance(data, Mapping):
         raise ValueError(f"{source}: a space must be a mapping of fields. Received: {_show(data)}")
@@ -229,16 +229,16 @@ def space_from_mapping(data: Any, source: str) -> Space:
         for key in ("beta_1", "beta_2", "epsilon")
         if raw.get(key) is not None
     }
-    return Space(
-        name=name,
-        description=description,
-        learning_rate=_learning_rate(ctx, raw["learning_rate"]),
-        batch_size=tuple(batch_sizes),
-        regularizer=_regularizer(ctx, raw["regularizer"]),
-        batch_norm=tuple(batch_norm),
-        scaling=tuple(scaling),
-        epochs=ctx.positive_int(raw.get("epochs", 20), "epochs"),
-        version=SCHEMA_VERSION,
-        class_weight=_class_weight(ctx, raw.get("class_weight")),
+    return {
+        "name": name,
+        "description": description,
+        "learning_rate": _learning_rate(ctx, raw["learning_rate"]),
+        "batch_size": tuple(batch_sizes),
+        "regularizer": _regularizer(ctx, raw["regularizer"]),
+        "batch_norm": tuple(batch_norm),
+        "scaling": tuple(scaling),
+        "epochs": ctx.positive_int(raw.get("epochs", 20), "epochs"),
+        "version": SCHEMA_VERSION,
+        "class_weight": _class_weight(ctx, raw.get("class_weight")),
         **extras,
-    )
+    }

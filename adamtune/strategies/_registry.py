@@ -1,8 +1,20 @@
 """The strategy registry: a name, an engine object, or a third-party entry point -> a search engine.
 
 A strategy is a factory ``factory(context) -> engine object``, where the engine object is an Optuna
-sampler (more engines plug in the same way). ``get`` resolves a name, or passes an engine object
-through, in one place; an unknown name lists the valid ones.
+sampler or a KerasTuner oracle, and the strategy says which engine runs it. ``get`` resolves a
+name, or passes an engine object through, in one place; an unknown name lists the valid ones.
+
+A third-party package adds strategies under the entry-point group ``adamtune.strategies``; the
+object an entry point names is the factory, and its ``engine`` attribute says which engine it is
+for (``"optuna"`` when it has none, as for :func:`register`)::
+
+    # adamtune_plugin.py                 # pyproject.toml
+    def make(context):                   # [project.entry-points."adamtune.strategies"]
+        return keras_tuner.oracles...    # my-oracle = "adamtune_plugin:make"
+    make.engine = "kerastuner"
+
+An entry point is imported the first time its engine or its engine object is asked for, never
+by :func:`available`; an engine object of another engine than the one declared is refused.
 """
 
 from __future__ import annotations
@@ -76,14 +88,52 @@ def _load_entry_points() -> None:
     _entry_points_loaded = True
     for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
         if entry.name not in _REGISTRY:
-            register(entry.name, _lazy_entry_point(entry), description=f"from {entry.value}")
+            _REGISTRY[entry.name] = _EntryPointFactory(entry)
+            _DESCRIPTIONS[entry.name] = f"from {entry.value}"
+            _ENGINES.pop(entry.name, None)  # its engine is the entry point's: _engine_of_name
 
 
-def _lazy_entry_point(entry: metadata.EntryPoint) -> Factory:
-    def factory(context: StrategyContext) -> Any:
-        return entry.load()(context)
+class _EntryPointFactory:
+    """A third-party strategy's factory, imported from its entry point on first use."""
 
-    return factory
+    def __init__(self, entry: metadata.EntryPoint) -> None:
+        self.entry = entry
+        self._factory: Factory | None = None
+
+    def load(self) -> Factory:
+        if self._factory is None:
+            factory = self.entry.load()
+            if not callable(factory):
+                raise TypeError(
+                    f"the entry point {self.entry.name!r} ({self.entry.value}) of the group "
+                    f"{ENTRY_POINT_GROUP!r} must name a strategy factory, a callable taking a "
+                    f"StrategyContext. Received: {factory!r} of type {type(factory).__name__}"
+                )
+            self._factory = factory
+        return self._factory
+
+    @property
+    def engine(self) -> str:
+        """The loaded factory's ``engine`` attribute, ``"optuna"`` when it has none."""
+        engine = getattr(self.load(), "engine", "optuna")
+        if engine not in ENGINES:
+            raise ValueError(
+                f"the entry point {self.entry.name!r} ({self.entry.value}) declares an `engine` "
+                f"that must be one of {', '.join(ENGINES)}. Received: engine={engine!r}"
+            )
+        return str(engine)
+
+    def __call__(self, context: StrategyContext) -> Any:
+        return self.load()(context)
+
+
+def _engine_of_name(name: str) -> str:
+    """The engine of the registered strategy ``name``: as registered, or for an entry point, as
+    the object it names declares (importing it on first use)."""
+    factory = _REGISTRY[name]
+    if isinstance(factory, _EntryPointFactory):
+        return factory.engine
+    return _ENGINES[name]
 
 
 def available() -> list[str]:
@@ -121,7 +171,7 @@ def engine_of(strategy: Any) -> str:
     """Which engine runs ``strategy`` (a checked name or engine object)."""
     check(strategy)
     if isinstance(strategy, str):
-        return _ENGINES[strategy]
+        return _engine_of_name(strategy)
     return engine_of_object(strategy) or "optuna"
 
 
@@ -149,10 +199,22 @@ def get(strategy: Any, context: StrategyContext) -> Any:
     check(strategy)
     if not isinstance(strategy, str):
         return strategy
+    engine = _engine_of_name(strategy)
     made = _REGISTRY[strategy](context)
-    if not is_engine_object(made):
+    kind = engine_of_object(made)
+    if kind is None:
         raise TypeError(
             f"strategy {strategy!r} returned {made!r}, which is not an engine object "
             "(an optuna.samplers.BaseSampler or a keras_tuner.Oracle)"
+        )
+    if kind != engine:
+        how = (
+            f"set `engine = {kind!r}` on the object its entry point names"
+            if isinstance(_REGISTRY[strategy], _EntryPointFactory)
+            else f"register it with engine={kind!r}"
+        )
+        raise TypeError(
+            f"strategy {strategy!r} is for the {engine!r} engine but returned a {kind} engine "
+            f"object ({type(made).__name__}); {how}"
         )
     return made

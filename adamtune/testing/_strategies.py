@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from adamtune.result import TrialRecord
 from adamtune.spaces import FloatRange, LearningRate, Space
 
 __all__ = ["CONFORMANCE_SPACE", "check_strategy", "conformance_data", "conformance_model"]
@@ -69,8 +70,10 @@ def _expect(condition: object, message: str) -> None:
 
 
 def _inside(trial: Any, space: Space) -> None:
-    adam = trial.user_attrs.get("adam")
-    _expect(adam is not None, f"trial {trial.number} stored no Adam parameters")
+    record = TrialRecord.from_attrs(trial.user_attrs)
+    adam = record.adam
+    if adam is None:  # as _expect, spelled out so the type checker sees it
+        raise AssertionError(f"trial {trial.number} stored no Adam parameters")
     lr = space.learning_rate
     base = adam["base_learning_rate"]
     _expect(
@@ -80,7 +83,7 @@ def _inside(trial: Any, space: Space) -> None:
     _expect(adam["batch_size"] in space.batch_size, f"trial {trial.number}: batch {adam}")
     _expect(adam["batch_norm"] in space.batch_norm, f"trial {trial.number}: batch_norm {adam}")
     _expect(adam["scaling"] in space.scaling, f"trial {trial.number}: scaling {adam}")
-    _expect(4 <= trial.user_attrs["user_params"]["units"] <= 16, f"trial {trial.number}: units")
+    _expect(4 <= (record.user_params or {})["units"] <= 16, f"trial {trial.number}: units")
     kind = adam["regularizer"]
     _expect(kind in space.regularizer, f"trial {trial.number}: regularizer {kind!r}")
     strengths = {k for k in trial.params if k.endswith("_strength")}
@@ -108,11 +111,14 @@ def _diverged_are_reported_worst(study: Any, *, finite: bool) -> int:
     diverged = [
         t
         for t in study.trials
-        if str(t.user_attrs.get("outcome", "")).startswith(("diverged", "collapsed"))
+        if (TrialRecord.from_attrs(t.user_attrs).outcome or "").startswith(
+            ("diverged", "collapsed")
+        )
     ]
     for t in diverged:
         _expect(t.state == TrialState.PRUNED, f"diverged trial {t.number} stored as {t.state.name}")
-        _expect(t.user_attrs.get("reason"), f"diverged trial {t.number} has no reason")
+        reason = TrialRecord.from_attrs(t.user_attrs).reason
+        _expect(reason, f"diverged trial {t.number} has no reason")
         _expect(t.intermediate_values, f"diverged trial {t.number} reported nothing to the engine")
         reported = t.intermediate_values[max(t.intermediate_values)]
         _expect(
@@ -125,7 +131,7 @@ def _diverged_are_reported_worst(study: Any, *, finite: bool) -> int:
 
 
 def _check_divergence_reaches_the_engine(
-    strategy: Any, workdir: str | Path, data: Any, opts: dict[str, Any], kerastuner: bool
+    strategy: Any, workdir: str | Path, data: Any, opts: dict[str, Any], engine: Any
 ) -> None:
     """A space whose learning rate is fixed at 10 on unscaled data: every trial diverges."""
     import dataclasses
@@ -139,14 +145,14 @@ def _check_divergence_reaches_the_engine(
         scaling=("none",),
         batch_norm=(False,),
     )
-    storage = str(Path(workdir) / "kt-hot") if kerastuner else f"sqlite:///{Path(workdir) / 'h.db'}"
+    storage = _storage(engine, workdir, "kt-hot", "h.db")
     result = adamtune.search(
         conformance_model,
         data,
         trials=2,
         **{**opts, "space": hot, "storage": storage, "study_name": "conformance-diverged"},
     )
-    n = _diverged_are_reported_worst(result.study, finite=kerastuner)
+    n = _diverged_are_reported_worst(result.study, finite=engine.finite_scores)
     _expect(n >= 1, f"no trial diverged at learning rate 10: {dict(result.outcomes)}")
     if result.oracle is not None:
         scores = [t.score for t in result.oracle.trials.values()]
@@ -164,10 +170,10 @@ def check_strategy(strategy: Any, workdir: str | Path, *, trials: int = 4, seed:
     a larger target with its earlier trials unchanged; the best config exports and loads back.
     """
     import adamtune
-    from adamtune.strategies import engine_of
+    from adamtune.engine import engine_for
 
-    kerastuner = engine_of(strategy) == "kerastuner"
-    storage = str(Path(workdir) / "kt") if kerastuner else f"sqlite:///{Path(workdir) / 'c.db'}"
+    engine = engine_for(strategy)
+    storage = _storage(engine, workdir, "kt", "c.db")
     data = conformance_data(seed)
     opts: dict[str, Any] = dict(
         space=CONFORMANCE_SPACE,
@@ -176,13 +182,13 @@ def check_strategy(strategy: Any, workdir: str | Path, *, trials: int = 4, seed:
         study_name="conformance",
         seed=seed,
         verbose=0,
-        pruner=None if kerastuner else "none",
+        pruner="none" if engine.prunes else None,
     )
     first = adamtune.search(conformance_model, data, trials=trials, **opts)
     before = {t.number: (t.state, t.value, t.params) for t in first.study.trials}
     for trial in first.study.trials:
         _inside(trial, CONFORMANCE_SPACE)
-    _diverged_are_reported_worst(first.study, finite=kerastuner)
+    _diverged_are_reported_worst(first.study, finite=engine.finite_scores)
 
     second = adamtune.search(conformance_model, data, trials=trials + 2, **opts)
     after = {t.number: (t.state, t.value, t.params) for t in second.study.trials}
@@ -198,13 +204,18 @@ def check_strategy(strategy: Any, workdir: str | Path, *, trials: int = 4, seed:
         scores = [t.score for t in second.oracle.trials.values() if t.score is not None]
         _expect(all(math.isfinite(s) for s in scores), f"the oracle holds non-finite {scores}")
 
-    _check_divergence_reaches_the_engine(strategy, workdir, data, opts, kerastuner)
+    _check_divergence_reaches_the_engine(strategy, workdir, data, opts, engine)
 
     path = second.export(Path(workdir) / "conformance.json")
     loaded = adamtune.load_config(path)
     _expect(loaded.to_dict() == second.best.to_dict(), "the exported config does not load back")
     model = loaded.build(conformance_model)
     model.compile(**loaded.compile_kwargs())
+
+
+def _storage(engine: Any, workdir: str | Path, folder: str, file: str) -> str:
+    """A study folder for an engine that keeps one, else a SQLite file, in ``workdir``."""
+    return str(Path(workdir) / folder) if engine.folder else f"sqlite:///{Path(workdir) / file}"
 
 
 def _grid_exhausted(result: Any) -> bool:

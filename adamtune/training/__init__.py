@@ -1,11 +1,25 @@
 """Training one trial: building, compiling, fitting under a DivergenceGuard, and the pre-flight.
 
+The checks a probe makes before it trains a model (:func:`check_model` and its steps,
+``check_output``, ``check_output_shape``, ``check_label_shape``, ``resolve_loss_spec``, and
+``check_loss`` for a ``loss`` argument) are public: the pre-flight, the doctor and the LR range
+test share them.
+
 ``DivergenceGuard`` imports Keras; it is loaded on first use so ``import adamtune`` stays light.
 """
 
 from typing import Any
 
-from adamtune.training._build import build_model, make_optimizer, takes_hp
+from adamtune.training._build import build_model, build_user_model, make_optimizer, takes_hp
+from adamtune.training._check import (
+    ModelCheck,
+    check_label_shape,
+    check_model,
+    check_output,
+    check_output_shape,
+    middle_hp,
+    resolve_loss_spec,
+)
 from adamtune.training._layers import (
     apply_choices,
     has_batch_norm,
@@ -16,8 +30,10 @@ from adamtune.training._layers import (
 from adamtune.training._model_facts import ModelFacts, SpaceFit, fit_space, model_facts
 from adamtune.training._preflight import PreflightReport, model_io, preflight
 from adamtune.training._task import (
+    REGRESSION_LOSSES,
     LossSpec,
     chance_loss,
+    check_loss,
     infer_loss,
     infer_loss_and_target,
     output_units_and_activation,
@@ -25,8 +41,10 @@ from adamtune.training._task import (
 from adamtune.training._trial import PruneHook, TrialResult, TrialSetup, run_trial
 
 __all__ = [
+    "REGRESSION_LOSSES",
     "DivergenceGuard",
     "LossSpec",
+    "ModelCheck",
     "ModelFacts",
     "PreflightReport",
     "PruneHook",
@@ -35,18 +53,26 @@ __all__ = [
     "TrialSetup",
     "apply_choices",
     "build_model",
+    "build_user_model",
     "chance_loss",
+    "check_label_shape",
+    "check_loss",
+    "check_model",
+    "check_output",
+    "check_output_shape",
     "fit_space",
     "has_batch_norm",
     "infer_loss",
     "infer_loss_and_target",
     "make_optimizer",
     "make_regularizer",
+    "middle_hp",
     "model_facts",
     "model_io",
     "output_units_and_activation",
     "placement_table",
     "preflight",
+    "resolve_loss_spec",
     "run_trial",
     "takes_hp",
     "user_regularized_layers",

@@ -8,6 +8,7 @@ the other way round) builds the config from them.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from adamtune.data import CLASS_WEIGHT_MODES
@@ -46,6 +47,7 @@ _FIT = ("batch_size", "epochs", "class_weight")
 # batch_size and epochs: Keras and TensorFlow count batches and epochs in int32 in places, and no
 # training needs more.
 _MAX_COUNT = 2**31 - 1
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _fail(source: str, fieldname: str, message: str) -> ValueError:
@@ -56,7 +58,23 @@ def _field(where: str, key: str) -> str:
     return f"{where}.{key}" if key.isidentifier() else f"{where}[{key!r}]"
 
 
+def _check_text(text: str, where: str, source: str | None) -> None:
+    """Refuse a string holding a surrogate code point: it is not Unicode text, and JSON would read
+    a high one followed by a low one back as the single character they encode."""
+    found = _SURROGATE.search(text)
+    if found is None:
+        return
+    action = f"cannot export field `{where}`" if source is None else f"{source}: field `{where}`"
+    raise ValueError(
+        f"{action}: configs hold Unicode text only, and this one holds the surrogate code point "
+        f"U+{ord(found.group()):04X} at index {found.start()}, which a file cannot hold as "
+        "written. Received: a string with a surrogate. Decode the text that produced it properly"
+    )
+
+
 def _check_finite(value: Any, where: str, source: str | None) -> None:
+    if isinstance(value, str):
+        _check_text(value, where, source)
     if isinstance(value, float) and not math.isfinite(value):
         action = (
             f"cannot export field `{where}`" if source is None else f"{source}: field `{where}`"
@@ -68,6 +86,8 @@ def _check_finite(value: Any, where: str, source: str | None) -> None:
         )
     if isinstance(value, dict):
         for key, item in value.items():
+            if isinstance(key, str):
+                _check_text(key, _field(where, "<key>"), source)
             _check_finite(item, _field(where, str(key)), source)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
@@ -75,8 +95,9 @@ def _check_finite(value: Any, where: str, source: str | None) -> None:
 
 
 def check_finite_fields(data: dict[str, Any], source: str | None = None) -> None:
-    """Refuse NaN and +/-inf anywhere in a config mapping, naming the field (and ``source``, the
-    file or ``<dict>`` it was read from; None when it is being exported).
+    """Refuse NaN and +/-inf anywhere in a config mapping, and text holding a surrogate code point,
+    naming the field (and ``source``, the file or ``<dict>`` it was read from; None when it is
+    being exported).
 
     JSON has no token for them (``NaN``/``Infinity`` are not JSON, and strict readers refuse them)
     and a ``.py`` literal would need a call, so every format holds finite numbers only: the
@@ -84,6 +105,8 @@ def check_finite_fields(data: dict[str, Any], source: str | None = None) -> None
     hand-edited file or mapping that holds one (JSON's ``NaN``, YAML's ``.inf``).
     """
     for key, value in data.items():
+        if isinstance(key, str):
+            _check_text(key, "<key>", source)
         _check_finite(value, str(key), source)
 
 

@@ -93,6 +93,7 @@ def test_first_trials_are_refused_with_a_kerastuner_strategy(tmp_path: Path) -> 
         tiny_study(str(tmp_path / "kt"), "kt", strategy="kt-random", first_trials=[{}])
 
 
+@pytest.mark.slow  # a search and its resume: about 8 s; CI runs it in the slow pass
 def test_a_new_study_starts_there_and_a_resumed_one_is_left_alone(tmp_path: Path) -> None:
     storage = f"sqlite:///{tmp_path / 's.db'}"
     first = tiny_study(storage, "auto", seed=3)

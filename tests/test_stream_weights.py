@@ -276,6 +276,7 @@ def _digits_mlp() -> Any:
     return mlp(64, 10)
 
 
+@pytest.mark.slow  # a whole diagnosis: about 7 s; CI runs it in the slow pass
 def test_diagnose_runs_on_a_streams_first_samples_and_says_so(digits: Any) -> None:
     diagnosis = adamtune.diagnose(_digits_mlp, _digits_streams(digits), epochs=2)
     assert diagnosis.probes == {
@@ -351,6 +352,7 @@ def load_data():
 """
 
 
+@pytest.mark.slow  # two CLI runs: about 7 s; CI runs it in the slow pass
 def test_cli_doctor_and_lr_find_take_a_data_function_returning_streams(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -161,6 +161,7 @@ def test_zero_sample_weights_train_as_the_other_half_alone(tmp_path: Path) -> No
     assert gap > 0.2, "the control: training on every sample must give other curves"
 
 
+@pytest.mark.slow  # two searches compared: about 9 s; CI runs it in the slow pass
 def test_validation_sample_weights_weight_the_validation_loss(tmp_path: Path) -> None:
     """A validation set whose second half weighs 0 scores as its first half alone."""
     x, y = _imbalanced(600, class_sep=1.0)

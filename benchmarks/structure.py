@@ -27,8 +27,17 @@ Standard library only; nothing of the package is imported. What is counted:
   grimp/import-linter, ``import a.b.c`` is an edge to ``a.b.c`` only, not to the parent packages
   Python initialises first (otherwise every package would be a circle with each submodule its
   ``__init__`` re-exports). Imports under ``if TYPE_CHECKING:`` never run and are left out.
+- **upward imports**: imports (at module level or in functions; not under ``if TYPE_CHECKING:``)
+  from a module to one of a higher layer in :data:`LAYERS`, the stack ``ARCHITECTURE.md`` draws
+  (a layer imports only the layers below it, and never sideways into a layer at its own level
+  unless it is the same package). A module whose layer is not listed is reported as unplaced.
+- **Keras in engine/**: imports of ``keras``, ``tensorflow`` or ``<root>.training`` inside
+  ``<root>/engine/`` (not under ``if TYPE_CHECKING:``), ``keras_tuner`` not included.
 - **optuna outside engine/**: the files that import ``optuna`` (at any level) outside
-  ``<root>/engine/``.
+  ``<root>/engine/``; and, since DESIGN.md puts samplers and oracles in ``strategies/``, the same
+  list without ``<root>/strategies/``.
+- **code lines of a function**: its lines without its docstring, beside its full length (a long
+  user-facing docstring is documentation, not logic; both are shown).
 - **tests** (``--with-tests`` only): the default ``pytest -q -p no:cacheprovider`` run of the
   repository holding the root, its test count and wall time.
 """
@@ -52,6 +61,27 @@ from typing import Any
 LONG_FUNCTION = 60
 ENGINE_LITERALS = ("kerastuner", "kt-", "://")
 ENGINE_DIR = "engine"
+STRATEGIES_DIR = "strategies"
+# The layer of each top-level part of the package (its first dotted name below the root), lowest
+# first, as ARCHITECTURE.md draws them; "" is the root's own ``__init__``.
+LAYERS: dict[str, int] = {
+    **dict.fromkeys(("_errors", "_interrupt", "_json", "_record", "_tfquiet", "_urls", "_util"), 0),
+    "spaces": 1,
+    "params": 2,
+    "data": 3,
+    "training": 4,
+    "strategies": 5,
+    "engine": 6,
+    "report": 7,
+    "result": 8,
+    "doctor": 9,
+    **dict.fromkeys(("_first", "_narrow", "_progress", "_studylog"), 10),
+    "_search_args": 11,
+    "_search": 12,
+    "": 13,  # the lazy face: ``adamtune.search`` and friends, for the command line and users
+    **dict.fromkeys(("cli", "testing"), 14),
+    "__main__": 15,
+}
 _STR_METHODS = ("startswith", "endswith")
 
 
@@ -77,6 +107,7 @@ class Function:
     path: str
     line: int
     lines: int
+    code_lines: int = 0  # without the docstring
 
 
 @dataclass(frozen=True)
@@ -115,7 +146,11 @@ class Structure:
     engine_branches: list[Site] = field(default_factory=list)
     private_imports: list[Site] = field(default_factory=list)
     circles: list[list[str]] = field(default_factory=list)
+    upward_imports: list[Site] = field(default_factory=list)
+    unplaced: list[str] = field(default_factory=list)
     optuna_outside_engine: list[str] = field(default_factory=list)
+    engine_keras: list[Site] = field(default_factory=list)
+    largest_code: Function | None = None
     tests: dict[str, Any] | None = None
 
 
@@ -186,12 +221,24 @@ def _functions(node: ast.AST, prefix: str, path: str) -> Iterator[Function]:
         if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
             name = f"{prefix}.{child.name}"
             end = child.end_lineno or child.lineno
-            yield Function(name, path, child.lineno, end - child.lineno + 1)
+            lines = end - child.lineno + 1
+            yield Function(name, path, child.lineno, lines, lines - _docstring_lines(child))
             yield from _functions(child, name, path)
         elif isinstance(child, ast.ClassDef):
             yield from _functions(child, f"{prefix}.{child.name}", path)
         else:
             yield from _functions(child, prefix, path)
+
+
+def _docstring_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    first = node.body[0] if node.body else None
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
+        return (first.end_lineno or first.lineno) - first.lineno + 1
+    return 0
 
 
 # -- engine-kind branches ----------------------------------------------------------------------
@@ -413,6 +460,78 @@ def _is_private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
 
+def layer_of(module: str, top: str) -> str:
+    """The top-level part of the package ``module`` belongs to (``""`` for the root itself)."""
+    rest = module[len(top) + 1 :] if module.startswith(top + ".") else ""
+    return rest.split(".")[0]
+
+
+def upward_imports(
+    modules: dict[str, Module], root: Path, layers: dict[str, int] = LAYERS
+) -> tuple[list[Site], list[str]]:
+    """Each import of a higher layer (or of another part at the same layer), and the parts with
+    no layer in ``layers``."""
+    top = root.resolve().name
+    out: list[Site] = []
+    unplaced = sorted({p for m in modules if (p := layer_of(m, top)) not in layers})
+    graph_edges = import_graph(modules, root)
+    sites = {(i.importer, _existing(i.module, modules)): i for i in imports(modules, root)}
+    for importer, targets in graph_edges.items():
+        source = layer_of(importer, top)
+        for target in sorted(targets):
+            dest = layer_of(target, top)
+            if source == dest or source not in layers or dest not in layers:
+                continue
+            if target == top and _dunders_only(importer, top, modules, root):
+                continue  # ``from adamtune import __version__``: a fact, not a layer
+            if layers[dest] >= layers[source]:
+                imp = sites.get((importer, target)) or next(
+                    (
+                        i
+                        for (a, _), i in sites.items()
+                        if a == importer and _inside(target, i.module)
+                    ),
+                    None,
+                )
+                line = imp.line if imp is not None else 0
+                path = imp.path if imp is not None else _rel(modules[importer], root)
+                out.append(Site(path, line, f"{source or top} -> {dest or top} ({target})"))
+    return sorted(out, key=lambda s: (s.path, s.line, s.what)), unplaced
+
+
+def _dunders_only(importer: str, top: str, modules: dict[str, Module], root: Path) -> bool:
+    """Whether every import of the root package by ``importer`` takes dunder names only."""
+    found = [i for i in imports(modules, root) if i.importer == importer and i.module == top]
+    return bool(found) and all(
+        i.names and all(n.startswith("__") and n.endswith("__") for n in i.names) for i in found
+    )
+
+
+def engine_knowing_keras(modules: dict[str, Module], root: Path) -> list[Site]:
+    """Imports of Keras, TensorFlow or the package's ``training`` inside ``engine/`` (DESIGN: an
+    engine adapter knows nothing of Keras beyond calling the objective)."""
+    top = root.resolve().name
+    engine = f"{top}.{ENGINE_DIR}"
+    banned = ("keras", "tensorflow", f"{top}.training")
+    out: list[Site] = []
+    for module in modules.values():
+        if not _inside(module.name, engine):
+            continue
+        for node, _in_function, type_checking in _walk(module.tree):
+            if type_checking:
+                continue
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [_absolute(node, module)]
+            else:
+                continue
+            for name in names:
+                if any(name == b or name.startswith(b + ".") for b in banned):
+                    out.append(Site(_rel(module, root), node.lineno, name))
+    return sorted(out, key=lambda s: (s.path, s.line))
+
+
 def optuna_outside_engine(modules: dict[str, Module], root: Path) -> list[str]:
     """The files outside ``engine/`` that import ``optuna`` anywhere in them."""
     engine = f"{root.resolve().name}.{ENGINE_DIR}"
@@ -469,6 +588,7 @@ def measure(root: Path, *, with_tests: bool = False) -> Structure:
     modules = load_package(root)
     funcs = functions(modules, root)
     largest_module = max(modules.values(), key=lambda m: m.lines, default=None)
+    upward, unplaced = upward_imports(modules, root)
     return Structure(
         root=str(root),
         modules=len(modules),
@@ -484,7 +604,11 @@ def measure(root: Path, *, with_tests: bool = False) -> Structure:
         engine_branches=engine_branches(modules, root),
         private_imports=private_imports(modules, root),
         circles=circles(import_graph(modules, root)),
+        upward_imports=upward,
+        unplaced=unplaced,
         optuna_outside_engine=optuna_outside_engine(modules, root),
+        engine_keras=engine_knowing_keras(modules, root),
+        largest_code=max(funcs, key=lambda f: f.code_lines, default=None),
         tests=run_tests(root.resolve().parent) if with_tests else None,
     )
 
@@ -497,6 +621,12 @@ def to_markdown(s: Structure) -> str:
         ("median function", f"{s.median_function:g} lines"),
         ("largest function", "-" if fn is None else f"`{fn.qualname}`: {fn.lines} lines"),
         (
+            "largest function without its docstring",
+            "-"
+            if s.largest_code is None
+            else f"`{s.largest_code.qualname}`: {s.largest_code.code_lines} lines",
+        ),
+        (
             "largest module",
             "-"
             if s.largest_module is None
@@ -506,7 +636,13 @@ def to_markdown(s: Structure) -> str:
         ("engine-kind branches outside engine/", str(len(s.engine_branches))),
         ("cross-package private imports", str(len(s.private_imports))),
         ("import circles (modules in them)", f"{len(s.circles)} ({sum(map(len, s.circles))})"),
+        ("upward imports between layers", str(len(s.upward_imports))),
+        ("Keras/TensorFlow/training imports in engine/", str(len(s.engine_keras))),
         ("files importing optuna outside engine/", str(len(s.optuna_outside_engine))),
+        (
+            "... outside engine/ and strategies/",
+            str(len([p for p in s.optuna_outside_engine if f"/{STRATEGIES_DIR}/" not in p])),
+        ),
     ]
     if s.tests is not None:
         rows.append(("tests (default run)", f"{s.tests['tests']} in {s.tests['seconds']} s"))
@@ -519,6 +655,11 @@ def to_markdown(s: Structure) -> str:
     lines += [f"- {x.path}:{x.line} `{x.what}`" for x in s.private_imports]
     lines += ["", "### Import circles", ""]
     lines += [f"- {' <-> '.join(c)}" for c in s.circles]
+    lines += ["", "### Upward imports between layers", ""]
+    lines += [f"- {x.path}:{x.line} {x.what}" for x in s.upward_imports]
+    lines += [f"- not in a layer: {p}" for p in s.unplaced]
+    lines += ["", "### Keras, TensorFlow or training imported in engine/", ""]
+    lines += [f"- {x.path}:{x.line} `{x.what}`" for x in s.engine_keras]
     lines += ["", "### Files importing optuna outside engine/", ""]
     lines += [f"- {p}" for p in s.optuna_outside_engine]
     if s.tests is not None:
@@ -533,6 +674,8 @@ def to_json(s: Structure) -> str:
         "engine_branches": len(s.engine_branches),
         "private_imports": len(s.private_imports),
         "circles": len(s.circles),
+        "upward_imports": len(s.upward_imports),
+        "engine_keras": len(s.engine_keras),
         "optuna_outside_engine": len(s.optuna_outside_engine),
     }
     return json.dumps(data, indent=2)

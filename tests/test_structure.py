@@ -80,6 +80,14 @@ import optuna
 
 
 def kind(value: str) -> bool:
+    import keras_tuner  # the KerasTuner engine's own: allowed
+    from typing import TYPE_CHECKING
+
+    if TYPE_CHECKING:
+        import keras  # never runs: not counted
+    from pkg.a import public  # noqa
+    import tensorflow as tf
+
     return value == "kerastuner"
 """,
 }
@@ -151,6 +159,8 @@ def test_markdown_and_json(pkg: Path, capsys: pytest.CaptureFixture[str]) -> Non
         "engine_branches": 5,
         "private_imports": 2,
         "circles": 1,
+        "upward_imports": 0,  # pkg's parts are not adamtune's layers: all unplaced
+        "engine_keras": 1,
         "optuna_outside_engine": 1,
     }
     assert data["tests"] is None
@@ -193,3 +203,38 @@ def test_adamtune_result_report_and_spaces_are_in_no_import_circle() -> None:
         if any(m.startswith(("adamtune.result", "adamtune.report", "adamtune.spaces")) for m in c)
     ]
     assert joined == []
+
+
+def test_upward_imports_follow_the_layer_table(pkg: Path) -> None:
+    modules = structure.load_package(pkg)
+    layers = {"_util": 0, "a": 1, "b": 2, "c": 3, "d": 4, "engine": 5}
+    upward, unplaced = structure.upward_imports(modules, pkg, layers)
+    # a's public() imports pkg.b from inside a function: a (1) -> b (2) is upward; b -> a, d -> c,
+    # engine -> a go down; c -> d is under TYPE_CHECKING; the root's __init__ has no layer here
+    assert [(u.path, u.what) for u in upward] == [("pkg/a/_impl.py", "a -> b (pkg.b)")]
+    assert unplaced == [""]  # the root's own __init__
+    # the same part at two layers' distance the other way round is fine
+    upward, _ = structure.upward_imports(modules, pkg, {**layers, "a": 3, "b": 2})
+    assert [(u.path, u.what) for u in upward] == [("pkg/b/_mod.py", "b -> a (pkg.a._impl)")]
+
+
+def test_engine_imports_of_keras_and_training(pkg: Path) -> None:
+    found = structure.measure(pkg).engine_keras
+    assert [(x.path, x.what) for x in found] == [("pkg/engine/__init__.py", "tensorflow")]
+
+
+def test_code_lines_leave_the_docstring_out(pkg: Path) -> None:
+    s = structure.measure(pkg)
+    assert s.largest_code is not None
+    assert (s.largest_code.qualname, s.largest_code.lines, s.largest_code.code_lines) == (
+        "pkg.a._impl.long",
+        63,
+        62,
+    )
+
+
+def test_adamtune_layers_all_placed_and_engine_free_of_keras() -> None:
+    """Every part of adamtune has a layer in the table ARCHITECTURE.md draws."""
+    root = Path(__file__).resolve().parents[1] / "adamtune"
+    _upward, unplaced = structure.upward_imports(structure.load_package(root), root)
+    assert unplaced == []

@@ -393,7 +393,6 @@ def diagnose(
         PreflightError: ``model_fn`` raised, or returned something that is not a Keras model.
     """
     from adamtune._tfquiet import start_quietly
-    from adamtune.data import refuse_multi, stream_sample
     from adamtune.spaces import load_space
 
     _check_arguments(model_fn, data, batch_size, epochs, seed, lr_range)
@@ -401,17 +400,26 @@ def diagnose(
     start_quietly()  # TensorFlow's start-up notices kept off the terminal ($ADAMTUNE_TF_LOGS=1)
     opt = _resolve_optimizer(optimizer)
     check_loss(loss)
+    arrays, streamed = _arrays(data)
+    doctor = _Doctor(
+        model_fn, arrays, opt, batch_size, epochs, loss, space, the_space, seed, lr_range
+    )
+    if streamed is not None:
+        doctor.from_stream(streamed)
+    return doctor.run()
+
+
+def _arrays(data: Any) -> tuple[Any, Any]:
+    """``data`` in array form (a stream: its first samples) and the ``Streamed`` they came from
+    (None for arrays); several inputs or outputs are refused."""
+    from adamtune.data import refuse_multi, stream_sample
+
     sampled = stream_sample(data)  # a stream: its first samples, as arrays
     streamed = None
     if sampled is not None:
         data, streamed = sampled
     refuse_multi(data, "adamtune.diagnose")
-    doctor = _Doctor(
-        model_fn, data, opt, batch_size, epochs, loss, space, the_space, seed, lr_range
-    )
-    if streamed is not None:
-        doctor.from_stream(streamed)
-    return doctor.run()
+    return data, streamed
 
 
 @dataclass(frozen=True)

@@ -141,73 +141,108 @@ def _explicit_issues(
     name, normalized, from_logits = _resolve(loss)
     family = loss_family(normalized)
     labels = _describe(target, y)
-    issues = []
-
-    def add(severity: str, blocks: bool, evidence: str, advice: str) -> None:
-        issues.append(_Issue(severity, blocks, evidence, advice))
-
     classification = family in ("sparse", "categorical", "binary")
     if target.kind == "regression" and classification:
-        add(
-            "error",
-            True,
-            f"The loss {name} is for classes, but y holds {labels}.",
-            "use a regression loss (loss='mse' or 'huber'), or encode the classes as integers",
-        )
-        return issues
-    if family == "sparse" and target.kind == "onehot":
-        add(
-            "error",
-            True,
-            f"The loss {name} expects integer class ids, but y holds {labels}.",
-            "use loss='categorical_crossentropy', or pass y.argmax(axis=1) as labels",
-        )
-    if family == "sparse" and target.kind in ("binary", "multiclass"):
-        top = int(np.max(y))
-        if top >= units:
-            add(
+        return [
+            _Issue(
                 "error",
                 True,
-                f"y holds {labels} but the model outputs {units} unit(s): class {top} has no "
-                "output unit.",
-                f"end the model with Dense({top + 1}, activation='softmax')",
+                f"The loss {name} is for classes, but y holds {labels}.",
+                "use a regression loss (loss='mse' or 'huber'), or encode the classes as integers",
             )
-    if family == "categorical" and target.kind in ("binary", "multiclass"):
-        add(
+        ]
+    issues = _sparse_issues(family, target, y, units, name, labels)
+    issues += _family_issues(family, target, units, name, labels)
+    if classification and "crossentropy" in normalized:
+        issues += _logits_issues(name, from_logits, activation)
+    return issues
+
+
+def _sparse_issues(
+    family: str, target: Target, y: np.ndarray, units: int, name: str, labels: str
+) -> list[_Issue]:
+    """A sparse loss (integer class ids) against one-hot labels, or against more classes than
+    the output has units."""
+    if family != "sparse":
+        return []
+    if target.kind == "onehot":
+        return [
+            _Issue(
+                "error",
+                True,
+                f"The loss {name} expects integer class ids, but y holds {labels}.",
+                "use loss='categorical_crossentropy', or pass y.argmax(axis=1) as labels",
+            )
+        ]
+    if target.kind not in ("binary", "multiclass"):
+        return []
+    top = int(np.max(y))
+    if top < units:
+        return []
+    return [
+        _Issue(
             "error",
             True,
-            f"The loss {name} expects one-hot rows, but y holds {labels}"
-            + (" (with one output unit its value is always 0)." if units == 1 else "."),
-            "use loss='sparse_categorical_crossentropy' (or one-hot encode y: "
-            "keras.utils.to_categorical)",
+            f"y holds {labels} but the model outputs {units} unit(s): class {top} has no "
+            "output unit.",
+            f"end the model with Dense({top + 1}, activation='softmax')",
+        )
+    ]
+
+
+def _family_issues(family: str, target: Target, units: int, name: str, labels: str) -> list[_Issue]:
+    """A categorical, binary or regression loss against labels of another kind."""
+    issues = []
+    if family == "categorical" and target.kind in ("binary", "multiclass"):
+        issues.append(
+            _Issue(
+                "error",
+                True,
+                f"The loss {name} expects one-hot rows, but y holds {labels}"
+                + (" (with one output unit its value is always 0)." if units == 1 else "."),
+                "use loss='sparse_categorical_crossentropy' (or one-hot encode y: "
+                "keras.utils.to_categorical)",
+            )
         )
     if family == "binary" and target.kind in ("multiclass", "onehot"):
-        add(
-            "error",
-            True,
-            f"The loss {name} is for two classes (labels 0/1), but y holds {labels}.",
-            "use loss='sparse_categorical_crossentropy' with a softmax output of one unit "
-            "per class",
+        issues.append(
+            _Issue(
+                "error",
+                True,
+                f"The loss {name} is for two classes (labels 0/1), but y holds {labels}.",
+                "use loss='sparse_categorical_crossentropy' with a softmax output of one unit "
+                "per class",
+            )
         )
     if family == "regression" and target.kind in ("multiclass", "onehot"):
-        add(
-            "warning",
-            False,
-            f"The loss {name} is a regression loss, but y holds {labels}: class ids are treated "
-            "as numbers on a line.",
-            "use loss='sparse_categorical_crossentropy' with a softmax output",
+        issues.append(
+            _Issue(
+                "warning",
+                False,
+                f"The loss {name} is a regression loss, but y holds {labels}: class ids are "
+                "treated as numbers on a line.",
+                "use loss='sparse_categorical_crossentropy' with a softmax output",
+            )
         )
-    if classification and "crossentropy" in normalized:
-        if from_logits and activation in _PROBABILITY:
-            add(
+    return issues
+
+
+def _logits_issues(name: str, from_logits: bool, activation: str | None) -> list[_Issue]:
+    """A cross-entropy's ``from_logits`` against the output layer's activation."""
+    issues = []
+    if from_logits and activation in _PROBABILITY:
+        issues.append(
+            _Issue(
                 "warning",
                 False,
                 f"The loss has from_logits=True but the output layer already applies "
                 f"{activation}: probabilities are squashed a second time.",
                 "drop the output activation, or use from_logits=False",
             )
-        if not from_logits and activation in _LINEAR:
-            add(
+        )
+    if not from_logits and activation in _LINEAR:
+        issues.append(
+            _Issue(
                 "error",
                 False,
                 f"The output layer is linear (logits) but the loss {name} has from_logits=False: "
@@ -215,6 +250,7 @@ def _explicit_issues(
                 "pass the loss with from_logits=True, or end the model with a "
                 "softmax/sigmoid activation",
             )
+        )
     return issues
 
 

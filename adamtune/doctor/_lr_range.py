@@ -139,10 +139,18 @@ class LRRange:
 
         fig = Figure(figsize=(8, 5.6), dpi=100, layout="constrained")
         ax = fig.add_subplot()
-        lrs = np.asarray(self.lrs, dtype=float)
-        raw = np.asarray(self.losses, dtype=float)
         smooth = np.asarray(self.smoothed, dtype=float)
         centered = centered_average(self.losses)
+        self._draw_range(ax)
+        self._draw_curves(ax, smooth, centered)
+        self._draw_minimum(ax)
+        ax.set_xscale("log")
+        _limit_y(ax, smooth, centered)
+        self._label(ax)
+        return fig
+
+    def _draw_range(self, ax: Any) -> None:
+        """The suggested range, shaded."""
         low, high = self.suggested
         ax.axvspan(
             low,
@@ -151,6 +159,12 @@ class LRRange:
             alpha=0.15,
             label=f"suggested range {low:.2g} .. {high:.2g}",
         )
+
+    def _draw_curves(self, ax: Any, smooth: np.ndarray, centered: np.ndarray) -> None:
+        """The raw losses and the exponential average, thin and light; the centered average (the
+        one the suggestion is read from), thick and dark."""
+        lrs = np.asarray(self.lrs, dtype=float)
+        raw = np.asarray(self.losses, dtype=float)
         ax.plot(
             lrs, raw, color="#9e9e9e", alpha=0.6, linewidth=0.8, label="loss of each batch (raw)"
         )
@@ -169,6 +183,9 @@ class LRRange:
             label="centered average: the suggestion is read from this curve",
             zorder=3,
         )
+
+    def _draw_minimum(self, ax: Any) -> None:
+        """The learning rate of the lowest centered average, marked (when finite)."""
         if math.isfinite(self.min_loss_lr):
             ax.axvline(
                 self.min_loss_lr,
@@ -177,23 +194,23 @@ class LRRange:
                 linewidth=1,
                 label=f"lowest centered average at lr {self.min_loss_lr:.2g} (range top = it / 3)",
             )
-        ax.set_xscale("log")
-        finite = np.concatenate([smooth[np.isfinite(smooth)], centered])
-        if finite.size:  # the blow-up at the end would squash the interesting part
-            bottom, start = float(finite.min()), float(np.nanmax(finite[:3]))
-            span = max(start - bottom, 1e-6 * max(abs(bottom), 1.0))
-            ax.set_ylim(bottom - 0.05 * span, start + 0.3 * span)
-        ax.set_xlabel("learning rate (log scale; one training batch per step)")
-        ax.set_ylabel(f"training loss ({self.loss})")
+
+    def _title(self) -> str:
+        """What ran, in three lines: the model, loss, batch size, inputs and steps."""
         ending = f", stopped early at lr {self.lrs[-1]:.3g}" if self.stopped_early else ""
         if self.stream_sample is not None:
             ending += f", on the stream's first {self.stream_sample} samples"
         inputs = "inputs as given" if self.scaling == "none" else f"inputs scaled: {self.scaling}"
-        ax.set_title(
+        return (
             f"Adam LR range test: training loss vs learning rate\n{self.model}, {self.loss}, "
-            f"batch size {self.batch_size}, {inputs}\n{self.steps} steps{ending}",
-            fontsize=10,
+            f"batch size {self.batch_size}, {inputs}\n{self.steps} steps{ending}"
         )
+
+    def _label(self, ax: Any) -> None:
+        """Axis labels, the title, the grid, and the legend below the axes, off the data."""
+        ax.set_xlabel("learning rate (log scale; one training batch per step)")
+        ax.set_ylabel(f"training loss ({self.loss})")
+        ax.set_title(self._title(), fontsize=10)
         ax.grid(True, which="major", color="#dddddd", linewidth=0.8)
         ax.grid(False, which="minor")
         ax.legend(
@@ -203,7 +220,16 @@ class LRRange:
             fontsize=8,
             frameon=False,
         )
-        return fig
+
+
+def _limit_y(ax: Any, smooth: np.ndarray, centered: np.ndarray) -> None:
+    """The loss axis from the lowest average to a little above where it starts: the blow-up at
+    the end would squash the interesting part."""
+    finite = np.concatenate([smooth[np.isfinite(smooth)], centered])
+    if finite.size:
+        bottom, start = float(finite.min()), float(np.nanmax(finite[:3]))
+        span = max(start - bottom, 1e-6 * max(abs(bottom), 1.0))
+        ax.set_ylim(bottom - 0.05 * span, start + 0.3 * span)
 
 
 def _window(n: int) -> int:
@@ -280,6 +306,18 @@ def _check_lr(value: Any, name: str) -> float:
     return number
 
 
+@dataclass(frozen=True)
+class _Settings:
+    """A sweep's checked settings: the learning rate of each step, the batch size, the
+    smoothing weight, the divergence factor and the seed."""
+
+    lrs: np.ndarray
+    batch_size: int
+    beta: float
+    factor: float
+    seed: int
+
+
 def _check_arguments(
     *,
     batch_size: Any,
@@ -290,7 +328,14 @@ def _check_arguments(
     smoothing: Any,
     diverge_factor: Any,
     seed: Any,
-) -> tuple[float, float, float, float]:
+    model_fn: Callable[..., Any],
+    loss: Any,
+    checked: LossSpec | None,
+) -> _Settings:
+    """The sweep's settings, once every argument is checked (before any work)."""
+    from adamtune.training import takes_hp
+
+    takes_hp(model_fn)
     check_positive_int(batch_size, "batch_size")
     low, high = _check_lr(min_lr, "min_lr"), _check_lr(max_lr, "max_lr")
     if not low < high:
@@ -319,7 +364,12 @@ def _check_arguments(
         )
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"`seed` must be an int. Received: seed={seed!r}")
-    return low, high, beta, factor
+    if checked is not None and loss is not None:
+        raise ValueError(
+            "`loss` and `checked` both say which loss to train with; pass one. Received: "
+            f"loss={loss!r}, checked={checked!r}"
+        )
+    return _Settings(np.geomspace(low, high, steps), batch_size, beta, factor, seed)
 
 
 # --- the sweep ---------------------------------------------------------------------------------
@@ -409,21 +459,18 @@ def _model_and_loss(
     model_fn: Callable[..., Any],
     space: Any,
     prepared: Any,
-    x: np.ndarray,
     loss: Any,
     checked: LossSpec | None,
 ) -> tuple[Any, LossSpec]:
-    """A fresh model to sweep (the caller has seeded Keras) and the loss spec to train it with:
-    ``checked``, when a check settled it already, else :func:`adamtune.training.check_model`'s."""
-    from adamtune.training import build_user_model, check_model, check_output_shape, middle_hp
+    """A fresh model to sweep (the caller has seeded Keras), built and called once by
+    :func:`adamtune.training.check_model`, and the loss spec to train it with: ``checked``, when
+    a check settled it already (the labels are then not checked again), else the check's."""
+    from adamtune.training import check_model
 
-    if checked is None:
-        check = check_model(model_fn, space, prepared, loss, probe=True)
-        assert check.loss is not None  # check_model(labels=True) settles it
-        return check.model, check.loss
-    model = build_user_model(model_fn, middle_hp(space))
-    check_output_shape(model, x)  # calls it once, as check_model does: builds it without Input
-    return model, checked
+    check = check_model(model_fn, space, prepared, loss, probe=True, labels=checked is None)
+    spec = checked if checked is not None else check.loss
+    assert spec is not None  # check_model(labels=True) settles it
+    return check.model, spec
 
 
 def _compiled_sweep(
@@ -431,12 +478,7 @@ def _compiled_sweep(
     spec: LossSpec,
     x: np.ndarray,
     y: np.ndarray,
-    lrs: np.ndarray,
-    *,
-    batch_size: int,
-    beta: float,
-    factor: float,
-    seed: int,
+    settings: _Settings,
 ) -> tuple[list[float], list[float], str, bool]:
     """:func:`_sweep` on ``model`` compiled with Adam and ``spec``'s loss; a failure to train is a
     :class:`~adamtune.PreflightError`."""
@@ -445,17 +487,104 @@ def _compiled_sweep(
     from adamtune._errors import PreflightError
 
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=float(lrs[0])),
+        optimizer=keras.optimizers.Adam(learning_rate=float(settings.lrs[0])),
         loss=spec.build_loss(),
         jit_compile=False,  # XLA's compile time would dwarf a 100-step run
     )
     try:
-        return _sweep(model, x, y, lrs, batch_size=batch_size, beta=beta, factor=factor, seed=seed)
+        return _sweep(
+            model,
+            x,
+            y,
+            settings.lrs,
+            batch_size=settings.batch_size,
+            beta=settings.beta,
+            factor=settings.factor,
+            seed=settings.seed,
+        )
     except Exception as exc:
         raise PreflightError(
             f"training failed ({type(exc).__name__}: {str(exc).strip()[:500]}); check that "
             "the model's input shape matches x and its output matches y"
         ) from exc
+
+
+def _space_and_data(
+    space: Any, data: Any, loss: Any, scaling: str
+) -> tuple[Any, Any, Any, np.ndarray]:
+    """The space; the data prepared (as given when it is prepared already); the stream its
+    sample came from (None for arrays); the training inputs scaled with ``scaling``. TensorFlow
+    is started quietly and ``loss`` checked on the way."""
+    from adamtune._tfquiet import start_quietly
+    from adamtune.spaces import load_space
+    from adamtune.training import check_loss
+
+    the_space = load_space(space)
+    start_quietly()  # TensorFlow's start-up notices kept off the terminal ($ADAMTUNE_TF_LOGS=1)
+    check_loss(loss)
+    prepared, streamed = _prepared(data)
+    from adamtune.data import scale_split
+
+    x, _ = scale_split(scaling, prepared.x_train, prepared.x_val)
+    return the_space, prepared, streamed, x
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One sweep: its losses, why it ended, the loss it trained with and the model's name."""
+
+    losses: list[float]
+    smoothed: list[float]
+    reason: str
+    stopped: bool
+    spec: LossSpec
+    model: str
+
+
+def _seeded_run(
+    model_fn: Callable[..., Any],
+    space: Any,
+    prepared: Any,
+    x: np.ndarray,
+    settings: _Settings,
+    loss: Any,
+    checked: LossSpec | None,
+) -> _Run:
+    """Keras seeded, the model built and checked once (:func:`_model_and_loss`) and swept on the
+    (scaled) training inputs ``x``; the Keras session cleared after."""
+    import keras
+
+    try:
+        keras.utils.set_random_seed(settings.seed)
+        model, spec = _model_and_loss(model_fn, space, prepared, loss, checked)
+        losses, smoothed, reason, stopped = _compiled_sweep(
+            model, spec, x, prepared.y_train, settings
+        )
+        name = _model_name(model_fn, model)
+    finally:
+        keras.backend.clear_session()
+    return _Run(losses, smoothed, reason, stopped, spec, name)
+
+
+def _result(run: _Run, settings: _Settings, n: int, scaling: str, streamed: Any) -> LRRange:
+    """The :class:`LRRange` of ``run`` on ``n`` training samples: the learning rates it reached
+    and the suggested range."""
+    ran = tuple(float(v) for v in settings.lrs[: len(run.losses)])
+    suggested, min_loss_lr = suggest_range(ran, run.losses)
+    return LRRange(
+        lrs=ran,
+        losses=tuple(run.losses),
+        smoothed=tuple(run.smoothed),
+        suggested=suggested,
+        min_loss_lr=min_loss_lr,
+        stopped_early=run.stopped,
+        reason=run.reason,
+        batch_size=min(settings.batch_size, n),
+        loss=_loss_name(run.spec.loss),
+        model=run.model,
+        stream_sample=None if streamed is None else len(streamed.x_train),
+        scaling=scaling,
+    )
 
 
 def lr_range_test(
@@ -508,62 +637,11 @@ def lr_range_test(
             settled already (the pre-flight's ``PreflightReport.loss``, the doctor's label check):
             the model is trained with it and not checked again. Not with ``loss``.
     """
-    from adamtune.training import takes_hp
-
-    takes_hp(model_fn)
-    low_lr, high_lr, beta, factor = _check_arguments(
-        batch_size=batch_size,
-        min_lr=min_lr,
-        max_lr=max_lr,
-        steps=steps,
-        scaling=scaling,
-        smoothing=smoothing,
-        diverge_factor=diverge_factor,
-        seed=seed,
-    )
-    if checked is not None and loss is not None:
-        raise ValueError(
-            "`loss` and `checked` both say which loss to train with; pass one. Received: "
-            f"loss={loss!r}, checked={checked!r}"
-        )
-    from adamtune._tfquiet import start_quietly
-    from adamtune.spaces import load_space
-    from adamtune.training import check_loss
-
-    the_space = load_space(space)
-    start_quietly()  # TensorFlow's start-up notices kept off the terminal ($ADAMTUNE_TF_LOGS=1)
-    check_loss(loss)
-    prepared, streamed = _prepared(data)
-
-    import keras
-
-    from adamtune.data import scale_split
-
-    x, _ = scale_split(scaling, prepared.x_train, prepared.x_val)
-    lrs = np.geomspace(low_lr, high_lr, steps)
-    try:
-        keras.utils.set_random_seed(seed)
-        model, spec = _model_and_loss(model_fn, the_space, prepared, x, loss, checked)
-        losses, smoothed, reason, stopped = _compiled_sweep(
-            model, spec, x, prepared.y_train, lrs, batch_size=batch_size, beta=beta,
-            factor=factor, seed=seed,
-        )  # fmt: skip
-        name = _model_name(model_fn, model)
-    finally:
-        keras.backend.clear_session()
-    ran = tuple(float(v) for v in lrs[: len(losses)])
-    suggested, min_loss_lr = suggest_range(ran, losses)
-    return LRRange(
-        lrs=ran,
-        losses=tuple(losses),
-        smoothed=tuple(smoothed),
-        suggested=suggested,
-        min_loss_lr=min_loss_lr,
-        stopped_early=stopped,
-        reason=reason,
-        batch_size=min(batch_size, len(x)),
-        loss=_loss_name(spec.loss),
-        model=name,
-        stream_sample=None if streamed is None else len(streamed.x_train),
-        scaling=scaling,
-    )
+    settings = _check_arguments(
+        batch_size=batch_size, min_lr=min_lr, max_lr=max_lr, steps=steps, scaling=scaling,
+        smoothing=smoothing, diverge_factor=diverge_factor, seed=seed, model_fn=model_fn,
+        loss=loss, checked=checked,
+    )  # fmt: skip
+    the_space, prepared, streamed, x = _space_and_data(space, data, loss, scaling)
+    run = _seeded_run(model_fn, the_space, prepared, x, settings, loss, checked)
+    return _result(run, settings, len(x), scaling, streamed)

@@ -2,6 +2,7 @@
 
 from adamtune.params._adam import RESERVED, AdamParams, sample_adam_params, scale_for_batch
 from adamtune.params._hp import HP
+from adamtune.params._regularizer import make_regularizer
 from adamtune.params._sources import Condition, DefaultSource, FixedSource, ParamSource
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "DefaultSource",
     "FixedSource",
     "ParamSource",
+    "make_regularizer",
     "sample_adam_params",
     "scale_for_batch",
 ]

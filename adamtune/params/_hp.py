@@ -18,6 +18,7 @@ from adamtune.params._adam import AdamParams
 from adamtune.params._hp_checks import check_bounds, check_choices, number_or_none
 from adamtune.params._hp_kerastuner import KerasTunerSpelling
 from adamtune.params._hp_optuna import OptunaSpelling
+from adamtune.params._regularizer import make_regularizer
 from adamtune.params._sources import ParamSource
 
 __all__ = ["HP"]
@@ -93,8 +94,6 @@ class HP(OptunaSpelling, KerasTunerSpelling):
         decoupled weight decay lives in the optimizer, not in the layers.
         """
         self.used_regularizer = True
-        from adamtune.training._layers import make_regularizer
-
         return make_regularizer(self._adam.regularizer, self._adam.regularizer_strength)
 
     # -- adamtune's spelling ------------------------------------------------------------------

@@ -39,6 +39,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from adamtune.params import make_regularizer
+
 __all__ = [
     "NOT_ADDED",
     "PLACEMENT",
@@ -157,21 +159,6 @@ def placement_table() -> list[tuple[str, str, str]]:
     """Rows of (layer type, where the regularizer goes, where BatchNorm goes), as in the README."""
     rows = [(p.family, p.regularizer_text, p.batch_norm_text) for p in PLACEMENT]
     return [*rows, _OUTPUT_ROW, _OTHER_ROW]
-
-
-def make_regularizer(kind: str, strength: float) -> Any:
-    """The Keras kernel regularizer for ``kind`` at ``strength``; ``None`` for none and AdamW."""
-    import keras
-
-    if kind in ("none", "adamw"):
-        return None
-    if kind == "l1":
-        return keras.regularizers.L1(strength)
-    if kind == "l2":
-        return keras.regularizers.L2(strength)
-    if kind == "l1_l2":
-        return keras.regularizers.L1L2(l1=strength, l2=strength)
-    raise ValueError(f"unknown regularizer {kind!r}; allowed: none, l1, l2, l1_l2, adamw")
 
 
 def describe_regularizer(regularizer: Any) -> str:

@@ -39,7 +39,7 @@ __all__ = [
 _LAZY = {
     "HP": "adamtune.params",
     "Data": "adamtune.data",
-    "Diagnosis": "adamtune.doctor._doctor",
+    "Diagnosis": "adamtune.doctor",
     "DivergenceGuard": "adamtune.training._guard",
     "PreflightError": "adamtune._errors",
     "Result": "adamtune.result",
@@ -50,8 +50,8 @@ _LAZY = {
     "TunedConfig": "adamtune.result",
     "load_config": "adamtune.result",
     "load_space": "adamtune.spaces",
-    "diagnose": "adamtune.doctor._doctor",
-    "lr_range_test": "adamtune.doctor._lr_range",
+    "diagnose": "adamtune.doctor",
+    "lr_range_test": "adamtune.doctor",
     "search": "adamtune._search",
 }
 
@@ -65,8 +65,7 @@ if TYPE_CHECKING:
     )
     from adamtune._search import search
     from adamtune.data import Data
-    from adamtune.doctor._doctor import Diagnosis, diagnose
-    from adamtune.doctor._lr_range import lr_range_test
+    from adamtune.doctor import Diagnosis, diagnose, lr_range_test
     from adamtune.params import HP
     from adamtune.result import Result, TunedConfig, load_config
     from adamtune.spaces import Space, load_space

@@ -17,7 +17,7 @@ from adamtune._search_args import default_study_name as _default_study_name
 from adamtune._search_args import resolve_direction
 from adamtune.engine._loop import run_hooks
 from adamtune.engine._optuna_study import RUN_KEY
-from adamtune.training._state import release as release_frozen
+from adamtune.training import release as release_frozen
 
 if TYPE_CHECKING:
     from adamtune._search_args import CheckedArgs

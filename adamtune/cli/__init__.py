@@ -97,6 +97,17 @@ def _search_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_target_args(search)
     add_steps_per_epoch_arg(search)
+    _search_plan_args(search)
+    _search_study_args(search)
+    _search_output_args(search)
+    add_lifecycle_args(search)
+    _trust_arg(search)
+    search.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    search.set_defaults(func=cmd_search)
+
+
+def _search_plan_args(search: argparse.ArgumentParser) -> None:
+    """What ``adamtune search`` tries: the space, the strategy, the objective and how long."""
     search.add_argument("--space", default="default", help="shipped space name or file")
     search.add_argument(
         "--strategy",
@@ -113,6 +124,10 @@ def _search_parser(sub: argparse._SubParsersAction) -> None:
     search.add_argument(
         "--epochs", type=int, default=None, help="epochs per trial (default: the space's)"
     )
+
+
+def _search_study_args(search: argparse.ArgumentParser) -> None:
+    """Where ``adamtune search`` stores its study, under which name and seed, and class weights."""
     search.add_argument(
         "--storage",
         default=None,
@@ -131,6 +146,10 @@ def _search_parser(sub: argparse._SubParsersAction) -> None:
         help="weight classes as fit(class_weight=...) does: 'balanced' (computed on the training "
         "split) or pairs such as 0:1,1:9",
     )
+
+
+def _search_output_args(search: argparse.ArgumentParser) -> None:
+    """Where ``adamtune search`` writes the best config, and the processes and GPUs it uses."""
     search.add_argument(
         "-o",
         "--output",
@@ -152,10 +171,6 @@ def _search_parser(sub: argparse._SubParsersAction) -> None:
         help="GPU indices, e.g. 0,1,2,3: worker i sees only GPU i (CUDA_VISIBLE_DEVICES), "
         "memory growth on",
     )
-    add_lifecycle_args(search)
-    _trust_arg(search)
-    search.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    search.set_defaults(func=cmd_search)
 
 
 def _worker_parser(sub: argparse._SubParsersAction) -> None:

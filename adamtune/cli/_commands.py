@@ -12,6 +12,7 @@ from typing import Any
 
 from adamtune._util import check_study_name
 from adamtune.cli._targets import load_model_and_data
+from adamtune.cli._where import open_result
 
 __all__ = [
     "cmd_export",
@@ -164,27 +165,6 @@ def parse_class_weight(text: str | None) -> Any:
     return weights
 
 
-def open_result(storage: str, study: str | None) -> Any:
-    """The Result of a stored study: an Optuna storage URL, or a KerasTuner folder; ``study``
-    None picks the only adamtune study there."""
-    from adamtune.cli._where import no_study_error, pick_study, study_names
-    from adamtune.engine import NoStudy, open_existing
-    from adamtune.result import Result
-
-    name = pick_study(storage, study)
-    try:
-        # Looking at a study never creates nor repairs its storage: a missing file is refused.
-        found = open_existing(storage, name)
-    except NoStudy:
-        raise no_study_error(name, storage, *study_names(storage)) from None
-    if found.meta is None:
-        raise ValueError(
-            f"study {name!r} was not created by adamtune, so it holds no tuned config; "
-            "`adamtune studies` lists the studies in this storage"
-        )
-    return Result(found.view(), found.meta)
-
-
 def _worker_name(who: Any) -> str | None:
     return f"{who.get('host')}:{who.get('pid')}" if isinstance(who, dict) else None
 
@@ -237,7 +217,7 @@ def status_dict(result: Any, storage: str) -> dict[str, Any]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from adamtune.result._text import adam_words, number, user_words, wrapped
+    from adamtune.result import adam_words, number, user_words, wrapped
 
     info = status_dict(open_result(args.storage, args.study), args.storage)
     if args.json:

@@ -62,13 +62,13 @@ def _optimizer(lr: float | None) -> object:
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Run the doctor and print its table (or JSON). Returns 0 whatever it found."""
     from adamtune.cli._targets import load_model_and_data
-    from adamtune.doctor._doctor import _load_study, diagnose
+    from adamtune.doctor import diagnose, load_study
 
     optimizer = _optimizer(args.lr)
     if (args.storage is None) != (args.study is None):
         raise ValueError("--storage and --study go together: the study to attach the diagnosis to")
     if args.storage is not None:
-        _load_study(args.storage, args.study)  # it must exist before the probes run
+        load_study(args.storage, args.study)  # it must exist before the probes run
     model_fn, data = load_model_and_data(args)
     diagnosis = diagnose(
         model_fn,

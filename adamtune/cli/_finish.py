@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from adamtune.result._export import FORMATS
+from adamtune.cli._where import open_result
+from adamtune.result import FORMATS
 
 __all__ = ["FORMATS", "check_output", "config_text", "save_best_so_far", "where_it_went"]
 
@@ -26,7 +27,7 @@ def check_output(output: str | None) -> None:
 
 def config_text(config: Any, fmt: str) -> str:
     """The text ``config.export()`` would write in ``fmt`` (``json``, ``yaml`` or ``py``)."""
-    from adamtune.result._export import config_text as text
+    from adamtune.result import config_text as text
 
     return text(config, fmt)
 
@@ -39,8 +40,6 @@ def save_best_so_far(output: str, storage: str, study: str | None) -> None:
     """Write the best finished trial of a search that was stopped early (Ctrl-C, a streak of
     failures) to ``output``, and say so; say that nothing was written when no trial finished.
     ``study`` None: stopped before the study had a name (MODEL was still loading)."""
-    from adamtune.cli._commands import open_result
-
     result = None
     if study is not None:
         with contextlib.suppress(ValueError):  # stopped before the study was made

@@ -68,7 +68,7 @@ def summary(result: Any) -> str:
     tail = result.lrs[-max(1, result.steps // 20) :]
     if not result.stopped_early and result.min_loss_lr >= tail[0]:
         lines.append("the loss was still falling at --max-lr; raise --max-lr to see where it ends")
-    from adamtune.doctor._lr_range import centered_average
+    from adamtune.doctor import centered_average
 
     curve = centered_average(result.losses)
     if curve.size and curve[0] > 0 and float(curve.min()) >= 0.9 * float(curve[0]):
@@ -79,7 +79,7 @@ def summary(result: Any) -> str:
 
 
 def cmd_lr_find(args: argparse.Namespace) -> int:
-    from adamtune.doctor._lr_range import lr_range_test
+    from adamtune.doctor import lr_range_test
 
     if args.plot is not None and not str(args.plot).lower().endswith(".png"):
         raise ValueError(f"--plot must name a .png file. Received: --plot {args.plot}")

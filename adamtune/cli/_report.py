@@ -28,9 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the report of ``args.study`` in ``args.storage`` to ``args.output``."""
-    from adamtune.cli._commands import open_result
-    from adamtune.report import write_report
-    from adamtune.report._write import check_matplotlib
+    from adamtune.cli._where import open_result
+    from adamtune.report import check_matplotlib, write_report
 
     output = str(args.output)
     if Path(output).suffix.lower() != ".html":

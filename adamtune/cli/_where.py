@@ -27,6 +27,7 @@ __all__ = [
     "kt_meta",
     "kt_study_names",
     "no_study_error",
+    "open_result",
     "pick_study",
     "resolve_storage",
     "storage_args",
@@ -234,3 +235,24 @@ def default_storage() -> tuple[str, bool]:
 
     from_env = os.environ.get(STORAGE_ENV)
     return (from_env, False) if from_env else (DEFAULT_STORAGE, True)
+
+
+def open_result(storage: str, study: str | None) -> Any:
+    """The Result of a stored study: an Optuna storage URL, or a KerasTuner folder; ``study``
+    None picks the only adamtune study there."""
+    from adamtune.cli._where import no_study_error, pick_study, study_names
+    from adamtune.engine import NoStudy, open_existing
+    from adamtune.result import Result
+
+    name = pick_study(storage, study)
+    try:
+        # Looking at a study never creates nor repairs its storage: a missing file is refused.
+        found = open_existing(storage, name)
+    except NoStudy:
+        raise no_study_error(name, storage, *study_names(storage)) from None
+    if found.meta is None:
+        raise ValueError(
+            f"study {name!r} was not created by adamtune, so it holds no tuned config; "
+            "`adamtune studies` lists the studies in this storage"
+        )
+    return Result(found.view(), found.meta)

@@ -144,8 +144,7 @@ def _check_targets(args: argparse.Namespace) -> None:
     would choose what the worker imports: there the targets must be given, or the storage trusted
     (``--trust-storage``, ``$ADAMTUNE_TRUST_STORAGE=1``). Checked before anything is opened.
     """
-    from adamtune.engine import mask_url
-    from adamtune.engine._storage import is_shared
+    from adamtune.engine import is_shared, mask_url
     from adamtune.strategies import storage_trusted
 
     if (args.model is None) != (args.data is None):

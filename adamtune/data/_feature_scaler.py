@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from adamtune.data._scaling import base_scaler
+from adamtune.data._base_scaler import base_scaler
 
 __all__ = ["FeatureScaler"]
 

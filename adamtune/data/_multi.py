@@ -22,6 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from adamtune.data._arrays import Data, _check_x, _check_y, infer_target, to_array
+from adamtune.data._parts import _stratify, _weight, unpack
+from adamtune.data._scaling import scale_split
+
 __all__ = ["Multi", "is_structure", "prepare_multi", "refuse_multi"]
 
 
@@ -164,8 +168,6 @@ class Multi:
     def scaled(self, name: str) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
         """Training/validation inputs under scaler ``name`` (each float input fitted on its own
         training split), cached."""
-        from adamtune.data._scaling import scale_split
-
         if name not in self._scaled:
             train, val = list(self.inputs_train), list(self.inputs_val)
             for i in self.scalable():
@@ -247,26 +249,25 @@ def _same_samples(arrays: list[tuple[str, np.ndarray]], where: str) -> int:
     return n
 
 
-def prepare_multi(
-    parts: Any, *, validation_split: float, seed: int, notes: tuple[str, ...] = ()
-) -> Multi:
-    """Check and split ``parts`` (``adamtune.data.DataParts`` with a structured x or y)."""
-    from adamtune.data._data import (
-        _check_x,
-        _check_y,
-        _stratify,
-        _weight,
-        infer_target,
-        to_array,
-    )
+def _labelled(
+    arrays: tuple[np.ndarray, ...], names: tuple[str, ...] | None, what: str, several: bool
+) -> list[tuple[str, np.ndarray]]:
+    """Each array with the label errors call it by (``x[0]``, ``y['out']``...)."""
+    return [(_label(names, i, what, several), a) for i, a in enumerate(arrays)]
 
+
+def _checked_training(
+    parts: Any, notes: tuple[str, ...]
+) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...], np.ndarray | None, dict[str, Any]]:
+    """The training inputs, outputs and weights, checked, and the fields of :class:`Multi` that
+    describe them (names, targets, the inputs' dtypes as given)."""
     raw_x = _parts(parts.x)
     raw_dtypes = tuple(np.asarray(to_array(a, "x")).dtype for a in raw_x)
     inputs, input_names = _checked(parts.x, "x", _check_x, to_array)
     outputs, output_names = _checked(parts.y, "y", _check_y, to_array)
     one_output = not is_structure(parts.y)
-    x_labels = [(_label(input_names, i, "x", True), a) for i, a in enumerate(inputs)]
-    y_labels = [(_label(output_names, i, "y", not one_output), a) for i, a in enumerate(outputs)]
+    x_labels = _labelled(inputs, input_names, "x", True)
+    y_labels = _labelled(outputs, output_names, "y", not one_output)
     n = _same_samples([*x_labels, *y_labels], "training")
     w = _weight(parts.w, n, "sample_weight")
     targets = [infer_target(y) for y in outputs]
@@ -278,42 +279,62 @@ def prepare_multi(
         notes=notes,
         raw_dtypes=raw_dtypes,
     )
-    if parts.x_val is not None:
-        inputs_val, val_in_names = _checked(parts.x_val, "x_val", _check_x, to_array)
-        outputs_val, val_out_names = _checked(parts.y_val, "y_val", _check_y, to_array)
-        if (
-            (val_in_names, val_out_names) != (input_names, output_names)
-            or len(inputs_val) != len(inputs)
-            or len(outputs_val) != len(outputs)
-        ):
+    return inputs, outputs, w, make
+
+
+def _checked_validation(
+    parts: Any,
+    inputs: tuple[np.ndarray, ...],
+    outputs: tuple[np.ndarray, ...],
+    make: dict[str, Any],
+) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...], np.ndarray | None]:
+    """The explicit validation inputs, outputs and weights, checked against the training ones."""
+    input_names, output_names = make["input_names"], make["output_names"]
+    inputs_val, val_in_names = _checked(parts.x_val, "x_val", _check_x, to_array)
+    outputs_val, val_out_names = _checked(parts.y_val, "y_val", _check_y, to_array)
+    if (
+        (val_in_names, val_out_names) != (input_names, output_names)
+        or len(inputs_val) != len(inputs)
+        or len(outputs_val) != len(outputs)
+    ):
+        raise ValueError(
+            "the validation data must have the inputs and outputs of the training data. "
+            f"Received: {len(inputs)} input(s) {input_names or ''} and {len(outputs)} "
+            f"output(s) {output_names or ''} for training, {len(inputs_val)} "
+            f"{val_in_names or ''} and {len(outputs_val)} {val_out_names or ''} for validation"
+        )
+    x_labels = _labelled(inputs, input_names, "x", True)
+    y_labels = _labelled(outputs, output_names, "y", not make["one_output"])
+    for (label, a), b in zip(x_labels, inputs_val, strict=True):
+        if a.shape[1:] != b.shape[1:]:
             raise ValueError(
-                "the validation data must have the inputs and outputs of the training data. "
-                f"Received: {len(inputs)} input(s) {input_names or ''} and {len(outputs)} "
-                f"output(s) {output_names or ''} for training, {len(inputs_val)} "
-                f"{val_in_names or ''} and {len(outputs_val)} {val_out_names or ''} for validation"
+                f"the validation {label} must have the sample shape of the training one. "
+                f"Received {b.shape[1:]} and {a.shape[1:]}"
             )
-        for (label, a), b in zip(x_labels, inputs_val, strict=True):
-            if a.shape[1:] != b.shape[1:]:
-                raise ValueError(
-                    f"the validation {label} must have the sample shape of the training one. "
-                    f"Received {b.shape[1:]} and {a.shape[1:]}"
-                )
-        n_val = _same_samples(
-            [(f"val {label}", a) for (label, _), a in zip(x_labels + y_labels,
-                                                            inputs_val + outputs_val, strict=True)],
-            "validation",
-        )  # fmt: skip
-        w_val = _weight(parts.w_val, n_val, "val_sample_weight")
-        return Multi(inputs, inputs_val, outputs_train=outputs, outputs_val=outputs_val,
-                     w_train=w, w_val=w_val, **make)  # fmt: skip
-    split = validation_split if parts.split is None else parts.split
+    n_val = _same_samples(
+        [(f"val {label}", a) for (label, _), a in zip(x_labels + y_labels,
+                                                        inputs_val + outputs_val, strict=True)],
+        "validation",
+    )  # fmt: skip
+    return inputs_val, outputs_val, _weight(parts.w_val, n_val, "val_sample_weight")
+
+
+def _split(
+    inputs: tuple[np.ndarray, ...],
+    outputs: tuple[np.ndarray, ...],
+    w: np.ndarray | None,
+    make: dict[str, Any],
+    split: float,
+    seed: int,
+) -> Multi:
+    """A seeded split of the training data (stratified on a single output's classes)."""
     if not 0.0 < split < 1.0:
         raise ValueError(
             f"`validation_split` must be in (0, 1). Received: validation_split={split!r}"
         )
     from sklearn.model_selection import train_test_split
 
-    stratify = _stratify(targets[0], outputs[0], split) if one_output else None
+    stratify = _stratify(make["targets"][0], outputs[0], split) if make["one_output"] else None
     arrays = (*inputs, *outputs) if w is None else (*inputs, *outputs, w)
     pieces = train_test_split(*arrays, test_size=split, random_state=seed, stratify=stratify)
     train, val = pieces[0::2], pieces[1::2]
@@ -327,6 +348,19 @@ def prepare_multi(
         w_val=val[k + m] if w is not None else None,
         **make,
     )
+
+
+def prepare_multi(
+    parts: Any, *, validation_split: float, seed: int, notes: tuple[str, ...] = ()
+) -> Multi:
+    """Check and split ``parts`` (``adamtune.data.DataParts`` with a structured x or y)."""
+    inputs, outputs, w, make = _checked_training(parts, notes)
+    if parts.x_val is not None:
+        inputs_val, outputs_val, w_val = _checked_validation(parts, inputs, outputs, make)
+        return Multi(inputs, inputs_val, outputs_train=outputs, outputs_val=outputs_val,
+                     w_train=w, w_val=w_val, **make)  # fmt: skip
+    split = validation_split if parts.split is None else parts.split
+    return _split(inputs, outputs, w, make, split, seed)
 
 
 def _lengths_match(pairs: Any) -> bool:
@@ -361,8 +395,6 @@ def resolve_reading(data: Any, model_io: Any) -> tuple[Any, tuple[str, ...]]:
     None when the model does not say) decides; a true ambiguity is refused with both readings.
     Any other ``data`` comes back as it is.
     """
-    from adamtune.data._data import Data
-
     if not (isinstance(data, tuple | list) and len(data) == 2):
         return data, ()
     first, second = data
@@ -428,8 +460,6 @@ def check_multi_options(data: Any, class_weight: Any, space: Any, lr_range: Any)
 def refuse_multi(data: Any, what: str) -> None:
     """The doctor and the LR range test take one input and one output: say so by name
     (``data`` in array form: a stream has been sampled already)."""
-    from adamtune.data._data import unpack
-
     try:
         parts = unpack(data)
     except (TypeError, ValueError):

@@ -13,24 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from adamtune.data._base_scaler import base_scaler
+
 __all__ = ["base_scaler", "make_scaler", "scale_split"]
-
-
-def base_scaler(method: str) -> Any:
-    """The plain scikit-learn scaler for ``method`` (2-D only); the identity for ``"none"``."""
-    from sklearn import preprocessing
-
-    factories = {
-        "none": lambda: preprocessing.FunctionTransformer(),
-        "standard": preprocessing.StandardScaler,
-        "minmax": preprocessing.MinMaxScaler,
-        "robust": preprocessing.RobustScaler,
-    }
-    if method not in factories:
-        raise ValueError(
-            f"`scaling` must be one of {', '.join(factories)}. Received: scaling={method!r}"
-        )
-    return factories[method]()
 
 
 def make_scaler(name: str) -> Any:

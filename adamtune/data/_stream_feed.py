@@ -15,13 +15,17 @@ multiply.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from adamtune.data._streams import SAMPLE_SIZE, VAL_BATCH, Streamed, _batch, steps_for
+from adamtune.data._stream_read import SAMPLE_SIZE, STEP_BATCH, VAL_BATCH, _batch
+from adamtune.data._weights import class_sample_weights
 
-__all__ = ["stream_feed", "threaded"]
+if TYPE_CHECKING:  # only for the annotations: _streams imports this module
+    from adamtune.data._streams import Streamed
+
+__all__ = ["steps_for", "stream_feed", "threaded"]
 
 
 def threaded(ds: Any) -> Any:
@@ -98,7 +102,6 @@ def _np_mapper(
     class_weight: dict[int, float] | None = None,
 ) -> Any:
     """The same map over a PyDataset's NumPy batches."""
-    from adamtune.data._weights import class_sample_weights
 
     def mapped(x: Any, y: Any, *w: Any) -> Any:
         if class_weight is not None:
@@ -170,6 +173,15 @@ def _known_steps(ds: Any) -> int | None:
     """Batches in one pass of ``ds`` when tf.data knows it (finite and not empty), else None."""
     n = int(ds.cardinality())
     return n if n > 0 else None
+
+
+def steps_for(streamed: Streamed, batch_size: int) -> int | None:
+    """Steps per epoch at ``batch_size`` (None: one pass of a finite stream)."""
+    if streamed.steps_per_epoch is None:
+        return None
+    if streamed.batch_size is not None:  # a PyDataset: Keras's meaning, its own batches
+        return streamed.steps_per_epoch
+    return math.ceil(streamed.steps_per_epoch * STEP_BATCH / batch_size)
 
 
 def stream_feed(

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from adamtune.data._arrays import to_array
+
 __all__ = [
     "CLASS_WEIGHT_MODES",
     "ClassWeighting",
@@ -99,9 +101,7 @@ def class_sample_weights(y: np.ndarray, weights: dict[int, float]) -> np.ndarray
 
 def check_sample_weight(weight: Any, n: int, name: str) -> np.ndarray:
     """A 1-D float32 array of ``n`` finite weights >= 0, not all zero; errors name ``name``."""
-    from adamtune.data._data import _to_array
-
-    array = _to_array(weight, name)
+    array = to_array(weight, name)
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise TypeError(f"`{name}` must hold numbers. Received dtype {array.dtype}")
     if array.ndim == 2 and array.shape[1] == 1:

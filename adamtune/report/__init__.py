@@ -34,3 +34,14 @@ def write_report(
     from adamtune.report._write import write_report as write
 
     return write(result, path, storage=storage)
+
+
+def check_matplotlib() -> None:
+    """Raise an ImportError that says what to install when matplotlib is missing (the report
+    draws its figures with it); checked before a study is read."""
+    from adamtune.report._write import check_matplotlib as check
+
+    check()
+
+
+__all__ += ["check_matplotlib"]

@@ -3,18 +3,25 @@ TrialRecord, what each trial of a study stored."""
 
 from adamtune._record import TrialRecord
 from adamtune.result._config import FORMAT_VERSION, TunedConfig, load_config, read_config
-from adamtune.result._export import export_config, render_python
+from adamtune.result._export import FORMATS, config_text, export_config, render_python
 from adamtune.result._result import Result, best_epoch, config_from_trial
+from adamtune.result._text import adam_words, number, user_words, wrapped
 
 __all__ = [
+    "FORMATS",
     "FORMAT_VERSION",
     "Result",
     "TrialRecord",
     "TunedConfig",
+    "adam_words",
     "best_epoch",
     "config_from_trial",
+    "config_text",
     "export_config",
     "load_config",
+    "number",
     "read_config",
     "render_python",
+    "user_words",
+    "wrapped",
 ]

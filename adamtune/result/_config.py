@@ -189,7 +189,7 @@ def _layer_sample(sample: Any) -> Any:
     """``sample`` of :meth:`TunedConfig.preprocessing_layer` as a checked float64 array."""
     import numpy as np
 
-    from adamtune.data._streams import stream_kind
+    from adamtune.data import stream_kind
 
     if stream_kind(sample) == "tf.data":
         x = _dataset_x(sample)
@@ -205,16 +205,16 @@ def _layer_sample(sample: Any) -> Any:
         raise ValueError(
             f"`sample` must hold at least one sample and one feature. Received: shape {x.shape}"
         )
-    from adamtune.data._data import _check_x  # numbers, a feature axis, finite: as for x
+    from adamtune.data import check_x  # numbers, a feature axis, finite: as for x
 
-    return _check_x(x, "sample").astype(np.float64)
+    return check_x(x, "sample").astype(np.float64)
 
 
 def _dataset_x(ds: Any) -> Any:
     """``x`` of the first :data:`~adamtune.data.SAMPLE_SIZE` samples of a tf.data dataset."""
     import tensorflow as tf
 
-    from adamtune.data._streams import _tf_sample
+    from adamtune.data import tf_sample
 
     spec = ds.element_spec
     parts = spec if isinstance(spec, tuple) else (spec,)
@@ -224,7 +224,7 @@ def _dataset_x(ds: Any) -> Any:
             f"a dataset with element_spec={spec!r}; map it to that form first"
         )
     batched = all(s.shape.rank and s.shape[0] is None for s in parts)
-    return _tf_sample(ds.map(lambda *element: (element[0],)), batched, "`sample`")[0]
+    return tf_sample(ds.map(lambda *element: (element[0],)), batched, "`sample`")[0]
 
 
 def _normalization_numbers(scaler: Any, channels: int) -> tuple[list[float], list[float]]:

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from adamtune._util import atomic_write_text
 from adamtune.result._validate import check_finite_fields
-from adamtune.spaces import SCALERS
-from adamtune.spaces._limits import MAX_DEPTH, MAX_INT_DIGITS
+from adamtune.spaces import MAX_DEPTH, MAX_INT_DIGITS, SCALERS
 
 if TYPE_CHECKING:  # only for hints: _config imports this module, so this one never imports it
     from adamtune.result._config import TunedConfig
@@ -294,7 +293,7 @@ def _read_json(text: str, source: Path) -> Any:
 def _read_yaml(text: str, source: Path) -> Any:
     import yaml
 
-    from adamtune.spaces._yaml import BoundedSafeLoader, LimitError
+    from adamtune.spaces import BoundedSafeLoader, LimitError
 
     try:
         # BoundedSafeLoader is a yaml.SafeLoader: plain values only, never a Python object.

@@ -20,8 +20,7 @@ from adamtune.result._losses import (
     check_optimizer,
     show,
 )
-from adamtune.spaces import REGULARIZERS, SCALERS
-from adamtune.spaces._limits import check_bounded
+from adamtune.spaces import REGULARIZERS, SCALERS, check_bounded
 
 # The format number every config file holds (``TunedConfig.to_dict`` writes it); a file with
 # another number is refused.

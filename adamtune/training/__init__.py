@@ -29,6 +29,7 @@ from adamtune.training._layers import (
 )
 from adamtune.training._model_facts import ModelFacts, SpaceFit, fit_space, model_facts
 from adamtune.training._preflight import PreflightReport, model_io, preflight
+from adamtune.training._state import release
 from adamtune.training._task import (
     REGRESSION_LOSSES,
     LossSpec,
@@ -72,6 +73,7 @@ __all__ = [
     "output_units_and_activation",
     "placement_table",
     "preflight",
+    "release",
     "resolve_loss_spec",
     "run_trial",
     "takes_hp",

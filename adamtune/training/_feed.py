@@ -23,8 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from adamtune.data._stream_feed import threaded
-from adamtune.data._streams import VAL_BATCH
+from adamtune.data import VAL_BATCH, threaded
 
 __all__ = ["make_feed"]
 

@@ -80,12 +80,12 @@ class Progress:
             self.stream.flush()
 
     def line(self, trial: Any, best: str, workers: int = 1, states: str = "") -> str:
-        from optuna.trial import TrialState
+        from adamtune.engine import state_of
 
         record = TrialRecord.from_attrs(trial.user_attrs)
         outcome = trial.state.name.lower() if record.outcome is None else record.outcome
         detail = record.reason_or_error or ""
-        value = "" if trial.state != TrialState.COMPLETE else f" {self.objective}={trial.value:.4g}"
+        value = "" if state_of(trial) != "COMPLETE" else f" {self.objective}={trial.value:.4g}"
         eta = self.eta()
         eta_text = "" if eta is None else f" | eta {time.strftime('%H:%M:%S', time.gmtime(eta))}"
         return (

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from adamtune.cli._where import is_folder, kt_meta, kt_study_names, storage_args
+from adamtune.cli._where import storage_args
+
+if TYPE_CHECKING:
+    from adamtune.engine import StudySummary
 
 __all__ = ["add_parser", "cmd_studies", "study_rows"]
 
@@ -41,90 +42,26 @@ def _best(values: list[tuple[int, float]], direction: str | None) -> dict[str, A
     return {"value": value, "trial": number}
 
 
-def _row(
-    name: str,
-    engine: str,
-    meta: dict[str, Any] | None,
-    states: Counter[str],
-    values: list[tuple[int, float]],
-    direction: str | None,
-    last: datetime | None,
-) -> dict[str, Any]:
-    meta = meta or None
+def _row(summary: StudySummary) -> dict[str, Any]:
+    meta = summary.meta or None
     return {
-        "study": name,
+        "study": summary.name,
         "adamtune": meta is not None,
-        "engine": engine,
+        "engine": summary.engine,
         "strategy": meta.get("strategy") if meta else None,
         "objective": meta.get("objective") if meta else None,
-        "direction": direction,
-        "trials": dict(sorted(states.items())),
-        "best": _best(values, direction),
-        "last_activity": _stamp(last),
+        "direction": summary.direction,
+        "trials": dict(sorted(summary.states.items())),
+        "best": _best(summary.values, summary.direction),
+        "last_activity": _stamp(summary.last_activity),
     }
-
-
-def _optuna_rows(storage: str) -> list[dict[str, Any]]:
-    from optuna.trial import TrialState
-
-    from adamtune.engine import META_KEY, open_storage
-
-    the_storage = open_storage(storage, readonly=True)
-    rows = []
-    for frozen in sorted(the_storage.get_all_studies(), key=lambda s: s.study_name):
-        meta = frozen.user_attrs.get(META_KEY)
-        study_id = the_storage.get_study_id_from_name(frozen.study_name)
-        trials = the_storage.get_all_trials(study_id, deepcopy=False)
-        one = len(frozen.directions) == 1
-        direction = (
-            meta.get("direction") if meta else (frozen.direction.name.lower() if one else None)
-        )
-        values = [
-            (t.number, t.values[0])
-            for t in trials
-            if t.state == TrialState.COMPLETE and t.values is not None and len(t.values) == 1
-        ]
-        times = [d for t in trials for d in (t.datetime_start, t.datetime_complete) if d]
-        states = Counter(t.state.name for t in trials)
-        rows.append(
-            _row(
-                frozen.study_name,
-                "optuna",
-                meta,
-                states,
-                values,
-                direction,
-                max(times, default=None),
-            )
-        )
-    return rows
-
-
-def _kerastuner_rows(folder: str) -> list[dict[str, Any]]:
-    from adamtune.engine import KerasTunerStudy
-
-    rows = []
-    for name in kt_study_names(folder):
-        meta = kt_meta(folder, name) or {}
-        study = KerasTunerStudy(None, folder, name, meta)
-        records = study.records()
-        values = [
-            (int(r["number"]), float(r["value"]))
-            for r in records
-            if r.get("state") == "COMPLETE" and r.get("value") is not None
-        ]
-        files = [*study.records_dir.glob("trial_*.json"), Path(folder) / name / "adamtune.json"]
-        stamps = [f.stat().st_mtime for f in files if f.is_file()]
-        last = datetime.fromtimestamp(max(stamps)) if stamps else None
-        states = Counter(str(r.get("state")) for r in records)
-        direction = meta.get("direction")
-        rows.append(_row(name, "kerastuner", meta or None, states, values, direction, last))
-    return rows
 
 
 def study_rows(storage: str) -> list[dict[str, Any]]:
     """One dict per study in ``storage`` (resolved and existing), sorted by name."""
-    return _kerastuner_rows(storage) if is_folder(storage) else _optuna_rows(storage)
+    from adamtune.engine import study_summaries
+
+    return [_row(summary) for summary in study_summaries(storage)]
 
 
 def _cells(row: dict[str, Any]) -> list[str]:

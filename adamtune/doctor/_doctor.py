@@ -59,15 +59,14 @@ SCALER_NAMES = {
 
 
 def _load_study(storage: str, study_name: str) -> Any:
-    """An existing study (checked before the probes run, so nothing is stored on a typo)."""
-    import optuna
+    """An existing study (checked before the probes run, so nothing is stored on a typo), as its
+    view, which takes the diagnosis (:meth:`Diagnosis.attach`)."""
+    from adamtune.engine import NoStudy, check_storage, open_existing
 
-    from adamtune.engine import open_storage
-
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    check_storage(storage)  # a storage URL: a diagnosis is stored with an Optuna study
     try:
-        return optuna.load_study(study_name=study_name, storage=open_storage(storage))
-    except KeyError:
+        return open_existing(storage, study_name, readonly=False).view()
+    except NoStudy:
         raise ValueError(
             f"no study {study_name!r} in this storage to attach the diagnosis to; run "
             "`adamtune search` first, or drop --storage/--study"

@@ -5,25 +5,23 @@ taxonomy and the doctor's findings.
 Everything heavy (Optuna, matplotlib, Keras for the export snippet) is imported when a report is
 written, so ``import adamtune.report`` stays light.
 
-The report sits above ``adamtune.result``: ``Result.report`` imports this package, so nothing
-here imports ``adamtune.result`` itself or its ``_result`` at run time (only result's lower
-modules, such as ``_export``), and no import circle joins the two.
+The report sits below ``adamtune.result``: it reads a :class:`ReportSource` (a ``Result`` is
+one) and never imports ``adamtune.result``, so ``Result.report`` importing this package is a
+downward import and no import circle joins the two.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from adamtune.result import Result
+from adamtune.report._source import ReportConfig, ReportSource
 
-__all__ = ["write_report"]
+__all__ = ["ReportConfig", "ReportSource", "check_matplotlib", "write_report"]
 
 
 def write_report(
-    result: Result, path: str | os.PathLike[str], *, storage: str | None = None
+    result: ReportSource, path: str | os.PathLike[str], *, storage: str | None = None
 ) -> Path:
     """Write ``result``'s report to ``path``, which must end in ``.html``; return the path.
 
@@ -43,5 +41,3 @@ def check_matplotlib() -> None:
 
     check()
 
-
-__all__ += ["check_matplotlib"]

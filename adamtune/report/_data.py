@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from adamtune._record import TrialRecord
-from adamtune.training._outcome import DIVERGED, OUTCOMES
+from adamtune.training import DIVERGED, OUTCOMES
 
 __all__ = [
     "DIAGNOSIS_ATTR",
@@ -274,12 +273,6 @@ class Importances:
 
 
 MIN_TRIALS = 2  # Optuna's evaluators need two completed trials
-# Warnings about Optuna's own API, not about these trials: not shown in the report.
-_NOT_NOTES: tuple[type[Warning], ...] = (
-    DeprecationWarning,
-    PendingDeprecationWarning,
-    FutureWarning,
-)
 FEW_TRIALS = 10  # below this the numbers are rough
 
 
@@ -294,23 +287,15 @@ def _single_valued(trials: Sequence[Any]) -> dict[str, Any]:
     return {name: first[name] for name, values in seen.items() if len(values) == 1}
 
 
-EVALUATOR = "PED-ANOVA"  # the evaluator importances() asks Optuna for, by name in the report
+EVALUATOR = "PED-ANOVA"  # the evaluator importances() asks for, by name in the report
 
 
 def importances(study: Any) -> Importances:
-    """Optuna's ``get_param_importances`` with its PED-ANOVA evaluator, asked for by name (the
-    default evaluator changed from fANOVA to PED-ANOVA in Optuna 5, and adamtune allows 4.x),
-    with notes instead of errors."""
-    import optuna
-    from optuna.exceptions import ExperimentalWarning
-    from optuna.importance import PedAnovaImportanceEvaluator
-    from optuna.trial import TrialState
+    """The engine's parameter importances (:func:`adamtune.engine.param_importances`: Optuna's
+    PED-ANOVA evaluator, :data:`EVALUATOR`), with notes instead of errors."""
+    from adamtune.engine import complete_trials, param_importances
 
-    complete = [
-        t
-        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if t.value is not None and math.isfinite(t.value)
-    ]
+    complete = [t for t in complete_trials(study) if t.value is not None and math.isfinite(t.value)]
     out = Importances(complete=len(complete))
     if len(complete) < MIN_TRIALS:
         out.notes.append(
@@ -328,19 +313,12 @@ def importances(study: Any) -> Importances:
     if not names:
         out.notes.append("No parameter varied across the completed trials: nothing to rank.")
         return out
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            values = optuna.importance.get_param_importances(
-                study, evaluator=PedAnovaImportanceEvaluator(), params=names
-            )
-        except Exception as exc:  # the evaluator's own limits: say so, do not fail the report
-            out.notes.append(f"Optuna could not compute importances: {type(exc).__name__}: {exc}")
-            return out
-    out.values = {str(k): float(v) for k, v in values.items()}
-    skip = (*_NOT_NOTES, ExperimentalWarning)
-    said = (str(w.message) for w in caught if not issubclass(w.category, skip))
-    out.notes += [f"Optuna: {message}" for message in dict.fromkeys(said)]
+    try:
+        out.values, said = param_importances(study, names)
+    except Exception as exc:  # the evaluator's own limits: say so, do not fail the report
+        out.notes.append(f"Optuna could not compute importances: {type(exc).__name__}: {exc}")
+        return out
+    out.notes += [f"Optuna: {message}" for message in said]
     if out.values and not any(v > 0 for v in out.values.values()):
         out.notes.append(
             "Every importance came out 0: the evaluator found no parameter whose values separate "

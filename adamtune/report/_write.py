@@ -8,13 +8,11 @@ import math
 import os
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from adamtune._record import TrialRecord
 from adamtune.report import _data, _figures, _html
-
-if TYPE_CHECKING:
-    from adamtune.result import Result
+from adamtune.report._source import ReportSource
 
 __all__ = [
     "BEST_CURVES",
@@ -49,7 +47,7 @@ def _storage_url(study: Any) -> str | None:
     return url if isinstance(url, str) else None
 
 
-def _header(result: Result, storage: str | None) -> _html.Header:
+def _header(result: ReportSource, storage: str | None) -> _html.Header:
     from adamtune import __version__
     from adamtune.engine import mask_url
 
@@ -68,16 +66,12 @@ def _header(result: Result, storage: str | None) -> _html.Header:
     )
 
 
-def _best(result: Result) -> _html.Best | None:
+def _best(result: ReportSource) -> _html.Best | None:
     """The best complete trial with its config and ``.py`` snippet; None without one."""
-    from optuna.trial import TrialState
-
-    # result's _export, not the package: adamtune.result imports Result, whose report() imports
-    # this package, and the report must stay below it (no import circle)
-    from adamtune.result._export import render_python
+    from adamtune.engine import complete_trials
 
     study = result.study
-    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+    if not complete_trials(study):
         return None
     trial = study.best_trial
     value = float(trial.value) if trial.value is not None else math.nan
@@ -86,14 +80,14 @@ def _best(result: Result) -> _html.Best | None:
     try:
         config = result.best
         params = dict(config.params)
-        snippet = render_python(config)  # refuses a NaN or infinity, naming its field
+        snippet = config.to_python()  # refuses a NaN or infinity, naming its field
     except Exception as exc:  # an odd stored trial must not cost the rest of the report
         problem = f"{type(exc).__name__}: {exc}"
         return _html.Best(trial.number, value, params, problem=problem, changes=changes)
     return _html.Best(trial.number, value, params, snippet=snippet, changes=changes)
 
 
-def render_report(result: Result, *, storage: str | None = None) -> str:
+def render_report(result: ReportSource, *, storage: str | None = None) -> str:
     """The report of ``result`` as one self-contained HTML page."""
     study = result.study
     header = _header(result, storage)
@@ -137,7 +131,7 @@ def check_matplotlib() -> None:
 
 
 def write_report(
-    result: Result, path: str | os.PathLike[str], *, storage: str | None = None
+    result: ReportSource, path: str | os.PathLike[str], *, storage: str | None = None
 ) -> Path:
     """Write the report of ``result`` to ``path`` (an ``.html`` file), atomically."""
     from adamtune._util import atomic_write_text

@@ -160,6 +160,13 @@ class TunedConfig:
             out["loss_weights"] = self.loss_weights
         return out
 
+    def to_python(self) -> str:
+        """The runnable ``.py`` snippet :meth:`export` writes to a ``.py`` path; a NaN or infinity
+        is refused, naming its field."""
+        from adamtune.result._export import render_python
+
+        return render_python(self)
+
     def _fit_dict(self) -> dict[str, Any]:
         """``fit_kwargs()`` as files hold it: JSON keys are strings, so class weights are
         ``[class, weight]`` pairs, which ``dict(pairs)`` turns back into int keys."""

@@ -49,7 +49,7 @@ def config_from_trial(trial: Any, meta: dict[str, Any], study_name: str | None) 
     adam = AdamParams(**record.adam)
     optimizer = record.optimizer
     if optimizer is None:
-        from adamtune.engine._records import optimizer_config
+        from adamtune.training import optimizer_config
 
         optimizer = optimizer_config(adam)
     _check_optimizer_matches(f"study {study_name!r}, trial {trial.number}", optimizer, adam)
@@ -128,9 +128,9 @@ class Result:
 
     def _best_trial(self) -> Any:
         """The best completed trial, or None."""
-        from optuna.trial import TrialState
+        from adamtune.engine import complete_trials
 
-        complete = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        complete = complete_trials(self.study)
         return self.study.best_trial if complete else None
 
     @property
@@ -140,10 +140,9 @@ class Result:
         return Counter(_outcome(t) for t in self._finished())
 
     def _finished(self) -> list[Any]:
-        from optuna.trial import TrialState
+        from adamtune.engine import trials_in
 
-        states = tuple(TrialState[name] for name in _FINISHED)
-        return list(self.study.get_trials(deepcopy=False, states=states))
+        return trials_in(self.study, *_FINISHED)
 
     @property
     def trials(self) -> Any:

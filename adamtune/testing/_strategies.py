@@ -104,10 +104,10 @@ def _inside(trial: Any, space: Space) -> None:
 def _diverged_are_reported_worst(study: Any, *, finite: bool) -> int:
     """A diverged trial is pruned with its reason, and its last report to the engine is worse
     than every completed trial's score (finite where the engine cannot take infinity)."""
-    from optuna.trial import TrialState
+    from adamtune.engine import state_of
 
     minimize = study.direction.name == "MINIMIZE"
-    scores = [t.value for t in study.trials if t.state == TrialState.COMPLETE]
+    scores = [t.value for t in study.trials if state_of(t) == "COMPLETE"]
     diverged = [
         t
         for t in study.trials
@@ -116,7 +116,7 @@ def _diverged_are_reported_worst(study: Any, *, finite: bool) -> int:
         )
     ]
     for t in diverged:
-        _expect(t.state == TrialState.PRUNED, f"diverged trial {t.number} stored as {t.state.name}")
+        _expect(state_of(t) == "PRUNED", f"diverged trial {t.number} stored as {t.state.name}")
         reason = TrialRecord.from_attrs(t.user_attrs).reason
         _expect(reason, f"diverged trial {t.number} has no reason")
         _expect(t.intermediate_values, f"diverged trial {t.number} reported nothing to the engine")

@@ -28,6 +28,7 @@ from adamtune.training._layers import (
     user_regularized_layers,
 )
 from adamtune.training._model_facts import ModelFacts, SpaceFit, fit_space, model_facts
+from adamtune.training._outcome import DIVERGED, OUTCOMES
 from adamtune.training._preflight import PreflightReport, model_io, preflight
 from adamtune.training._state import release
 from adamtune.training._task import (
@@ -42,6 +43,8 @@ from adamtune.training._task import (
 from adamtune.training._trial import PruneHook, TrialResult, TrialSetup, run_trial
 
 __all__ = [
+    "DIVERGED",
+    "OUTCOMES",
     "REGRESSION_LOSSES",
     "DivergenceGuard",
     "LossSpec",

@@ -40,4 +40,3 @@ def check_matplotlib() -> None:
     from adamtune.report._write import check_matplotlib as check
 
     check()
-

@@ -101,18 +101,18 @@ def test_study_summaries_list_every_study_of_an_optuna_storage(tmp_path: Path) -
 def test_the_doctor_leaves_optunas_log_level_and_refuses_a_missing_study(
     tmp_path: Path,
 ) -> None:
-    from adamtune.doctor._doctor import _load_study
+    from adamtune.doctor import load_study
 
     storage = f"sqlite:///{tmp_path / 'd.db'}"
     _study(storage, "s")
     optuna.logging.set_verbosity(optuna.logging.INFO)
     try:
-        view = _load_study(storage, "s")
+        view = load_study(storage, "s")
         assert optuna.logging.get_verbosity() == optuna.logging.INFO
         view.set_user_attr("k", 1)
         assert optuna.load_study(study_name="s", storage=storage).user_attrs["k"] == 1
         with pytest.raises(ValueError, match=r"no study 'absent' in this storage to attach"):
-            _load_study(storage, "absent")
+            load_study(storage, "absent")
         assert optuna.logging.get_verbosity() == optuna.logging.INFO
     finally:
         optuna.logging.set_verbosity(optuna.logging.WARNING)

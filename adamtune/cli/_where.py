@@ -24,8 +24,6 @@ __all__ = [
     "check_storage_exists",
     "default_storage",
     "is_folder",
-    "kt_meta",
-    "kt_study_names",
     "no_study_error",
     "open_result",
     "pick_study",
@@ -147,23 +145,6 @@ def check_storage_exists(storage: str, defaulted: bool) -> None:
             "at a study never creates its storage. Pass --storage a storage URL, the study's "
             ".db or .log file, or a KerasTuner study folder"
         )
-
-
-def kt_study_names(folder: str) -> list[str]:
-    """The adamtune studies in a KerasTuner folder: sub-folders holding ``adamtune.json``."""
-    from adamtune.engine import stored_studies
-
-    return stored_studies(folder)[0]
-
-
-def kt_meta(folder: str, study: str) -> dict[str, Any] | None:
-    """The adamtune meta of KerasTuner study ``study`` in ``folder`` (None when it has none)."""
-    from adamtune.engine import NoStudy, open_existing
-
-    try:
-        return dict(open_existing(folder, check_study_name(study, "--study")).meta)
-    except NoStudy:
-        return None
 
 
 def study_names(storage: str, *, readonly: bool = True) -> tuple[list[str], list[str]]:

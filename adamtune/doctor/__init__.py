@@ -14,6 +14,7 @@ if typing.TYPE_CHECKING:
     from adamtune.doctor._doctor import Diagnosis as Diagnosis
     from adamtune.doctor._doctor import Finding as Finding
     from adamtune.doctor._doctor import diagnose as diagnose
+    from adamtune.doctor._doctor import load_study as load_study
     from adamtune.doctor._lr_range import LRRange as LRRange
     from adamtune.doctor._lr_range import centered_average as centered_average
     from adamtune.doctor._lr_range import lr_range_test as lr_range_test
@@ -27,6 +28,7 @@ _LAZY = {
     "Diagnosis": "adamtune.doctor._doctor",
     "Finding": "adamtune.doctor._doctor",
     "diagnose": "adamtune.doctor._doctor",
+    "load_study": "adamtune.doctor._doctor",
 }
 
 __all__ = sorted(_LAZY)
@@ -36,12 +38,3 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'adamtune.doctor' has no attribute {name!r}")
-
-
-def load_study(storage: str, study_name: str) -> Any:
-    """The existing study ``study_name`` in ``storage`` that the doctor attaches its diagnosis to
-    (``adamtune doctor --storage --study``); a ValueError when there is none."""
-    return importlib.import_module("adamtune.doctor._doctor")._load_study(storage, study_name)
-
-
-__all__ += ["load_study"]

@@ -37,7 +37,7 @@ from adamtune._util import check_positive_int
 from adamtune.doctor._findings import CODES, Finding, format_table, jsonable, sort_findings
 from adamtune.training import check_loss
 
-__all__ = ["CODES", "LR_RANGE_STEPS", "Diagnosis", "Finding", "diagnose"]
+__all__ = ["CODES", "LR_RANGE_STEPS", "Diagnosis", "Finding", "diagnose", "load_study"]
 
 # Steps of the LR range test: one per batch, the learning rate rising from 1e-7 to 10, so ~12 steps
 # per decade: enough to place the loss minimum within a factor ~1.2, and ~1 s on a small model.
@@ -58,7 +58,7 @@ SCALER_NAMES = {
 }
 
 
-def _load_study(storage: str, study_name: str) -> Any:
+def load_study(storage: str, study_name: str) -> Any:
     """An existing study (checked before the probes run, so nothing is stored on a typo), as its
     view, which takes the diagnosis (:meth:`Diagnosis.attach`)."""
     from adamtune.engine import NoStudy, check_storage, open_existing
@@ -131,7 +131,7 @@ class Diagnosis:
     def attach(self, storage: str, study_name: str) -> None:
         """Store this diagnosis with an existing Optuna study, where ``adamtune report`` shows it
         (study attribute ``adamtune_diagnosis``)."""
-        study = _load_study(storage, study_name)
+        study = load_study(storage, study_name)
         study.set_user_attr(DIAGNOSIS_KEY, self.to_dict())
 
     def to_dict(self) -> dict[str, Any]:

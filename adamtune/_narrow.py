@@ -22,42 +22,27 @@ if TYPE_CHECKING:
 __all__ = ["narrow_space"]
 
 
-def _stored(storage: Any, name: str) -> dict[str, Any] | None:
-    """The settings of an existing Optuna study, or None. ``storage``: a URL, or a storage object
-    (used as it is: not opened again)."""
-    import optuna
-
-    from adamtune.engine import META_KEY, open_storage
-
-    try:
-        study = optuna.load_study(study_name=name, storage=open_storage(storage))
-    except KeyError:
-        return None
-    meta = study.user_attrs.get(META_KEY)
-    return meta if isinstance(meta, dict) else None
-
-
 def narrow_space(
     mode: Any,
     space: Space,
     model_fn: Callable[..., Any],
     data: Prepared,
     loss: LossSpec,
-    storage: Any,
+    stored: dict[str, Any] | None,
     name: str,
     verbose: int,
 ) -> tuple[Space, dict[str, Any] | None]:
     """``(space, record)``: the space with its learning rate narrowed, and what was done.
 
     ``data``: the data the search prepared (``adamtune.data.prepare_input``); ``loss``: the loss its
-    pre-flight settled (``PreflightReport.loss``), which the test trains with; ``storage``: the
-    search's storage URL, or the storage object it opened.
+    pre-flight settled (``PreflightReport.loss``), which the test trains with; ``stored``: the
+    settings the study ``name`` was stored with, or None for a new study (the engine's
+    ``stored_settings``, which keeps the storage it opened for the study).
     """
     from adamtune.spaces import Space
 
     if mode is None:  # search() has checked it is None or "auto"
         return space, None
-    stored = _stored(storage, name)
     if stored is not None and "lr_range" in stored:
         return Space.from_dict(stored["space"], f"study {name!r}"), stored["lr_range"]
     from adamtune.doctor import lr_range_test

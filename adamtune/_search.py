@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from adamtune._studylog import StudyLog
     from adamtune.engine import Study
     from adamtune.result import Result
-    from adamtune.training import TrialSetup
+    from adamtune.spaces import Space
+    from adamtune.training import PreflightReport, TrialSetup
 
 __all__ = ["RUN_KEY", "resolve_direction", "run_hooks", "search"]
 
@@ -124,8 +125,6 @@ def search(
             batches; a re-batched tf.data stream's is ``steps_per_epoch x 32`` samples, the
             same for every batch size.
     """
-    from adamtune import strategies
-    from adamtune._narrow import narrow_space
     from adamtune._search_args import check_arguments
     from adamtune._tfquiet import start_quietly
     from adamtune.training import preflight
@@ -153,31 +152,72 @@ def search(
     notes += [weighting.note()] if weighting else []
     for note in notes if verbose else ():
         print(f"[adamtune] note: {note}", file=sys.stderr)
-    checked.engine.check_lr_range(lr_range, strategy)
-    the_space, narrowed = narrow_space(
-        lr_range, the_space, model_fn, prepared, report.loss, storage, name, verbose
-    )
+    the_space, narrowed, opened = _narrowed(
+        checked, (lr_range, strategy, storage, name, heartbeat, verbose), the_space, model_fn,
+        prepared, report,
+    )  # fmt: skip
     setup = _trial_setup(
         model_fn, the_space, prepared, report, objective, checked, seed, changes, weighting
     )
-    engine_object = strategies.get(
-        strategy,
-        strategies.StrategyContext(
-            the_space, seed, checked.epochs, report.user_params, setup.monitor, checked.direction
-        ),
-    )
-    checked.engine.check_engine_object(engine_object, storage, trust_storage)
+    engine_object = _engine_object(checked, strategy, seed, report, setup, storage, trust_storage)
     meta = _meta(setup, strategy, report, notes, weighting, narrowed)
 
     # 3. The study: created, or resumed after checking it was made with the same settings.
     first = _first_trials(first_trials, the_space, prepared)
     study, log = _study(
-        checked, engine_object, storage, name, meta, (trials, record, heartbeat, first)
+        checked, engine_object, storage, name, meta, (trials, record, heartbeat, first, opened)
     )
     with _closing(study, log):
         for note in notes:
             log(f"note: {note}")
         return _open_and_run(study, setup, trials, checked.seconds, max_failures, verbose, log)
+
+
+def _narrowed(
+    checked: CheckedArgs,
+    args: tuple[str | None, Any, Any, str, int, int],
+    space: Space,
+    model_fn: Callable[..., Any],
+    prepared: Any,
+    report: PreflightReport,
+) -> tuple[Space, dict[str, Any] | None, Any]:
+    """``(space, narrowed, opened)``: with ``lr_range="auto"``, the space narrowed by the LR range
+    test (or as a resumed study stored it), what was done, and the storage opened to read the
+    stored settings (handed on to the study: opened once); else the space as it is.
+    ``args``: lr_range, strategy, storage, study name, heartbeat, verbose."""
+    from adamtune._narrow import narrow_space
+
+    lr_range, strategy, storage, name, heartbeat, verbose = args
+    checked.engine.check_lr_range(lr_range, strategy)
+    if lr_range is None:
+        return space, None, None
+    where = checked.engine.default_storage(storage)
+    stored, opened = checked.engine.stored_settings(where, name, heartbeat)
+    space, narrowed = narrow_space(
+        lr_range, space, model_fn, prepared, report.loss, stored, name, verbose
+    )
+    return space, narrowed, opened
+
+
+def _engine_object(
+    checked: CheckedArgs,
+    strategy: Any,
+    seed: int | None,
+    report: PreflightReport,
+    setup: TrialSetup,
+    storage: Any,
+    trust_storage: bool,
+) -> Any:
+    """The strategy's sampler or oracle for the (fitted, narrowed) space, checked against the
+    storage it will run on."""
+    from adamtune import strategies
+
+    context = strategies.StrategyContext(
+        setup.space, seed, checked.epochs, report.user_params, setup.monitor, checked.direction
+    )
+    engine_object = strategies.get(strategy, context)
+    checked.engine.check_engine_object(engine_object, storage, trust_storage)
+    return engine_object
 
 
 def _prepare_data(
@@ -336,14 +376,14 @@ def _study(
     storage: Any,
     name: str,
     meta: dict[str, Any],
-    run: tuple[int, dict[str, Any] | None, int, list[dict[str, Any]]],
+    run: tuple[int, dict[str, Any] | None, int, list[dict[str, Any]], Any],
 ) -> tuple[Study, StudyLog]:
     """The study (not opened yet) and its log; ``run``: the trials target, the record to store,
-    the heartbeat and the first trials."""
+    the heartbeat, the first trials and the storage already opened (or None)."""
     from adamtune._studylog import StudyLog, log_path
     from adamtune.engine import StudyOptions
 
-    trials, record, heartbeat, first = run
+    trials, record, heartbeat, first, opened = run
     where = checked.engine.default_storage(storage)
     log = StudyLog(log_path(where, name))
     options = StudyOptions(
@@ -353,6 +393,7 @@ def _study(
         pruner=checked.pruner,
         first=first,
         heartbeat=heartbeat,
+        opened=opened,
     )
     return checked.engine.open_study(engine_object, where, name, meta, options), log
 

@@ -95,3 +95,33 @@ def test_auto_lr_range_prepares_and_checks_once(
     )
     assert "lr_range" in result.meta
     assert calls == {"model_fn": 3, "prepare_data": 1, "resolve_loss_spec": 1}
+
+
+def test_auto_lr_range_opens_the_storage_once(
+    tmp_path: Path, digits: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The settings a resume would hold are read through the engine (``stored_settings``), and
+    the storage opened for it is the one the study runs on: the URL is opened once per call
+    (before issue 16's change: twice, once to look and once to run), on a new study and on a
+    resumed one alike."""
+    import adamtune.engine._storage
+
+    opened: list[Any] = []
+    real = adamtune.engine._storage.open_storage
+
+    def counting(url: Any, **kwargs: Any) -> Any:
+        if isinstance(url, str):
+            opened.append(url)
+        return real(url, **kwargs)
+
+    monkeypatch.setattr(adamtune.engine._storage, "open_storage", counting)
+    url = f"sqlite:///{tmp_path / 'o.db'}"
+    options: dict[str, Any] = dict(
+        epochs=1, space="quick", storage=url, study_name="o", lr_range="auto", verbose=0
+    )
+    adamtune.search(lambda: mlp(64, 10), digits, trials=1, **options)
+    assert opened == [url]
+    opened.clear()
+    again: Any = adamtune.search(lambda: mlp(64, 10), digits, trials=2, **options)
+    assert opened == [url]
+    assert len(again.study.trials) == 2

@@ -26,8 +26,9 @@ import pytest
 import adamtune
 from adamtune import strategies
 from adamtune.cli import build_parser
+from adamtune.engine import check_trusted
 from adamtune.engine._storage import is_shared
-from adamtune.strategies import TRUST_ENV, check_trusted, unpickles
+from adamtune.strategies import TRUST_ENV, unpickles
 
 PACKAGE = Path(adamtune.__file__).resolve().parent
 SOURCES = sorted(PACKAGE.rglob("*.py"))

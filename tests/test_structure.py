@@ -233,8 +233,16 @@ def test_code_lines_leave_the_docstring_out(pkg: Path) -> None:
     )
 
 
-def test_adamtune_layers_all_placed_and_engine_free_of_keras() -> None:
-    """Every part of adamtune has a layer in the table ARCHITECTURE.md draws."""
+def test_adamtune_keeps_the_one_way_rule() -> None:
+    """ARCHITECTURE.md's rule, as issue 16 left it: every part of adamtune has a layer and imports
+    only those below it; no import circle; no private name reached across packages; the engines
+    know no Keras (they call the objective they are handed); Optuna is read only in engine/ and
+    strategies/ (which builds its samplers)."""
     root = Path(__file__).resolve().parents[1] / "adamtune"
-    _upward, unplaced = structure.upward_imports(structure.load_package(root), root)
-    assert unplaced == []
+    s = structure.measure(root)
+    assert s.unplaced == []
+    assert [f"{x.path}:{x.line} {x.what}" for x in s.upward_imports] == []
+    assert s.circles == []
+    assert [f"{x.path}:{x.line} {x.what}" for x in s.private_imports] == []
+    assert [f"{x.path}:{x.line} {x.what}" for x in s.engine_keras] == []
+    assert [p for p in s.optuna_outside_engine if "/strategies/" not in p] == []

@@ -165,21 +165,9 @@ def test_the_record_is_public_and_reading_it_imports_no_optuna() -> None:
 
 # --- nobody reads a record attribute by string key -----------------------------------------------
 
-# Files that still read or write record attributes by string key: another change is restructuring
-# them (the search loop and the engines). Each should use a TrialRecord field or a constant from
-# adamtune/_record.py (OUTCOME_ATTR, ERROR_ATTR, RSS_ATTR, WORKER_ATTR), then leave this list.
-NOT_YET_CONVERTED = frozenset(
-    {
-        "_narrow.py",
-        "_search.py",
-        "engine/__init__.py",
-        "engine/_kerastuner.py",
-        "engine/_loop.py",  # new in that restructuring: the search loop moved out of _search.py
-        "engine/_optuna.py",
-        "engine/_optuna_study.py",  # new in that restructuring, too
-        "engine/_storage.py",
-    }
-)
+# Files allowed to read or write record attributes by string key: none left (issue 16 converted
+# the search loop and the engines to TrialRecord fields and the constants of adamtune/_record.py).
+NOT_YET_CONVERTED: frozenset[str] = frozenset()
 
 
 def _attrs_name(node: ast.expr) -> bool:

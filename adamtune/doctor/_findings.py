@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import textwrap
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
+from adamtune._json import jsonable
 
 __all__ = [
     "CODES",
@@ -98,27 +97,6 @@ def _rank(finding: Finding) -> tuple[int, int]:
 def sort_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     """Worst severity first; within one severity, causes before symptoms (the order of CODES)."""
     return tuple(sorted(findings, key=_rank))
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` as strict-JSON types: NumPy scalars become Python numbers, tuples lists, and NaN or
-    infinities the strings ``"nan"``, ``"inf"``, ``"-inf"`` (as in ``LRRange.to_dict``)."""
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, np.ndarray):
-        return [jsonable(v) for v in value.tolist()]
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return [jsonable(v) for v in value]
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        return number if math.isfinite(number) else str(number)
-    if value is None or isinstance(value, str):
-        return value
-    return str(value)
 
 
 # --- the plain-text table ----------------------------------------------------------------------

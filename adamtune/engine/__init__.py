@@ -1,10 +1,12 @@
-"""Search engines. Only this subpackage imports Optuna; it never touches a Keras model.
+"""Search engines. Only this subpackage (and `strategies`, which builds samplers) imports Optuna;
+it never touches a Keras model: it calls the objective a search hands it.
 
 Every engine fills in one :class:`Study` interface (see ``_study.py`` for the call order);
 :func:`engine_for` and :func:`kind_of_storage` are the only places an engine is told apart.
 """
 
 from adamtune._record import TrialRecord
+from adamtune.engine._engines import engine_for, open_existing, open_study, stored_studies
 from adamtune.engine._kerastuner import (
     DEFAULT_KT_STORAGE,
     KerasTunerSource,
@@ -40,13 +42,12 @@ from adamtune.engine._study import (
     NoStudy,
     Study,
     StudyOptions,
-    engine_for,
+    TrialObjective,
+    TrialRun,
     is_url,
     kind_of_storage,
-    open_existing,
-    open_study,
-    stored_studies,
 )
+from adamtune.engine._trust import check_trusted
 from adamtune.engine._view import (
     IMPORTANCE_EVALUATOR,
     STATES,
@@ -80,11 +81,14 @@ __all__ = [
     "Study",
     "StudyOptions",
     "StudySummary",
+    "TrialObjective",
     "TrialRecord",
+    "TrialRun",
     "check_existing",
     "check_kt_storage",
     "check_same",
     "check_storage",
+    "check_trusted",
     "complete_trials",
     "diff",
     "engine_for",

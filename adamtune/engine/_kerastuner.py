@@ -17,14 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adamtune._interrupt import interruptible
+from adamtune._json import jsonable
+from adamtune._record import ERROR_ATTR, RSS_ATTR
 from adamtune._util import atomic_write_text, check_study_name
 from adamtune.engine._meta import META_KEY, check_same
 from adamtune.engine._process import rss_mb
 from adamtune.engine._quiet import quiet_optuna
-from adamtune.engine._records import error_attrs, jsonable, result_attrs
-from adamtune.engine._study import Callback, NoStudy, StudyOptions, is_url
+from adamtune.engine._records import error_attrs
+from adamtune.engine._study import Callback, NoStudy, StudyOptions, TrialObjective, is_url
 from adamtune.params import Condition
-from adamtune.training import TrialSetup, run_trial
 
 if TYPE_CHECKING:
     from adamtune._errors import StorageFullError
@@ -181,7 +182,7 @@ class KerasTunerStudy:
     ) -> None:
         self.oracle = oracle
         self.options = options
-        self._setup: TrialSetup | None = None
+        self._setup: TrialObjective | None = None
         # The name becomes the project folder: checked here, where it does, whoever calls.
         self.name = check_study_name(name)
         self.meta = jsonable(meta)
@@ -211,7 +212,7 @@ class KerasTunerStudy:
                 f"{monitor!r}; build it with keras_tuner.Objective({monitor!r}, ...)"
             )
 
-    def open(self, setup: TrialSetup) -> None:
+    def open(self, setup: TrialObjective) -> None:
         self._setup = setup
         self.check_objective(setup.monitor)
         self.check_existing()
@@ -230,14 +231,12 @@ class KerasTunerStudy:
                 f"strategy {self.meta['strategy']}"
             )
 
-    def populate_space(self, setup: TrialSetup) -> None:
+    def populate_space(self, setup: TrialObjective) -> None:
         """Register every parameter with the oracle before the first trial, as KerasTuner's Tuner
         does: each regularizer type's conditional strength, and the model_fn's own ``hp.*``."""
-        import keras
         import keras_tuner
 
-        from adamtune.params import HP, sample_adam_params
-        from adamtune.training import build_model
+        from adamtune.params import sample_adam_params
 
         hps = keras_tuner.HyperParameters()
         source = KerasTunerSource(hps)
@@ -246,10 +245,7 @@ class KerasTunerStudy:
             hps.values["regularizer"] = kind
             sample_adam_params(setup.space, source)
         hps.values["regularizer"] = adam.regularizer
-        try:
-            build_model(setup.model_fn, HP(adam, source, lr_params=setup.lr_params))
-        finally:
-            keras.backend.clear_session()
+        setup.probe(source, adam)  # the model_fn's own hp.* (the objective builds the model)
         self.oracle.update_space(hps)
 
     # -- records and the Optuna view -------------------------------------------------------------
@@ -328,7 +324,7 @@ class KerasTunerStudy:
         self.oracle.end_trial(trial)
         self.oracle.save()
 
-    def _run_one(self, setup: TrialSetup, trial: Any, number: int) -> dict[str, Any]:
+    def _run_one(self, setup: TrialObjective, trial: Any, number: int) -> dict[str, Any]:
         from keras_tuner.engine.trial import TrialStatus
 
         values = trial.hyperparameters.values
@@ -336,21 +332,21 @@ class KerasTunerStudy:
         record: dict[str, Any] = {"number": number, "kt_trial_id": trial.trial_id}
         try:
             with interruptible():  # an interrupt leaves the trial ongoing: the oracle re-issues it
-                result = run_trial(
-                    setup, KerasTunerSource(trial.hyperparameters), _no_pruning, number, epochs
+                result = setup.run(
+                    KerasTunerSource(trial.hyperparameters), _no_pruning, number, epochs
                 )
         except Exception as exc:
-            trial.status, trial.message = TrialStatus.FAILED, error_attrs(exc)["error"]
+            trial.status, trial.message = TrialStatus.FAILED, error_attrs(exc)[ERROR_ATTR]
             self._end(trial)
             return {
                 **record,
                 "state": "FAIL",
                 "value": None,
-                "attrs": {**error_attrs(exc), "rss_mb": rss_mb()},
+                "attrs": {**error_attrs(exc), RSS_ATTR: rss_mb()},
                 "intermediate": {},
                 "params": _params(trial.hyperparameters.values),
             }
-        attrs = {**result_attrs(result), "rss_mb": rss_mb()}
+        attrs = {**result.record(), RSS_ATTR: rss_mb()}
         curve = result.history.get(setup.monitor, [])
         intermediate = {str(i): v for i, v in enumerate(curve) if math.isfinite(v)}
         if result.diverged or result.value is None:
@@ -375,7 +371,7 @@ class KerasTunerStudy:
             "params": _params(trial.hyperparameters.values),
         }
 
-    def _penalty(self, setup: TrialSetup, curve: list[float]) -> float:
+    def _penalty(self, setup: TrialObjective, curve: list[float]) -> float:
         """Worse than every finite score seen in the study so far (and than this run's own)."""
         seen = [r["value"] for r in self.records() if r.get("value") is not None]
         seen += [v for v in curve if math.isfinite(v)]
@@ -482,6 +478,11 @@ class _KerasTuner:
 
     def check_engine_object(self, obj: Any, storage: Any, trust_storage: bool) -> None:
         return None  # an oracle keeps its state in JSON files: nothing to unpickle
+
+    def stored_settings(
+        self, storage: Any, name: str, heartbeat: int
+    ) -> tuple[dict[str, Any] | None, Any]:
+        return read_meta(storage or DEFAULT_KT_STORAGE, name), None  # a folder: nothing held open
 
     def open_study(
         self, obj: Any, storage: Any, name: str, meta: dict[str, Any], options: StudyOptions

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from adamtune import _interrupt
 from adamtune._errors import SearchAborted
+from adamtune._record import TrialRecord
 
 if TYPE_CHECKING:
     import optuna
@@ -57,9 +58,8 @@ class FailureStreak:
         if trial.state != TrialState.FAIL:
             self.errors.clear()
             return
-        self.errors.append(
-            f"trial {trial.number}: {trial.user_attrs.get('error', 'unknown error')}"
-        )
+        error = TrialRecord.from_attrs(trial.user_attrs).error or "unknown error"
+        self.errors.append(f"trial {trial.number}: {error}")
 
     @property
     def tripped(self) -> bool:

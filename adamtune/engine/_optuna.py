@@ -1,6 +1,7 @@
 """The Optuna engine: storage, sampler, pruner, and the trial adapter.
 
-This module knows Optuna and the engine-agnostic trial runner; it never touches a Keras model.
+This module knows Optuna and the objective it is handed (``TrialObjective``); it never touches a
+Keras model.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import optuna
 from optuna.trial import TrialState
 
 from adamtune._interrupt import interruptible, protected
+from adamtune._json import jsonable
+from adamtune._record import ERROR_ATTR, INTERRUPTED_OUTCOME, OUTCOME_ATTR, RSS_ATTR, WORKER_ATTR
 from adamtune.engine._meta import META_KEY, check_same
 from adamtune.engine._process import rss_mb, worker_identity
-from adamtune.engine._records import error_attrs, jsonable, result_attrs
-from adamtune.engine._storage import WORKER_ATTR, retry_trial
+from adamtune.engine._records import error_attrs
+from adamtune.engine._storage import retry_trial
+from adamtune.engine._study import TrialObjective
 from adamtune.params import Condition
-from adamtune.training import TrialSetup, run_trial
 
 __all__ = ["OptunaSource", "create_or_load", "make_objective", "make_pruner"]
 
@@ -182,7 +185,7 @@ class Objective:
     is not), so the search loop stops on it (:meth:`stop_if_full`) and raises it.
     """
 
-    def __init__(self, setup: TrialSetup) -> None:
+    def __init__(self, setup: TrialObjective) -> None:
         self.setup = setup
         self.full: list[BaseException] = []
 
@@ -213,19 +216,19 @@ class Objective:
         trial.set_user_attr(WORKER_ATTR, worker_identity(trial.number))
         try:
             with interruptible():
-                result = run_trial(setup, OptunaSource(trial), prune, number=trial.number)
+                result = setup.run(OptunaSource(trial), prune, number=trial.number)
         except KeyboardInterrupt:
-            trial.set_user_attr("outcome", "interrupted")
-            trial.set_user_attr("error", INTERRUPTED)
+            trial.set_user_attr(OUTCOME_ATTR, INTERRUPTED_OUTCOME)
+            trial.set_user_attr(ERROR_ATTR, INTERRUPTED)
             # The sampler's pick was not measured: the same parameters run first on resume.
             retry_trial(trial.study, trial.storage.get_trial(trial._trial_id))
             raise
         except Exception as exc:
             for key, text in error_attrs(exc).items():
                 trial.set_user_attr(key, text)
-            trial.set_user_attr("rss_mb", rss_mb())
+            trial.set_user_attr(RSS_ATTR, rss_mb())
             raise
-        for key, value in {**result_attrs(result), "rss_mb": rss_mb()}.items():
+        for key, value in {**result.record(), RSS_ATTR: rss_mb()}.items():
             trial.set_user_attr(key, value)
         if result.diverged:
             # Report the worst value at the epoch it failed, so samplers rank the region last.
@@ -236,6 +239,6 @@ class Objective:
         return result.value
 
 
-def make_objective(setup: TrialSetup) -> Objective:
-    """The Optuna objective for ``setup`` (see :class:`Objective`)."""
+def make_objective(setup: TrialObjective) -> Objective:
+    """The Optuna objective running ``setup``'s trials (see :class:`Objective`)."""
     return Objective(setup)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from adamtune._record import TrialRecord
 from adamtune.engine._meta import META_KEY
 from adamtune.engine._quiet import quiet_optuna
 from adamtune.engine._study import Callback, NoStudy, StudyOptions
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     import optuna
 
     from adamtune._errors import StorageFullError
-    from adamtune.training import TrialSetup
+    from adamtune.engine._study import TrialObjective
 
 __all__ = ["OPTUNA", "RUN_KEY", "OptunaStudy", "existing_optuna", "wait_for_record"]
 
@@ -46,7 +47,7 @@ class OptunaStudy:
         self.meta = meta
         self.options = options
         self._study = study
-        self._setup: TrialSetup | None = None
+        self._setup: TrialObjective | None = None
 
     @property
     def study(self) -> optuna.Study:
@@ -63,7 +64,7 @@ class OptunaStudy:
         self.options.log(damage, warning=True)
         print(f"[adamtune] warning: {damage}", file=sys.stderr)
 
-    def open(self, setup: TrialSetup) -> None:
+    def open(self, setup: TrialObjective) -> None:
         from adamtune.engine._optuna import create_or_load
         from adamtune.engine._storage import open_storage
 
@@ -72,7 +73,9 @@ class OptunaStudy:
         self._setup = setup
         with quiet_optuna():
             the_storage = open_storage(
-                self.storage, heartbeat=options.heartbeat, report=self._damage
+                self.storage if options.opened is None else options.opened,
+                heartbeat=options.heartbeat,
+                report=self._damage,
             )
             self._study = create_or_load(
                 the_storage,
@@ -152,7 +155,8 @@ def reclaim(study: optuna.Study, log: Any) -> None:
         optuna.storages.fail_stale_trials(study)
     for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
         if trial.number in running:
-            log(f"trial {trial.number} failed: {trial.user_attrs.get('error')}", warning=True)
+            error = TrialRecord.from_attrs(trial.user_attrs).error
+            log(f"trial {trial.number} failed: {error}", warning=True)
 
 
 def _load(storage: Any, name: str) -> optuna.Study:
@@ -219,23 +223,36 @@ class _Optuna:
         trust_storage: bool,
         epochs: int,
     ) -> Any:
-        from adamtune import strategies
         from adamtune.engine._optuna import make_pruner
         from adamtune.engine._storage import check_storage
+        from adamtune.engine._trust import check_trusted
 
         the_pruner = make_pruner(pruner, epochs)
         check_storage(storage)
-        strategies.check_trusted(strategy, storage, trust_storage)  # before any connection
+        check_trusted(strategy, storage, trust_storage)  # before any connection
         return the_pruner
 
     def check_lr_range(self, lr_range: str | None, strategy: Any) -> None:
         return None
 
     def check_engine_object(self, obj: Any, storage: Any, trust_storage: bool) -> None:
-        from adamtune import strategies
+        from adamtune.engine._trust import check_trusted
 
         # A third-party factory may return a pickle-reading sampler too.
-        strategies.check_trusted(obj, storage, trust_storage)
+        check_trusted(obj, storage, trust_storage)
+
+    def stored_settings(
+        self, storage: Any, name: str, heartbeat: int
+    ) -> tuple[dict[str, Any] | None, Any]:
+        from adamtune.engine._storage import open_storage
+
+        with quiet_optuna():
+            the_storage = open_storage(storage, heartbeat=heartbeat)
+            try:
+                meta = _load(the_storage, name).user_attrs.get(META_KEY)
+            except NoStudy:
+                meta = None
+        return (meta if isinstance(meta, dict) else None), the_storage
 
     def open_study(
         self, obj: Any, storage: Any, name: str, meta: dict[str, Any], options: StudyOptions

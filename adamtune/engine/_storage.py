@@ -30,6 +30,10 @@ from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.storages.journal import BaseJournalBackend, JournalStorage
 from optuna.trial import FrozenTrial, TrialState
 
+from adamtune._record import (  # WORKER_ATTR re-exported: one definition, in the record
+    WORKER_ATTR,
+    TrialRecord,
+)
 from adamtune.engine._journal import OwnedLock, SafeJournalBackend, check_journal, recover_journal
 from adamtune.engine._process import is_dead
 
@@ -47,7 +51,6 @@ __all__ = [
 
 DEFAULT_STORAGE = "sqlite:///adamtune.db"
 DEFAULT_HEARTBEAT = 30
-WORKER_ATTR = "worker"
 _LEASE_ATTR = "adamtune:lease"
 _MAX_RETRY = 3
 _SCHEMES = "'sqlite:///adamtune.db', 'journal:///adamtune.log' or 'postgresql://user@host/db'"
@@ -169,8 +172,9 @@ class _Reclaim:
                 )
         for trial_id, why in list(stale.items()):
             try:
-                storage.set_trial_user_attr(trial_id, "outcome", "crashed-error")
-                storage.set_trial_user_attr(trial_id, "error", why)
+                record = TrialRecord(outcome="crashed-error", error=why).to_attrs()
+                for key, value in record.items():
+                    storage.set_trial_user_attr(trial_id, key, value)
             except (UpdateFinishedTrialError, KeyError):  # another worker got there first
                 del stale[trial_id]
         return list(stale)

@@ -10,14 +10,18 @@ The call order, for a search::
     engine = engine_for(strategy)                  # the strategy's engine
     engine.check_arguments(...)                    # before any work: nothing opened yet
     ...                                            # pre-flight, the strategy's engine object
+    engine.stored_settings(storage, name, heartbeat)   # lr_range="auto": what a resume holds
     study = engine.open_study(obj, storage, name, meta, options)   # no I/O yet
-    study.open(setup)        # create, or resume after checking the stored settings match
+    study.open(objective)    # create, or resume after checking the stored settings match;
+                             # objective: a TrialObjective (training.TrialSetup), whose run()
+                             # trains one trial: the engine never builds a model itself
     study.finished()         # finished (complete or pruned) trials so far
     study.run(target, timeout, callbacks, should_stop)   # trials until one of them says stop
     study.view()             # a read-only Optuna study of every trial, for Result
     study.storage_full(exc)  # a full disk, whatever carried it, as StorageFullError naming it
 
-and to look at a stored study: ``open_existing(storage, name)``, whose ``meta`` and ``view()``
+``engine_for``, ``open_study`` and ``open_existing`` live in ``_engines.py``, where the engines
+register. To look at a stored study: ``open_existing(storage, name)``, whose ``meta`` and ``view()``
 are ready at once (``run`` is not for it).
 """
 
@@ -30,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from adamtune._errors import StorageFullError
-    from adamtune.training import TrialSetup
+    from adamtune.params import AdamParams, ParamSource
 
 __all__ = [
     "Callback",
@@ -38,12 +42,10 @@ __all__ = [
     "NoStudy",
     "Study",
     "StudyOptions",
-    "engine_for",
+    "TrialObjective",
+    "TrialRun",
     "is_url",
     "kind_of_storage",
-    "open_existing",
-    "open_study",
-    "stored_studies",
 ]
 
 # A per-trial callback: ``callback(view, trial)``, the view being the read-only Optuna study
@@ -63,7 +65,8 @@ class StudyOptions:
     study for ``adamtune worker``; ``pruner`` and ``first``: the engine's pruner and the first
     trials of a new study (engines without them ignore them); ``heartbeat``: seconds between a
     running trial's signs of life; ``log``: where the study's events go, as ``log(message,
-    warning=...)``.
+    warning=...)``; ``opened``: the storage :meth:`Engine.stored_settings` already opened for
+    this study, used instead of opening it again (None: the study opens its own).
     """
 
     target: int
@@ -72,6 +75,58 @@ class StudyOptions:
     pruner: Any = None
     first: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     heartbeat: int = 30
+    opened: Any = None
+
+
+class TrialRun(Protocol):
+    """What one trial of a :class:`TrialObjective` gives back to the engine."""
+
+    outcome: str  # ok, pruned, a divergence outcome, too-slow or overfit
+    value: float | None  # the best objective value it reached (None: none finite)
+    reason: str | None
+    epochs_run: int
+    history: dict[str, list[float]]  # per-epoch logged values, by key
+
+    @property
+    def diverged(self) -> bool:
+        """Stopped by the divergence guard: the engine ranks it last."""
+
+    def record(self) -> dict[str, Any]:
+        """The trial's record to store (``TrialRecord.to_attrs()``, JSON-safe)."""
+
+
+class TrialObjective(Protocol):
+    """What a search hands an engine: it runs trials and says how they are scored. The engine
+    never builds or trains a model itself (``adamtune.training.TrialSetup`` is the one there is).
+
+    ``monitor``: the logged key a trial is scored on; ``direction``: ``"minimize"`` or
+    ``"maximize"``; ``epochs``: a full trial's epochs; ``worst``: the worst possible score;
+    ``chance_loss``: the loss of guessing (None when unknown); ``space``: the search space.
+    """
+
+    space: Any
+    direction: str
+    epochs: int
+    chance_loss: float | None
+
+    @property
+    def monitor(self) -> str: ...
+
+    @property
+    def worst(self) -> float: ...
+
+    def run(
+        self,
+        source: ParamSource,
+        prune: Callable[[float, int], bool],
+        number: int = 0,
+        epochs: int | None = None,
+    ) -> TrialRun:
+        """One trial: parameters from ``source``; ``prune(value, epoch)`` asked after each epoch;
+        exceptions from user code propagate (the engine records them)."""
+
+    def probe(self, source: ParamSource, adam: AdamParams) -> None:
+        """Ask ``source`` every parameter the model asks for, without training."""
 
 
 class Study(Protocol):
@@ -90,7 +145,7 @@ class Study(Protocol):
     @property
     def record(self) -> dict[str, Any] | None: ...
 
-    def open(self, setup: TrialSetup) -> None:
+    def open(self, objective: TrialObjective) -> None:
         """Create the study, or resume it after checking it was made with the same settings;
         fail and queue again the trials of workers that died."""
 
@@ -151,6 +206,13 @@ class Engine(Protocol):
     def check_engine_object(self, obj: Any, storage: Any, trust_storage: bool) -> None:
         """Refuse a strategy's engine object that may not run on ``storage``."""
 
+    def stored_settings(
+        self, storage: Any, name: str, heartbeat: int
+    ) -> tuple[dict[str, Any] | None, Any]:
+        """``(meta, opened)``: the settings study ``name`` was stored with (None when there is no
+        such study yet, or it holds none), and the storage opened to read them, to hand the study
+        in :attr:`StudyOptions.opened` (None where there is nothing to keep open)."""
+
     def open_study(
         self, obj: Any, storage: Any, name: str, meta: dict[str, Any], options: StudyOptions
     ) -> Study:
@@ -171,73 +233,3 @@ def kind_of_storage(storage: Any) -> str:
     if isinstance(storage, Path) or (isinstance(storage, str) and not is_url(storage)):
         return "kerastuner"
     return "optuna"
-
-
-def _engines() -> dict[str, Engine]:
-    from adamtune.engine._kerastuner import KERASTUNER
-    from adamtune.engine._optuna_study import OPTUNA
-
-    return {OPTUNA.name: OPTUNA, KERASTUNER.name: KERASTUNER}
-
-
-def engine_named(kind: str) -> Engine:
-    """The engine called ``kind`` (``"optuna"`` or ``"kerastuner"``)."""
-    engines = _engines()
-    if kind not in engines:
-        raise ValueError(f"no engine {kind!r}; engines: {', '.join(engines)}. Received: {kind!r}")
-    return engines[kind]
-
-
-def engine_for(strategy: Any = None, storage: Any = None) -> Engine:
-    """The engine that runs ``strategy`` (a checked name or engine object); without one, the
-    engine whose study ``storage`` holds."""
-    if strategy is None:
-        return engine_named(kind_of_storage(storage))
-    from adamtune.strategies import engine_of
-
-    return engine_named(engine_of(strategy))
-
-
-def open_study(
-    obj: Any,
-    storage: Any,
-    name: str,
-    meta: dict[str, Any],
-    options: StudyOptions,
-    *,
-    strategy: Any = None,
-) -> Study:
-    """A :class:`Study` of ``obj`` (a strategy's sampler or oracle) in ``storage``, not opened;
-    ``strategy`` (the name or object it came from) picks the engine, else ``obj`` does."""
-    return engine_for(obj if strategy is None else strategy).open_study(
-        obj, storage, name, meta, options
-    )
-
-
-def open_existing(storage: str, name: str, *, readonly: bool = True) -> Study:
-    """The stored study ``name`` in ``storage``, to look at: its ``meta`` (None when adamtune did
-    not make it), ``record`` and ``view()``. Raises :class:`NoStudy` when there is none.
-    ``readonly``: nothing is created nor repaired, a missing storage file is refused."""
-    if kind_of_storage(storage) == "kerastuner":
-        from adamtune.engine._kerastuner import existing_kerastuner
-
-        return existing_kerastuner(storage, name)
-    from adamtune.engine._optuna_study import existing_optuna
-
-    return existing_optuna(storage, name, readonly=readonly)
-
-
-def stored_studies(storage: str, *, readonly: bool = True) -> tuple[list[str], list[str]]:
-    """The studies in ``storage`` (existing), sorted: adamtune's, and the others."""
-    if kind_of_storage(storage) == "kerastuner":
-        from adamtune.engine._kerastuner import study_names_in
-
-        return study_names_in(storage), []
-    from adamtune.engine._meta import META_KEY
-    from adamtune.engine._storage import open_storage
-
-    ours: list[str] = []
-    others: list[str] = []
-    for frozen in open_storage(storage, readonly=readonly).get_all_studies():
-        (ours if META_KEY in frozen.user_attrs else others).append(frozen.study_name)
-    return sorted(ours), sorted(others)

@@ -18,7 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from adamtune.engine._study import NoStudy, Study, kind_of_storage, open_existing, stored_studies
+from adamtune.engine._engines import open_existing, stored_studies
+from adamtune.engine._study import NoStudy, Study, kind_of_storage
 
 __all__ = [
     "IMPORTANCE_EVALUATOR",

@@ -16,15 +16,19 @@ from adamtune.strategies._registry import (
     get,
     register,
 )
-from adamtune.strategies._trust import TRUST_ENV, check_trusted, storage_trusted, unpickles
+from adamtune.strategies._trust import TRUST_ENV, UNPICKLING, storage_trusted, unpickles
+
+# The built-in Optuna strategy names, in the order the README lists them.
+OPTUNA_BUILTINS = tuple(_optuna.BUILTINS)
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "OPTUNA_BUILTINS",
     "TRUST_ENV",
+    "UNPICKLING",
     "StrategyContext",
     "available",
     "check",
-    "check_trusted",
     "describe",
     "engine_of",
     "get",

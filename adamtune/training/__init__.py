@@ -30,6 +30,7 @@ from adamtune.training._layers import (
 from adamtune.training._model_facts import ModelFacts, SpaceFit, fit_space, model_facts
 from adamtune.training._outcome import DIVERGED, OUTCOMES
 from adamtune.training._preflight import PreflightReport, model_io, preflight
+from adamtune.training._records import curves, optimizer_config, result_attrs
 from adamtune.training._state import release
 from adamtune.training._task import (
     REGRESSION_LOSSES,
@@ -64,6 +65,7 @@ __all__ = [
     "check_model",
     "check_output",
     "check_output_shape",
+    "curves",
     "fit_space",
     "has_batch_norm",
     "infer_loss",
@@ -73,11 +75,13 @@ __all__ = [
     "middle_hp",
     "model_facts",
     "model_io",
+    "optimizer_config",
     "output_units_and_activation",
     "placement_table",
     "preflight",
     "release",
     "resolve_loss_spec",
+    "result_attrs",
     "run_trial",
     "takes_hp",
     "user_regularized_layers",

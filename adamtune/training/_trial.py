@@ -23,7 +23,7 @@ from adamtune.data import (
     class_sample_weights,
     scale_split,
 )
-from adamtune.params import HP, ParamSource, sample_adam_params
+from adamtune.params import HP, AdamParams, ParamSource, sample_adam_params
 from adamtune.spaces import Space
 from adamtune.training._build import build_model, make_optimizer
 from adamtune.training._feed import make_feed
@@ -156,6 +156,24 @@ class TrialSetup:
     def worst(self) -> float:
         return math.inf if self.direction == "minimize" else -math.inf
 
+    # -- the objective an engine receives (adamtune.engine.TrialObjective) -----------------------
+    def run(
+        self, source: ParamSource, prune: PruneHook, number: int = 0, epochs: int | None = None
+    ) -> TrialResult:
+        """One trial with parameters from ``source`` (see :func:`run_trial`)."""
+        return run_trial(self, source, prune, number, epochs)
+
+    def probe(self, source: ParamSource, adam: AdamParams) -> None:
+        """Build the model once with ``adam`` and ``source``, so that every ``hp.*`` the model_fn
+        asks for is asked of ``source`` before a trial runs (KerasTuner's oracles need the whole
+        space up front); the model is dropped."""
+        import keras
+
+        try:
+            build_model(self.model_fn, HP(adam, source, lr_params=self.lr_params))
+        finally:
+            keras.backend.clear_session()
+
 
 @dataclass
 class TrialResult:
@@ -176,6 +194,12 @@ class TrialResult:
     def diverged(self) -> bool:
         """Stopped by the guard: the engine prunes it and reports the worst value."""
         return self.stopped
+
+    def record(self) -> dict[str, Any]:
+        """What the engine stores with the trial (``TrialRecord.to_attrs()``, JSON-safe)."""
+        from adamtune.training._records import result_attrs
+
+        return result_attrs(self)
 
 
 def _history_floats(history: Any) -> dict[str, list[float]]:
@@ -217,6 +241,28 @@ def _make_reporter(setup: TrialSetup, guard: Any, prune: PruneHook) -> Any:
     return _Reporter()
 
 
+def _compiled_model(setup: TrialSetup, hp: HP) -> Any:
+    """The trial's model, built by the model_fn with ``hp`` and compiled with the trial's Adam."""
+    model = build_model(setup.model_fn, hp)
+    model.compile(  # a model compiled by model_fn is compiled again: its optimizer goes
+        optimizer=make_optimizer(hp.adam),
+        loss=setup.loss.build_loss(),
+        loss_weights=setup.loss_weights,
+        metrics=setup.loss.trial_metrics(),
+        weighted_metrics=setup.loss.weighted_metrics(),  # data_loss, weighted as the loss is
+    )
+    return model
+
+
+def _label(guard: Any, reporter: Any, curves: dict[str, list[float]]) -> tuple[str, str | None]:
+    """The trial's outcome and its reason: stopped by the guard, pruned, or finished."""
+    if guard.outcome is not None:
+        return label_stopped(guard.outcome, guard.reason, curves, guard.first_loss)
+    if reporter.pruned:
+        return "pruned", None
+    return label_finished(curves, guard.first_loss)
+
+
 def run_trial(
     setup: TrialSetup,
     source: ParamSource,
@@ -238,14 +284,7 @@ def run_trial(
         hp = HP(adam, source, lr_params=setup.lr_params)
         for change in setup.changes:
             hp.record_change(change)
-        model = build_model(setup.model_fn, hp)
-        model.compile(  # a model compiled by model_fn is compiled again: its optimizer goes
-            optimizer=make_optimizer(hp.adam),
-            loss=setup.loss.build_loss(),
-            loss_weights=setup.loss_weights,
-            metrics=setup.loss.trial_metrics(),
-            weighted_metrics=setup.loss.weighted_metrics(),  # data_loss, weighted as the loss is
-        )
+        model = _compiled_model(setup, hp)
         w_train, w_val = setup.sample_weights(hp.adam.class_weight)
         feed, first = setup.feed(hp.adam.scaling, hp.adam.batch_size, w_train, w_val)
         build_state(model, *first)
@@ -262,12 +301,7 @@ def run_trial(
                 verbose=0,
             )
         curves = _history_floats(history)
-        if guard.outcome is not None:
-            outcome, reason = label_stopped(guard.outcome, guard.reason, curves, guard.first_loss)
-        elif reporter.pruned:
-            outcome, reason = "pruned", None
-        else:
-            outcome, reason = label_finished(curves, guard.first_loss)
+        outcome, reason = _label(guard, reporter, curves)
         return TrialResult(
             hp=hp,
             outcome=outcome,

@@ -71,10 +71,9 @@ def to_array(value: Any, name: str) -> np.ndarray:
     raise TypeError(f"{_FORMS}. Received {name} of type {type(value).__name__}")
 
 
-_to_array = to_array  # the old name
-
-
-def _check_x(x: np.ndarray, name: str) -> np.ndarray:
+def check_x(x: np.ndarray, name: str) -> np.ndarray:
+    """``x`` checked as data's inputs are: numbers, a feature axis, finite; else a TypeError or
+    ValueError naming ``name``."""
     if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
         raise TypeError(
             f"`{name}` must hold numbers. Received dtype {x.dtype}; encode text or categorical "
@@ -88,9 +87,6 @@ def _check_x(x: np.ndarray, name: str) -> np.ndarray:
     x = x.astype(np.float32, copy=False)
     _check_finite(x, name)
     return x
-
-
-check_x = _check_x  # public: `x` checked as data's inputs are (numbers, a feature axis, finite)
 
 
 def _check_finite(array: np.ndarray, name: str) -> None:

@@ -11,8 +11,8 @@ import numpy as np
 from adamtune.data._arrays import (
     Data,
     Target,
-    _check_x,
     _check_y,
+    check_x,
     infer_target,
     to_array,
 )
@@ -75,7 +75,7 @@ class Prepared:
 
 
 def _validation_set(parts: DataParts, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any]:
-    x_val = _check_x(to_array(parts.x_val, "x_val"), "x_val")
+    x_val = check_x(to_array(parts.x_val, "x_val"), "x_val")
     y_val = _check_y(to_array(parts.y_val, "y_val"), "y_val")
     _same_length(x_val, y_val, "x_val and y_val")
     if x_val.shape[1:] != x.shape[1:]:
@@ -94,7 +94,7 @@ def prepare_data(data: Any, *, validation_split: float = 0.2, seed: int = 0) -> 
     if is_structure(parts.x) or is_structure(parts.y):
         return prepare_multi(parts, validation_split=validation_split, seed=seed)
     split = validation_split if parts.split is None else parts.split
-    x, y = _check_x(to_array(parts.x, "x"), "x"), _check_y(to_array(parts.y, "y"), "y")
+    x, y = check_x(to_array(parts.x, "x"), "x"), _check_y(to_array(parts.y, "y"), "y")
     _same_length(x, y, "x and y")
     w = _weight(parts.w, len(x), "sample_weight")
     target = infer_target(y)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from adamtune.data._arrays import Data, _check_x, _check_y, infer_target, to_array
+from adamtune.data._arrays import Data, _check_y, check_x, infer_target, to_array
 from adamtune.data._parts import _stratify, _weight, unpack
 from adamtune.data._scaling import scale_split
 
@@ -263,7 +263,7 @@ def _checked_training(
     describe them (names, targets, the inputs' dtypes as given)."""
     raw_x = _parts(parts.x)
     raw_dtypes = tuple(np.asarray(to_array(a, "x")).dtype for a in raw_x)
-    inputs, input_names = _checked(parts.x, "x", _check_x, to_array)
+    inputs, input_names = _checked(parts.x, "x", check_x, to_array)
     outputs, output_names = _checked(parts.y, "y", _check_y, to_array)
     one_output = not is_structure(parts.y)
     x_labels = _labelled(inputs, input_names, "x", True)
@@ -290,7 +290,7 @@ def _checked_validation(
 ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...], np.ndarray | None]:
     """The explicit validation inputs, outputs and weights, checked against the training ones."""
     input_names, output_names = make["input_names"], make["output_names"]
-    inputs_val, val_in_names = _checked(parts.x_val, "x_val", _check_x, to_array)
+    inputs_val, val_in_names = _checked(parts.x_val, "x_val", check_x, to_array)
     outputs_val, val_out_names = _checked(parts.y_val, "y_val", _check_y, to_array)
     if (
         (val_in_names, val_out_names) != (input_names, output_names)

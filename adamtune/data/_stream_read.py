@@ -127,15 +127,12 @@ def _batch(ds: Any, size: int) -> Any:
     return ds.batch(size)
 
 
-def _tf_sample(ds: Any, batched: bool, where: str) -> tuple[np.ndarray, ...]:
+def tf_sample(ds: Any, batched: bool, where: str) -> tuple[np.ndarray, ...]:
     """The first :data:`SAMPLE_SIZE` samples of a dataset, as arrays: bounded by ``take``."""
     flat = ds.unbatch() if batched else ds
     for batch in _batch(flat.take(SAMPLE_SIZE), SAMPLE_SIZE).take(1).as_numpy_iterator():
         return tuple(np.asarray(part) for part in batch)
     raise ValueError(f"the {where} dataset is empty. Received: a dataset that yields nothing")
-
-
-tf_sample = _tf_sample  # public: a tf.data dataset's first samples, as arrays
 
 
 def _py_sample(ds: Any, where: str) -> tuple[tuple[np.ndarray, ...], int]:
@@ -208,7 +205,7 @@ def _read(ds: Any, where: str) -> tuple[str, bool, tuple[np.ndarray, ...], int |
         )
     if kind == "tf.data":
         batched = _tf_batched(ds, where)
-        return kind, batched, _tf_sample(ds, batched, where), _tf_cardinality(ds), None
+        return kind, batched, tf_sample(ds, batched, where), _tf_cardinality(ds), None
     if kind == "PyDataset":
         sample, size = _py_sample(ds, where)
         n = ds.num_batches

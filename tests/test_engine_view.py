@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import warnings
 from pathlib import Path
+from typing import Any
 
 import optuna
 import pytest
@@ -23,7 +24,7 @@ from adamtune.engine import (
 PACKAGE = Path(__file__).resolve().parents[1] / "adamtune"
 
 
-def _study(storage: str | None = None, name: str = "v") -> optuna.Study:
+def _study(storage: Any = None, name: str = "v") -> optuna.Study:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(storage=storage, study_name=name)
     dist = {"x": optuna.distributions.FloatDistribution(0.0, 1.0)}
@@ -96,6 +97,31 @@ def test_study_summaries_list_every_study_of_an_optuna_storage(tmp_path: Path) -
     assert dict(first.states) == {"COMPLETE": 2, "PRUNED": 1, "FAIL": 1, "RUNNING": 1}
     assert first.values == [(0, 0.0), (3, 3.0)]
     assert first.last_activity is not None
+
+
+@pytest.mark.parametrize("scheme", ["sqlite", "journal"])
+def test_study_summaries_open_the_storage_once_for_all_its_studies(
+    tmp_path: Path, scheme: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``adamtune studies`` on a storage of several studies opens it once: a journal file is
+    read once, not once per study (plus once to list them)."""
+    import adamtune.engine._storage
+
+    storage = f"{scheme}:///{tmp_path / ('s.db' if scheme == 'sqlite' else 's.log')}"
+    the_storage = adamtune.engine._storage.open_storage(storage)
+    for name in ("a", "b", "c"):
+        _study(the_storage, name)
+    opened: list[str] = []
+    real = adamtune.engine._storage.open_storage
+
+    def counting(url: object, **kwargs: object) -> object:
+        if isinstance(url, str):
+            opened.append(url)
+        return real(url, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(adamtune.engine._storage, "open_storage", counting)
+    assert [s.name for s in study_summaries(storage)] == ["a", "b", "c"]
+    assert opened == [storage]
 
 
 def test_the_doctor_leaves_optunas_log_level_and_refuses_a_missing_study(

@@ -53,16 +53,17 @@ def open_study(
     )
 
 
-def open_existing(storage: str, name: str, *, readonly: bool = True) -> Study:
+def open_existing(storage: Any, name: str, *, readonly: bool = True) -> Study:
     """The stored study ``name`` in ``storage``, to look at: its ``meta`` (None when adamtune did
     not make it), ``record`` and ``view()``. Raises :class:`NoStudy` when there is none.
+    ``storage``: a URL or folder, or an Optuna storage already opened (used as it is).
     ``readonly``: nothing is created nor repaired, a missing storage file is refused."""
     if kind_of_storage(storage) == "kerastuner":
         return existing_kerastuner(storage, name)
     return existing_optuna(storage, name, readonly=readonly)
 
 
-def stored_studies(storage: str, *, readonly: bool = True) -> tuple[list[str], list[str]]:
+def stored_studies(storage: Any, *, readonly: bool = True) -> tuple[list[str], list[str]]:
     """The studies in ``storage`` (existing), sorted: adamtune's, and the others."""
     if kind_of_storage(storage) == "kerastuner":
         return study_names_in(storage), []

@@ -168,7 +168,7 @@ def _load(storage: Any, name: str) -> optuna.Study:
         raise NoStudy(name) from None
 
 
-def existing_optuna(storage: str, name: str, *, readonly: bool = True) -> OptunaStudy:
+def existing_optuna(storage: Any, name: str, *, readonly: bool = True) -> OptunaStudy:
     """A stored Optuna study, to look at (see :func:`adamtune.engine.open_existing`)."""
     from adamtune.engine._storage import open_storage
 

@@ -154,7 +154,7 @@ def summarize(study: Study) -> StudySummary:
     return _optuna_summary(study)
 
 
-def _existing(storage: str, name: str) -> Study:
+def _existing(storage: Any, name: str) -> Study:
     try:
         return open_existing(storage, name)
     except NoStudy:
@@ -168,6 +168,12 @@ def _existing(storage: str, name: str) -> Study:
 
 def study_summaries(storage: str) -> list[StudySummary]:
     """A :class:`StudySummary` of each study in ``storage`` (existing), sorted by name; nothing
-    is created or written."""
-    ours, others = stored_studies(storage)
-    return [summarize(_existing(storage, name)) for name in sorted([*ours, *others])]
+    is created or written. An Optuna storage is opened once for all its studies (a journal file
+    is read once, not once per study)."""
+    from adamtune.engine._storage import open_storage
+
+    where: Any = storage
+    if kind_of_storage(storage) == "optuna":
+        where = open_storage(storage, readonly=True)
+    ours, others = stored_studies(where)
+    return [summarize(_existing(where, name)) for name in sorted([*ours, *others])]

@@ -15,15 +15,28 @@ import ledger
 import tasks
 import tools
 
-__all__ = ["ORACLE_GRID", "init_worker", "run_oracle", "run_tool"]
+__all__ = [
+    "ORACLE_GRID",
+    "ORACLE_VERSION",
+    "init_worker",
+    "oracle_configs",
+    "run_oracle",
+    "run_tool",
+]
 
-# The oracle: a dense grid over what matters most for Adam, each at the full epoch budget.
+# The oracle: a grid over what matters most for Adam, each point one full training run. Stage 1
+# crosses the learning rate (past 0.1, up to the space's 1.0), two batch sizes, every input scaling
+# the task allows and BatchNorm; stage 2 gives the best TOP_REGULARIZED points of stage 1 each
+# regularizer the space has, at strengths a practitioner would try first.
+ORACLE_VERSION = "v2"
 ORACLE_GRID = {
-    "learning_rate": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1),
-    "batch_size": (16, 64, 256),
-    "scaling": ("none", "standard"),
+    "learning_rate": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0),
+    "batch_size": (32, 256),
+    "scaling": ("none", "standard", "robust"),
     "batch_norm": (False, True),
 }
+ORACLE_REGULARIZERS = (("l1", 1e-5), ("l2", 1e-4), ("l2", 1e-3), ("adamw", 1e-3), ("adamw", 1e-2))
+TOP_REGULARIZED = 3
 
 
 def init_worker() -> None:
@@ -52,11 +65,19 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_tool(task_name: str, seed: int, tool: str, budget_fre: float) -> dict[str, Any]:
+def run_tool(
+    task_name: str,
+    seed: int,
+    tool: str,
+    budget_fre: float,
+    retrain_seeds: int = 3,
+    task_file: str | None = None,
+) -> dict[str, Any]:
     """``tool`` on ``task_name`` at ``seed`` until ``budget_fre`` full-run equivalents are spent,
-    then its exported config retrained from scratch (fresh seed) and scored on the test split."""
+    then its exported config retrained from scratch ``retrain_seeds`` times (fresh seeds, the
+    epochs it exports) and scored on the test split each time."""
     init_worker()
-    task = tasks.get(task_name)
+    task = tasks.get(task_name, task_file)
     splits = task.splits(seed)
     full_run = task.epochs * len(splits.x_train)
     book = ledger.open_ledger(
@@ -73,7 +94,8 @@ def run_tool(task_name: str, seed: int, tool: str, budget_fre: float) -> dict[st
         finally:
             ledger.close_ledger()
     wall = time.perf_counter() - started
-    test = tools.retrain_score(task, splits, config, seed + 1000)
+    seeds = [seed + 1000 * (i + 1) for i in range(retrain_seeds)]
+    scores = tools.retrain_scores(task, splits, config, seeds)
     return {
         "task": task_name,
         "seed": seed,
@@ -82,40 +104,75 @@ def run_tool(task_name: str, seed: int, tool: str, budget_fre: float) -> dict[st
         "fits": _fits(book),
         "wall_seconds": round(wall, 2),
         "config": {k: v for k, v in config.items() if k != "adamtune_config"},
-        "test_score": test,
+        "exported_epochs": tools.exported_epochs(task, config),
+        "test_scores": scores,
+        "test_score": sum(scores) / len(scores),
+        "retrain_seeds": seeds,
         "error": error,
         "peak_rss_mb": round(_rss_mb(), 1),
     }
 
 
-def oracle_configs() -> list[dict[str, Any]]:
-    keys = list(ORACLE_GRID)
+def _grid(keys: dict[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
+    names = list(keys)
     return [
-        {**tools.DEFAULTS, **dict(zip(keys, values, strict=True))}
-        for values in itertools.product(*ORACLE_GRID.values())
+        {**tools.DEFAULTS, **dict(zip(names, values, strict=True))}
+        for values in itertools.product(*keys.values())
     ]
 
 
-def run_oracle(task_name: str, seed: int) -> dict[str, Any]:
-    """The best validation score any grid point reaches at full budget."""
+def oracle_configs(scalings: tuple[str, ...] = ORACLE_GRID["scaling"]) -> list[dict[str, Any]]:
+    """Stage 1 of the grid, for a task whose space allows ``scalings``."""
+    allowed = tuple(s for s in ORACLE_GRID["scaling"] if s in scalings)
+    return _grid({**ORACLE_GRID, "scaling": allowed})
+
+
+def oracle_size(scalings: tuple[str, ...] = ORACLE_GRID["scaling"]) -> int:
+    return len(oracle_configs(scalings)) + TOP_REGULARIZED * len(ORACLE_REGULARIZERS)
+
+
+def _best_score(book: ledger.Ledger, before: int) -> float | None:
+    scores = [f.score for f in book.fits[before:] if f.score is not None]
+    return max(scores) if scores else None
+
+
+def run_oracle(task_name: str, seed: int, task_file: str | None = None) -> dict[str, Any]:
+    """Every grid point's best validation score (higher is better; None when it had none)."""
     init_worker()
-    task = tasks.get(task_name)
+    task = tasks.get(task_name, task_file)
     splits = task.splits(seed)
     book = ledger.open_ledger(float("inf"), tools.score_logs(task, splits.y_val))
-    best: tuple[float, dict[str, Any]] | None = None
+    configs = oracle_configs(tuple(getattr(task, "scalings", ORACLE_GRID["scaling"])))
+    scores: list[float | None] = []
+
+    def train(config: dict[str, Any]) -> None:
+        before = len(book.fits)
+        tools.train_config(task, splits, config, task.epochs, seed, tools.peer_callbacks())
+        scores.append(_best_score(book, before))
+
+    started = time.perf_counter()
     try:
-        for config in oracle_configs():
-            before = len(book.fits)
-            tools.train_config(task, splits, config, task.epochs, seed)
-            scores = [f.score for f in book.fits[before:] if f.score is not None]
-            if scores and (best is None or max(scores) > best[0]):
-                best = (max(scores), config)
+        for config in configs:
+            train(config)
+        ranked = sorted(
+            (i for i, v in enumerate(scores) if v is not None), key=lambda i: -(scores[i] or 0)
+        )
+        for i in ranked[:TOP_REGULARIZED]:
+            for kind, strength in ORACLE_REGULARIZERS:
+                configs.append({**configs[i], "regularizer": kind, "strength": strength})
+                train(configs[-1])
     finally:
         ledger.close_ledger()
+    finite = [i for i, v in enumerate(scores) if v is not None]
+    best = max(finite, key=lambda i: scores[i] or 0) if finite else None
     return {
         "task": task_name,
         "seed": seed,
-        "score": None if best is None else best[0],
-        "config": None if best is None else best[1],
-        "grid_points": len(oracle_configs()),
+        "grid": ORACLE_VERSION,
+        "grid_points": len(configs),
+        "configs": configs,
+        "scores": scores,
+        "score": None if best is None else scores[best],
+        "config": None if best is None else configs[best],
+        "seconds": round(time.perf_counter() - started, 1),
     }

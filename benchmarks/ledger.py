@@ -1,9 +1,11 @@
 """Counting what a tool trains, the same way for every tool.
 
-:func:`install` wraps ``keras.Model.fit`` once per process. Every fit then adds a callback that
-counts the training examples processed (the budget unit), notes the best validation score the fit
-reached and whether it diverged, and raises :class:`BudgetSpent` once the budget is used up. The
-tools are not changed: KerasTuner, Optuna scripts and adamtune all train through ``fit``.
+:func:`install` wraps ``keras.Model.fit`` and ``keras.Model.train_on_batch`` once per process.
+Every fit then adds a callback that counts the training examples processed (the budget unit), notes
+the best validation score the fit reached and whether it diverged, and raises :class:`BudgetSpent`
+once the budget is used up. A run of ``train_on_batch`` calls (adamtune's learning-rate range test
+trains that way) is counted as one more fit of ``kind="batches"``, with no validation score. The
+tools are not changed: KerasTuner, Optuna scripts and adamtune all train through these two.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Fit:
     batch_size: int = 0
     score: float | None = None  # the best validation score of this fit (higher is better)
     diverged: bool = False
+    kind: str = "fit"  # "fit", or "batches": consecutive ``train_on_batch`` calls
 
 
 @dataclass
@@ -43,6 +46,7 @@ class Ledger:
     fits: list[Fit] = field(default_factory=list)
     opened: float = field(default_factory=time.perf_counter)
     examples: float = 0  # over all fits; kept as a running total (read after every batch)
+    batches_of: int = 0  # id() of the model the last ``train_on_batch`` run trained
 
     def now(self) -> float:
         return time.perf_counter() - self.opened
@@ -139,12 +143,47 @@ def _length(x: Any) -> int:
         return 0
 
 
+def _count_batch(book: Ledger, model: Any, x: Any) -> None:
+    """One ``train_on_batch`` call: its examples go to the current run of such calls on ``model``
+    (a new ``kind="batches"`` fit when the last one was not on this model)."""
+    last = book.fits[-1] if book.fits else None
+    if last is None or last.kind != "batches" or book.batches_of != id(model):
+        last = Fit(start=book.now(), kind="batches")
+        book.fits.append(last)
+        book.batches_of = id(model)
+    size = _length(x[0] if isinstance(x, list | tuple) else x)
+    last.examples += size
+    last.batches += 1
+    last.batch_size = max(last.batch_size, size)
+    last.end = book.now()
+    book.examples += size
+
+
+def _install_train_on_batch() -> None:
+    import keras
+
+    original = keras.Model.train_on_batch
+
+    def train_on_batch(self: Any, x: Any = None, *args: Any, **kwargs: Any) -> Any:
+        out = original(self, x, *args, **kwargs)
+        book = ledger()
+        if book is not None:
+            _count_batch(book, self, x)
+            if book.examples >= book.limit:
+                raise BudgetSpent()
+        return out
+
+    keras.Model.train_on_batch = train_on_batch
+
+
 def install() -> None:
-    """Wrap ``keras.Model.fit`` (idempotent). Fits outside an open ledger are not counted."""
+    """Wrap ``keras.Model.fit`` and ``train_on_batch`` (idempotent). Training outside an open
+    ledger is not counted."""
     import keras
 
     if getattr(keras.Model.fit, "_benchmark_ledger", False):
         return
+    _install_train_on_batch()
     original = keras.Model.fit
 
     def fit(self: Any, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:

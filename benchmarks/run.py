@@ -40,14 +40,61 @@ class Suite:
     budget_fre: float
     checkpoints: tuple[float, ...]
     tools: tuple[str, ...] = tuple(tools.TOOLS)
+    retrain_seeds: int = 3  # fresh retrainings of each exported config, each scored on test
+    about: str = ""
 
 
+# The strongest peers: what the standard suite (the README's tables) runs adamtune against.
+STRONGEST = (
+    "adamtune",
+    "kt-hyperband",
+    "kt-random",
+    "optuna-tpe-hyperband",
+    "optuna-qmc",
+    "first-trial-only",
+)
 SUITES = {
     "smoke": Suite(
-        ("breast-cancer",), (0,), 2, (1, 2), ("adamtune", "keras-defaults", "kt-random")
+        ("breast-cancer",),
+        (0,),
+        2,
+        (1, 2),
+        ("adamtune", "keras-defaults", "kt-random"),
+        retrain_seeds=1,
+        about="proves the harness in about a minute",
     ),
-    "quick": Suite(("digits-badscale", "breast-cancer", "regression-1e4"), (0, 1, 2), 5, (2, 5)),
-    "full": Suite(tuple(tasks.TASKS), tuple(range(10)), 50, (5, 10, 20, 50)),
+    "quick": Suite(
+        ("digits-badscale", "regression-1e4", "mnist-cnn", "italy-gru", "tokens-embedding"),
+        (0,),
+        3,
+        (1, 3),
+        retrain_seeds=1,
+        about="every tool once on one task of each family (tabular, regression, CNN, GRU, "
+        "Embedding): a smoke test of the harness, too few seeds for any claim",
+    ),
+    "standard": Suite(
+        (
+            "mnist-cnn",
+            "italy-gru",
+            "tokens-embedding",
+            "digits",
+            "digits-badscale",
+            "regression-1e4",
+        ),
+        tuple(range(10)),
+        20,
+        (5, 10, 20),
+        STRONGEST,
+        about="the README's tables: six tasks (three realistic, one well-scaled, two that adamtune's "
+        "heuristics were designed on), 10 paired seeds, 20 FRE, the strongest peers",
+    ),
+    "full": Suite(
+        tuple(tasks.TASKS),
+        tuple(range(10)),
+        50,
+        (5, 10, 20, 50),
+        about="every task and tool, 50 FRE: for a bigger machine",
+    ),
 }
 
 
@@ -72,29 +119,48 @@ def _write(path: Path, data: dict[str, Any]) -> None:
     tmp.replace(path)  # a crash never leaves half a file
 
 
-def ensure_oracle(suite: Suite, jobs: int) -> dict[str, dict[str, Any]]:
-    cache = _load(ORACLE_CACHE)
-    grid = len(job.oracle_configs())
+def oracle_cache(out: Path, task_file: str | None) -> Path:
+    """Built-in tasks share ``benchmarks/oracle.json``; a task file's go beside ``--out``."""
+    return ORACLE_CACHE if task_file is None else out.with_name(out.stem + "-oracle.json")
+
+
+def ensure_oracle(
+    suite: Suite, jobs: int, cache_path: Path = ORACLE_CACHE, task_file: str | None = None
+) -> dict[str, dict[str, Any]]:
+    cache = _load(cache_path)
     missing = [
         (t, s)
         for t in suite.tasks
         for s in suite.seeds
-        if cache.get(t, {}).get(str(s), {}).get("grid_points") != grid
+        if cache.get(t, {}).get(str(s), {}).get("grid") != job.ORACLE_VERSION
     ]
     if missing:
-        _say(f"oracle grid ({grid} full runs each) for {len(missing)} task/seed pairs")
+        _say(
+            f"oracle grid (about {job.oracle_size()} full runs each) for {len(missing)} "
+            f"task/seed pairs, cached in {cache_path}"
+        )
+        started = time.perf_counter()
         with _pool(jobs) as pool:
-            futures = {pool.submit(job.run_oracle, t, s): (t, s) for t, s in missing}
+            futures = {pool.submit(job.run_oracle, t, s, task_file): (t, s) for t, s in missing}
             for done, future in enumerate(as_completed(futures), 1):
                 record = future.result()
                 cache.setdefault(record["task"], {})[str(record["seed"])] = record
-                _write(ORACLE_CACHE, cache)
-                _say(f"oracle {done}/{len(missing)}: {record['task']} seed {record['seed']}")
+                _write(cache_path, cache)
+                left = (time.perf_counter() - started) / done * (len(missing) - done)
+                _say(
+                    f"oracle {done}/{len(missing)}: {record['task']} seed {record['seed']} "
+                    f"({record['seconds']:.0f} s; about {left / 60:.0f} min left)"
+                )
     return {t: cache[t] for t in suite.tasks}
 
 
-def run_jobs(suite: Suite, out: Path, jobs: int) -> list[dict[str, Any]]:
+def run_jobs(
+    suite: Suite, out: Path, jobs: int, task_file: str | None = None
+) -> tuple[list[dict[str, Any]], float]:
+    """Every (task, seed, tool) job not yet in ``out``; returns the records and the minutes the
+    jobs took, summed over every run that added to the file (a resumed suite counts them all)."""
     data = _load(out)
+    before = float(data.get("jobs_minutes", 0.0))
     records: list[dict[str, Any]] = [
         r for r in data.get("records", []) if data.get("budget_fre") == suite.budget_fre
     ]
@@ -111,13 +177,17 @@ def run_jobs(suite: Suite, out: Path, jobs: int) -> list[dict[str, Any]]:
     started = time.perf_counter()
     with _pool(jobs) as pool:
         futures: dict[Future[dict[str, Any]], tuple[str, int, str]] = {
-            pool.submit(job.run_tool, t, s, tool, suite.budget_fre): (t, s, tool)
+            pool.submit(
+                job.run_tool, t, s, tool, suite.budget_fre, suite.retrain_seeds, task_file
+            ): (t, s, tool)
             for t, s, tool in todo
         }
         for n, future in enumerate(as_completed(futures), 1):
             record = future.result()
             records.append(record)
-            _write(out, {"suite": "partial", "budget_fre": suite.budget_fre, "records": records})
+            minutes = before + (time.perf_counter() - started) / 60
+            partial = {"suite": "partial", "budget_fre": suite.budget_fre, "records": records}
+            _write(out, {**partial, "jobs_minutes": minutes})
             left = (time.perf_counter() - started) / n * (len(todo) - n)
             _say(
                 f"{n}/{len(todo)} {record['tool']} on {record['task']} seed {record['seed']}: "
@@ -125,7 +195,7 @@ def run_jobs(suite: Suite, out: Path, jobs: int) -> list[dict[str, Any]]:
                 + (f", error {record['error']}" if record["error"] else "")
                 + f" (about {left / 60:.0f} min left)"
             )
-    return records
+    return records, before + (time.perf_counter() - started) / 60
 
 
 def _systems(suite_name: str, workdir: Path) -> dict[str, Any]:
@@ -134,12 +204,23 @@ def _systems(suite_name: str, workdir: Path) -> dict[str, Any]:
     return measure_systems(suite_name, workdir, log=_say)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--suite", choices=sorted(SUITES), default="quick")
     parser.add_argument("--out", type=Path, required=True, help="the JSON file to write")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--no-systems", action="store_true", help="skip overhead/RSS/workers")
+    parser.add_argument(
+        "--task-file",
+        type=Path,
+        help="run the suite's seeds, budgets and tools on the tasks of this Python file (its "
+        "TASKS: a list of benchmarks.tasks.Task) instead of the suite's own",
+    )
+    parser.add_argument(
+        "--oracle-only",
+        action="store_true",
+        help="run (or finish) the oracle grid of the suite's tasks and seeds, then stop",
+    )
     parser.add_argument(
         "--report-only",
         action="store_true",
@@ -156,7 +237,11 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(tools.EXTRA)
         + ")",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _suite_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Suite:
+    """The chosen suite, with ``--tools`` and ``--task-file`` applied (refused when unknown)."""
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1; got {args.jobs}")
     suite = SUITES[args.suite]
@@ -169,15 +254,52 @@ def main(argv: list[str] | None = None) -> int:
                 f"--tools: unknown {unknown or args.tools!r}; choose from {', '.join(known)}"
             )
         suite = dataclasses.replace(suite, tools=chosen)
+    if args.task_file is not None:
+        try:
+            found = tasks.load_task_file(args.task_file)
+        except (ValueError, TypeError) as exc:
+            parser.error(f"--task-file: {exc}")
+        suite = dataclasses.replace(suite, tasks=tuple(found))
+    return suite
+
+
+def _tables(
+    suite: Suite, records: list[dict[str, Any]], oracle: dict[str, Any], kinds: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        t: summary.per_task(
+            [r for r in records if r["task"] == t],
+            oracle[t],
+            kinds[t],
+            list(suite.tools),
+            list(suite.checkpoints),
+            suite.budget_fre,
+        )
+        for t in suite.tasks
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    suite = _suite_of(args, parser)
+    task_file = None if args.task_file is None else str(args.task_file.resolve())
+    chosen = {t: tasks.get(t, task_file) for t in suite.tasks}
     # Set before any worker starts (spawned workers inherit it): TensorFlow's start-up chatter off.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
 
-    oracle = ensure_oracle(suite, args.jobs)
+    oracle = ensure_oracle(suite, args.jobs, oracle_cache(args.out, task_file), task_file)
+    if args.oracle_only:
+        _say(f"oracle ready for {len(suite.tasks)} tasks x {len(suite.seeds)} seeds")
+        return 0
     reuse = args.report_only or args.systems_only
     previous = _load(args.out) if reuse else {}
-    records = previous.get("records") or run_jobs(suite, args.out, args.jobs)
+    if previous.get("records"):
+        records, jobs_minutes = previous["records"], float(previous.get("jobs_minutes", 0.0))
+    else:
+        records, jobs_minutes = run_jobs(suite, args.out, args.jobs, task_file)
     systems: dict[str, Any] = previous.get("systems", {})
     if args.systems_only or not (args.no_systems or args.report_only):
         _say("systems: overhead over bare fit, RSS over 100 trials, 1 vs 2 workers")
@@ -185,31 +307,29 @@ def main(argv: list[str] | None = None) -> int:
         with _pool(1) as pool, tempfile.TemporaryDirectory(prefix="adamtune-systems-") as workdir:
             systems = pool.submit(_systems, args.suite, Path(workdir)).result()
 
-    cap = suite.budget_fre
-    tables = {
-        t: summary.per_task(
-            [r for r in records if r["task"] == t],
-            oracle[t],
-            tasks.get(t).kind,
-            list(suite.tools),
-            list(suite.checkpoints),
-            cap,
-        )
-        for t in suite.tasks
-    }
+    kinds = {t: task.kind for t, task in chosen.items()}
+    tables = _tables(suite, records, oracle, kinds)
+    peers = [p for p in tools.PEERS if p in suite.tools]
     result: dict[str, Any] = {
         "suite": args.suite,
+        "about": suite.about,
         "command": " ".join(["python", "benchmarks/run.py", *(argv or sys.argv[1:])]),
+        "task_file": task_file,
         "seeds": list(suite.seeds),
         "budget_fre": suite.budget_fre,
         "checkpoints": list(suite.checkpoints),
+        "retrain_seeds": suite.retrain_seeds,
+        "tools": list(suite.tools),
         "jobs": args.jobs,
-        "task_kinds": {t: tasks.get(t).kind for t in suite.tasks},
+        "task_kinds": kinds,
+        "task_design": {t: task.design for t, task in chosen.items()},
+        "task_about": {t: task.about for t, task in chosen.items()},
         "oracle": oracle,
         "tasks": tables,
         "systems": systems,
-        "summary": summary.summarize(tables, [p for p in tools.PEERS if p in suite.tools], systems),
+        "summary": summary.summarize(tables, peers, systems),
         "wall_minutes": (time.perf_counter() - started) / 60,
+        "jobs_minutes": jobs_minutes,
         "records": records,
     }
     if reuse:  # the run's own command and duration, not this rebuild's

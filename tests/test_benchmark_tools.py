@@ -1,0 +1,151 @@
+"""The benchmark's peers and protocol: one objective, one NaN rule, the first trial every tool can
+take, and every training step counted (``fit`` and ``train_on_batch`` alike)."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import job
+import ledger
+import run
+import tasks
+import tools
+
+
+def _splits(kind: str) -> tasks.Splits:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3)).astype("float32")
+    y = (
+        rng.integers(0, 2, 40).astype("int64")
+        if kind == "classification"
+        else (1e4 + rng.normal(size=40)).astype("float32")
+    )
+    return tasks.Splits(x, y, x[:10], y[:10], x[:10], y[:10])
+
+
+def _task(kind: str, **kw: Any) -> tasks.Task:
+    return tasks.Task(
+        "t", kind, lambda: (np.zeros((1, 3)), np.zeros(1)), lambda hp: None, 4, "", **kw
+    )
+
+
+def test_every_peer_ranks_by_the_unpenalized_objective() -> None:
+    assert tools.peer_objective(_task("classification")) == "val_accuracy"
+    # Keras's val_loss adds the regularization penalty; the compiled data_loss metric does not.
+    assert tools.peer_objective(_task("regression")) == "val_data_loss"
+
+
+def test_the_first_trial_is_adamtunes_auto_start_in_the_shared_space() -> None:
+    cls = tools.first_config(_task("classification"), _splits("classification"))
+    assert cls == {**tools.DEFAULTS, "scaling": "standard"}
+    reg = tools.first_config(_task("regression"), _splits("regression"))
+    assert reg["learning_rate"] == pytest.approx(1e-3 * 1e4, rel=1e-3)  # the targets' RMS rule
+    tokens = tools.first_config(
+        _task("classification", scalings=("none",)), _splits("classification")
+    )
+    assert tokens["scaling"] == "none"  # token ids are never scaled
+
+
+def test_the_flat_space_has_no_conditional_parameter_and_maps_into_each_range() -> None:
+    import optuna
+
+    common = {"learning_rate": 1e-3, "batch_size": 32, "batch_norm": False, "scaling": "none"}
+    flat = optuna.trial.FixedTrial({**common, "regularizer": "l1", "strength_position": 1.0})
+    cfg = tools._suggest(flat, _task("classification"), flat=True)
+    assert set(flat.params) == {*common, "regularizer", "strength_position"}  # nothing conditional
+    assert cfg["regularizer"] == "l1" and cfg["strength"] == pytest.approx(tools.STRENGTH["l1"][1])
+    nested = optuna.trial.FixedTrial({**common, "regularizer": "adamw", "adamw_strength": 1e-3})
+    cfg = tools._suggest(nested, _task("classification"), flat=False)
+    assert "adamw_strength" in nested.params and "strength_position" not in nested.params
+    assert cfg["strength"] == pytest.approx(1e-3)
+    none = optuna.trial.FixedTrial({**common, "regularizer": "none", "strength_position": 0.3})
+    assert tools._suggest(none, _task("classification"), flat=True)["strength"] == 0.0
+
+
+def test_a_nan_run_scores_nan_for_optuna_and_the_best_finite_epoch_otherwise() -> None:
+    from types import SimpleNamespace
+
+    history = {"val_data_loss": [5.0, 2.0, math.nan], "val_accuracy": [0.5, 0.7, math.nan]}
+    assert tools.best_value(_task("regression"), SimpleNamespace(history=history)) == 2.0
+    assert tools.best_value(_task("classification"), SimpleNamespace(history=history)) == 0.7
+    blown = SimpleNamespace(history={"val_accuracy": [math.nan]})
+    assert math.isnan(tools.best_value(_task("classification"), blown))
+
+
+def test_train_on_batch_is_counted_as_one_run_of_batches_per_model() -> None:
+    import keras
+
+    ledger.install()
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    x, y = np.ones((8, 3), "float32"), np.ones((8,), "float32")
+    book = ledger.open_ledger(45, None)
+    try:
+        for _ in range(3):
+            model.train_on_batch(x, y)
+        model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+        model.train_on_batch(x, y)
+        assert [(f.kind, f.examples, f.batches) for f in book.fits] == [
+            ("batches", 24, 3),
+            ("fit", 8, 1),
+            ("batches", 8, 1),
+        ]
+        with pytest.raises(ledger.BudgetSpent):
+            model.train_on_batch(x, y)  # 48 >= 45: the LR range test spends budget too
+    finally:
+        ledger.close_ledger()
+    model.train_on_batch(x, y)  # outside a ledger: not counted
+    assert book.examples == 48
+
+
+def test_the_oracle_grid_goes_past_lr_0_1_with_robust_scaling_and_regularizers() -> None:
+    configs = job.oracle_configs()
+    assert {c["learning_rate"] for c in configs} >= {0.3, 1.0}
+    assert {c["scaling"] for c in configs} == {"none", "standard", "robust"}
+    assert {c["scaling"] for c in job.oracle_configs(("none",))} == {"none"}
+    assert job.oracle_size() == len(configs) + job.TOP_REGULARIZED * len(job.ORACLE_REGULARIZERS)
+    assert {kind for kind, _ in job.ORACLE_REGULARIZERS} == {"l1", "l2", "adamw"}
+
+
+def test_the_standard_suite_is_what_the_issue_sets() -> None:
+    standard = run.SUITES["standard"]
+    assert len(standard.tasks) >= 6 and len(standard.seeds) == 10
+    assert standard.budget_fre == 20 and standard.checkpoints == (5, 10, 20)
+    assert set(standard.tools) == {
+        "adamtune",
+        "kt-hyperband",
+        "kt-random",
+        "optuna-tpe-hyperband",
+        "optuna-qmc",
+        "first-trial-only",
+    }
+    assert {"mnist-cnn", "italy-gru", "tokens-embedding", "digits"} <= set(standard.tasks)
+    quick = run.SUITES["quick"]
+    assert set(quick.tools) == set(tools.TOOLS)  # a smoke test of every tool
+    for suite in run.SUITES.values():
+        assert set(suite.tasks) <= set(tasks.TASKS) and set(suite.tools) <= set(tools.TOOLS)
+
+
+def test_every_peer_given_the_first_trial_has_its_base_tool() -> None:
+    for name in tools.TOOLS:
+        if name.endswith("+first"):
+            assert name.removesuffix("+first") in tools.TOOLS
+
+
+def test_a_bad_task_file_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("TASKS = 3\n")
+    with pytest.raises(SystemExit):
+        run.main(["--suite", "quick", "--out", str(tmp_path / "x.json"), "--task-file", str(bad)])
+    assert "--task-file" in capsys.readouterr().err
+    assert not (tmp_path / "x.json").exists() and not (tmp_path / "x-oracle.json").exists()

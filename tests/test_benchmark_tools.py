@@ -26,7 +26,7 @@ def _splits(kind: str) -> tasks.Splits:
     y = (
         rng.integers(0, 2, 40).astype("int64")
         if kind == "classification"
-        else (1e4 + rng.normal(size=40)).astype("float32")
+        else (100 + rng.normal(size=40)).astype("float32")
     )
     return tasks.Splits(x, y, x[:10], y[:10], x[:10], y[:10])
 
@@ -47,7 +47,9 @@ def test_the_first_trial_is_adamtunes_auto_start_in_the_shared_space() -> None:
     cls = tools.first_config(_task("classification"), _splits("classification"))
     assert cls == {**tools.DEFAULTS, "scaling": "standard"}
     reg = tools.first_config(_task("regression"), _splits("regression"))
-    assert reg["learning_rate"] == pytest.approx(1e-3 * 1e4, rel=1e-3)  # the targets' RMS rule
+    assert reg["learning_rate"] == pytest.approx(0.1, rel=1e-2)  # 1e-3 x the targets RMS
+    huge = tasks.Splits(*[np.full(4, 1e6, "float32")] * 6)
+    assert tools.first_config(_task("regression"), huge)["learning_rate"] == 1.0  # the space's top
     tokens = tools.first_config(
         _task("classification", scalings=("none",)), _splits("classification")
     )

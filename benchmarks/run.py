@@ -55,7 +55,7 @@ STRONGEST = (
 )
 SUITES = {
     "smoke": Suite(
-        ("breast-cancer",),
+        ("digits",),
         (0,),
         2,
         (1, 2),
@@ -144,6 +144,8 @@ def ensure_oracle(
             futures = {pool.submit(job.run_oracle, t, s, task_file): (t, s) for t, s in missing}
             for done, future in enumerate(as_completed(futures), 1):
                 record = future.result()
+                # Read again before writing: another run may have added pairs meanwhile.
+                cache = _load(cache_path)
                 cache.setdefault(record["task"], {})[str(record["seed"])] = record
                 _write(cache_path, cache)
                 left = (time.perf_counter() - started) / done * (len(missing) - done)
@@ -327,7 +329,13 @@ def main(argv: list[str] | None = None) -> int:
         "oracle": oracle,
         "tasks": tables,
         "systems": systems,
-        "summary": summary.summarize(tables, peers, systems),
+        "paired": {
+            t: summary.paired(
+                [r for r in records if r["task"] == t], kinds[t], peers, list(suite.checkpoints)
+            )
+            for t in suite.tasks
+        },
+        "summary": summary.summarize(tables, peers, systems, kinds),
         "wall_minutes": (time.perf_counter() - started) / 60,
         "jobs_minutes": jobs_minutes,
         "records": records,

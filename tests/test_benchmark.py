@@ -175,8 +175,8 @@ def test_the_smoke_suite_runs_end_to_end(tmp_path: Path) -> None:
         if r["tool"] != "kt-random":
             assert r["test_score"] > 0.5, r
     assert "| adamtune |" in out.with_suffix(".md").read_text()
-    assert (tmp_path / "smoke-plots" / "breast-cancer.png").stat().st_size > 10_000
-    assert (tmp_path / "smoke-plots" / "breast-cancer-survival.png").stat().st_size > 10_000
+    assert (tmp_path / "smoke-plots" / "digits.png").stat().st_size > 10_000
+    assert (tmp_path / "smoke-plots" / "digits-survival.png").stat().st_size > 10_000
 
 
 def test_the_ledger_judges_divergence_by_the_loss_alone_for_every_tool() -> None:

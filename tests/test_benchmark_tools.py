@@ -151,3 +151,30 @@ def test_a_bad_task_file_is_refused_before_any_work(
         run.main(["--suite", "quick", "--out", str(tmp_path / "x.json"), "--task-file", str(bad)])
     assert "--task-file" in capsys.readouterr().err
     assert not (tmp_path / "x.json").exists() and not (tmp_path / "x-oracle.json").exists()
+
+
+@pytest.mark.slow
+def test_a_task_file_outside_the_repo_runs_in_the_workers(tmp_path: Path) -> None:
+    import json
+    import shutil
+    import subprocess
+
+    here = Path(__file__).resolve().parents[1] / "benchmarks"
+    task_file = tmp_path / "mine" / "my_task.py"  # not importable: loaded by path in each worker
+    task_file.parent.mkdir()
+    shutil.copy(here / "examples" / "my_task.py", task_file)
+    out = tmp_path / "mine.json"
+    # The oracle grid (123 full runs) is not what this test is about: its cache is given.
+    grid = {"grid": job.ORACLE_VERSION, "scores": [0.9] * 5, "score": 0.9, "config": None}
+    (tmp_path / "mine-oracle.json").write_text(json.dumps({"my-wine": {"0": grid}}))
+    command = [sys.executable, str(here / "run.py"), "--suite", "smoke", "--out", str(out)]
+    command += ["--task-file", str(task_file), "--no-systems", "--tools", "first-trial-only"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["task_file"] == str(task_file) and list(result["tasks"]) == ["my-wine"]
+    (record,) = result["records"]
+    assert record["task"] == "my-wine" and record["error"] is None
+    assert record["config"]["scaling"] == "standard" and record["exported_epochs"] == 20
+    assert len(record["test_scores"]) == run.SUITES["smoke"].retrain_seeds
+    assert "my-wine" in out.with_suffix(".md").read_text()

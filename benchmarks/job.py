@@ -121,13 +121,13 @@ def _grid(keys: dict[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
     ]
 
 
-def oracle_configs(scalings: tuple[str, ...] = ORACLE_GRID["scaling"]) -> list[dict[str, Any]]:
+def oracle_configs(scalings: tuple[str, ...] = tasks.SCALINGS) -> list[dict[str, Any]]:
     """Stage 1 of the grid, for a task whose space allows ``scalings``."""
     allowed = tuple(s for s in ORACLE_GRID["scaling"] if s in scalings)
     return _grid({**ORACLE_GRID, "scaling": allowed})
 
 
-def oracle_size(scalings: tuple[str, ...] = ORACLE_GRID["scaling"]) -> int:
+def oracle_size(scalings: tuple[str, ...] = tasks.SCALINGS) -> int:
     return len(oracle_configs(scalings)) + TOP_REGULARIZED * len(ORACLE_REGULARIZERS)
 
 
@@ -142,7 +142,7 @@ def run_oracle(task_name: str, seed: int, task_file: str | None = None) -> dict[
     task = tasks.get(task_name, task_file)
     splits = task.splits(seed)
     book = ledger.open_ledger(float("inf"), tools.score_logs(task, splits.y_val))
-    configs = oracle_configs(tuple(getattr(task, "scalings", ORACLE_GRID["scaling"])))
+    configs = oracle_configs(task.scalings)
     scores: list[float | None] = []
 
     def train(config: dict[str, Any]) -> None:

@@ -83,7 +83,7 @@ def _counter(book: Ledger, n: int, batch_size: float) -> Any:
         def __init__(self) -> None:
             super().__init__()
             self.fit = Fit(start=book.now(), batch_size=round(batch_size))
-            self.in_epoch = 0
+            self.in_epoch: float = 0
             self.losses: list[float] = []
             self.first_batch_loss: float | None = None
             book.fits.append(self.fit)

@@ -205,7 +205,7 @@ def first_config(task: Task, s: Splits) -> Config:
 
 
 def _scalings(task: Task) -> tuple[str, ...]:
-    return tuple(getattr(task, "scalings", SCALERS))
+    return task.scalings
 
 
 # -- adamtune ----------------------------------------------------------------------------------
@@ -433,7 +433,11 @@ def _optuna(
             return best_value(task, history)
 
         optuna.logging.set_verbosity(optuna.logging.ERROR)
-        direction = "maximize" if task.kind == "classification" else "minimize"
+        direction = (
+            optuna.study.StudyDirection.MAXIMIZE
+            if task.kind == "classification"
+            else optuna.study.StudyDirection.MINIMIZE
+        )
         study = optuna.create_study(direction=direction, sampler=sampler(seed), pruner=chosen)
         if first:
             start = _first_params(task, s, flat)

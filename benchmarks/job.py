@@ -169,6 +169,7 @@ def run_oracle(task_name: str, seed: int, task_file: str | None = None) -> dict[
         "task": task_name,
         "seed": seed,
         "grid": ORACLE_VERSION,
+        "epochs": task.epochs,
         "grid_points": len(configs),
         "configs": configs,
         "scores": scores,

@@ -129,12 +129,14 @@ def ensure_oracle(
     suite: Suite, jobs: int, cache_path: Path = ORACLE_CACHE, task_file: str | None = None
 ) -> dict[str, dict[str, Any]]:
     cache = _load(cache_path)
-    missing = [
-        (t, s)
-        for t in suite.tasks
-        for s in suite.seeds
-        if cache.get(t, {}).get(str(s), {}).get("grid") != job.ORACLE_VERSION
-    ]
+
+    def stale(task: str, seed: int) -> bool:
+        """Not computed yet, by another grid, or for a task whose full run has changed."""
+        found = cache.get(task, {}).get(str(seed), {})
+        epochs = tasks.get(task, task_file).epochs
+        return found.get("grid") != job.ORACLE_VERSION or found.get("epochs") != epochs
+
+    missing = [(t, s) for t in suite.tasks for s in suite.seeds if stale(t, s)]
     if missing:
         _say(
             f"oracle grid (about {job.oracle_size()} full runs each) for {len(missing)} "

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import ledger
+import protocol
 import tasks
 import tools
 
@@ -81,11 +82,11 @@ def run_tool(
     splits = task.splits(seed)
     full_run = task.epochs * len(splits.x_train)
     book = ledger.open_ledger(
-        budget_fre * full_run, tools.score_logs(task, splits.y_val), len(splits.x_train)
+        budget_fre * full_run, protocol.score_logs(task, splits.y_val), len(splits.x_train)
     )
     started = time.perf_counter()
     error = None
-    config: dict[str, Any] = dict(tools.DEFAULTS)
+    config: dict[str, Any] = dict(protocol.DEFAULTS)
     with tempfile.TemporaryDirectory(prefix=f"bench-{tool}-") as tmp:
         try:
             config = {**tools.TOOLS, **tools.EXTRA}[tool](task, splits, seed, Path(tmp))
@@ -95,7 +96,7 @@ def run_tool(
             ledger.close_ledger()
     wall = time.perf_counter() - started
     seeds = [seed + 1000 * (i + 1) for i in range(retrain_seeds)]
-    scores = tools.retrain_scores(task, splits, config, seeds)
+    scores = protocol.retrain_scores(task, splits, config, seeds)
     return {
         "task": task_name,
         "seed": seed,
@@ -104,7 +105,7 @@ def run_tool(
         "fits": _fits(book),
         "wall_seconds": round(wall, 2),
         "config": {k: v for k, v in config.items() if k != "adamtune_config"},
-        "exported_epochs": tools.exported_epochs(task, config),
+        "exported_epochs": protocol.exported_epochs(task, config),
         "test_scores": scores,
         "test_score": sum(scores) / len(scores),
         "retrain_seeds": seeds,
@@ -116,7 +117,7 @@ def run_tool(
 def _grid(keys: dict[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
     names = list(keys)
     return [
-        {**tools.DEFAULTS, **dict(zip(names, values, strict=True))}
+        {**protocol.DEFAULTS, **dict(zip(names, values, strict=True))}
         for values in itertools.product(*keys.values())
     ]
 
@@ -141,13 +142,13 @@ def run_oracle(task_name: str, seed: int, task_file: str | None = None) -> dict[
     init_worker()
     task = tasks.get(task_name, task_file)
     splits = task.splits(seed)
-    book = ledger.open_ledger(float("inf"), tools.score_logs(task, splits.y_val))
+    book = ledger.open_ledger(float("inf"), protocol.score_logs(task, splits.y_val))
     configs = oracle_configs(task.scalings)
     scores: list[float | None] = []
 
     def train(config: dict[str, Any]) -> None:
         before = len(book.fits)
-        tools.train_config(task, splits, config, task.epochs, seed, tools.peer_callbacks())
+        protocol.train_config(task, splits, config, task.epochs, seed, protocol.peer_callbacks())
         scores.append(_best_score(book, before))
 
     started = time.perf_counter()

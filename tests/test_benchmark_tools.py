@@ -15,6 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import job
 import ledger
+import peers_optuna
+import protocol
 import run
 import tasks
 import tools
@@ -38,19 +40,21 @@ def _task(kind: str, **kw: Any) -> tasks.Task:
 
 
 def test_every_peer_ranks_by_the_unpenalized_objective() -> None:
-    assert tools.peer_objective(_task("classification")) == "val_accuracy"
+    assert protocol.peer_objective(_task("classification")) == "val_accuracy"
     # Keras's val_loss adds the regularization penalty; the compiled data_loss metric does not.
-    assert tools.peer_objective(_task("regression")) == "val_data_loss"
+    assert protocol.peer_objective(_task("regression")) == "val_data_loss"
 
 
 def test_the_first_trial_is_adamtunes_auto_start_in_the_shared_space() -> None:
-    cls = tools.first_config(_task("classification"), _splits("classification"))
-    assert cls == {**tools.DEFAULTS, "scaling": "standard"}
-    reg = tools.first_config(_task("regression"), _splits("regression"))
+    cls = protocol.first_config(_task("classification"), _splits("classification"))
+    assert cls == {**protocol.DEFAULTS, "scaling": "standard"}
+    reg = protocol.first_config(_task("regression"), _splits("regression"))
     assert reg["learning_rate"] == pytest.approx(0.1, rel=1e-2)  # 1e-3 x the targets RMS
     huge = tasks.Splits(*[np.full(4, 1e6, "float32")] * 6)
-    assert tools.first_config(_task("regression"), huge)["learning_rate"] == 1.0  # the space's top
-    tokens = tools.first_config(
+    assert (
+        protocol.first_config(_task("regression"), huge)["learning_rate"] == 1.0
+    )  # the space's top
+    tokens = protocol.first_config(
         _task("classification", scalings=("none",)), _splits("classification")
     )
     assert tokens["scaling"] == "none"  # token ids are never scaled
@@ -61,25 +65,27 @@ def test_the_flat_space_has_no_conditional_parameter_and_maps_into_each_range() 
 
     common = {"learning_rate": 1e-3, "batch_size": 32, "batch_norm": False, "scaling": "none"}
     flat = optuna.trial.FixedTrial({**common, "regularizer": "l1", "strength_position": 1.0})
-    cfg = tools._suggest(flat, _task("classification"), flat=True)
+    cfg = peers_optuna._suggest(flat, _task("classification"), flat=True)
     assert set(flat.params) == {*common, "regularizer", "strength_position"}  # nothing conditional
-    assert cfg["regularizer"] == "l1" and cfg["strength"] == pytest.approx(tools.STRENGTH["l1"][1])
+    assert cfg["regularizer"] == "l1" and cfg["strength"] == pytest.approx(
+        protocol.STRENGTH["l1"][1]
+    )
     nested = optuna.trial.FixedTrial({**common, "regularizer": "adamw", "adamw_strength": 1e-3})
-    cfg = tools._suggest(nested, _task("classification"), flat=False)
+    cfg = peers_optuna._suggest(nested, _task("classification"), flat=False)
     assert "adamw_strength" in nested.params and "strength_position" not in nested.params
     assert cfg["strength"] == pytest.approx(1e-3)
     none = optuna.trial.FixedTrial({**common, "regularizer": "none", "strength_position": 0.3})
-    assert tools._suggest(none, _task("classification"), flat=True)["strength"] == 0.0
+    assert peers_optuna._suggest(none, _task("classification"), flat=True)["strength"] == 0.0
 
 
 def test_a_nan_run_scores_nan_for_optuna_and_the_best_finite_epoch_otherwise() -> None:
     from types import SimpleNamespace
 
     history = {"val_data_loss": [5.0, 2.0, math.nan], "val_accuracy": [0.5, 0.7, math.nan]}
-    assert tools.best_value(_task("regression"), SimpleNamespace(history=history)) == 2.0
-    assert tools.best_value(_task("classification"), SimpleNamespace(history=history)) == 0.7
+    assert protocol.best_value(_task("regression"), SimpleNamespace(history=history)) == 2.0
+    assert protocol.best_value(_task("classification"), SimpleNamespace(history=history)) == 0.7
     blown = SimpleNamespace(history={"val_accuracy": [math.nan]})
-    assert math.isnan(tools.best_value(_task("classification"), blown))
+    assert math.isnan(protocol.best_value(_task("classification"), blown))
 
 
 def test_train_on_batch_is_counted_as_one_run_of_batches_per_model() -> None:
@@ -165,7 +171,7 @@ def test_a_task_file_outside_the_repo_runs_in_the_workers(tmp_path: Path) -> Non
     shutil.copy(here / "examples" / "my_task.py", task_file)
     out = tmp_path / "mine.json"
     # The oracle grid (123 full runs) is not what this test is about: its cache is given.
-    grid = {"grid": job.ORACLE_VERSION, "scores": [0.9] * 5, "score": 0.9, "config": None}
+    grid = {"grid": job.ORACLE_VERSION, "epochs": 20, "scores": [0.9] * 5, "score": 0.9}
     (tmp_path / "mine-oracle.json").write_text(json.dumps({"my-wine": {"0": grid}}))
     command = [sys.executable, str(here / "run.py"), "--suite", "smoke", "--out", str(out)]
     command += ["--task-file", str(task_file), "--no-systems", "--tools", "first-trial-only"]

@@ -28,6 +28,8 @@ import job
 import summary
 import tasks
 import tools
+from plots import plot
+from tables import markdown
 
 HERE = Path(__file__).resolve().parent
 ORACLE_CACHE = HERE / "oracle.json"
@@ -348,8 +350,8 @@ def main(argv: list[str] | None = None) -> int:
         result["wall_minutes"] = previous.get("wall_minutes", result["wall_minutes"])
     result["verdicts"] = summary.verdicts(result["summary"])
     _write(args.out, result)
-    args.out.with_suffix(".md").write_text(summary.markdown(result))
-    plots = summary.plot(result, records, args.out.parent / f"{args.out.stem}-plots")
+    args.out.with_suffix(".md").write_text(markdown(result))
+    plots = plot(result, records, args.out.parent / f"{args.out.stem}-plots")
     _say(f"wrote {args.out}, {args.out.with_suffix('.md')} and {len(plots)} plots")
     print(json.dumps(result["summary"], indent=1))
     return 0

@@ -1,15 +1,15 @@
-"""From job records to the benchmark's tables, its ``summary`` object, paired tests and plots."""
+"""From job records to the benchmark's numbers: per-task tables, paired tests by seed, the
+``summary`` object and its verdicts. The markdown is ``tables.py``'s, the PNGs ``plots.py``'s."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import metrics
 
-__all__ = ["TARGETS", "markdown", "paired", "per_task", "plot", "summarize", "verdicts"]
+__all__ = ["TARGETS", "paired", "per_task", "summarize", "target_mean", "verdicts"]
 
 # summary field -> (comparison, threshold) the issue sets.
 TARGETS: dict[str, tuple[str, float]] = {
@@ -24,16 +24,6 @@ TARGETS: dict[str, tuple[str, float]] = {
 SURVIVAL_STEPS = 100  # the survival curve's budget grid: 0..cap in this many steps
 FIRST_ONLY = "first-trial-only"  # the textbook first config alone: compared with adamtune
 FIRST_SUFFIX = "+first"  # a peer given adamtune's first trial: compared with the peer alone
-TARGET_RULE = (
-    f"target per task and seed: the mean of the oracle's top {metrics.TOP_K} validation scores "
-    "over its grid (an old oracle record without every grid score: its best score - 0.5 pp for "
-    "accuracy, 99% of its R^2)"
-)
-INF_RULE = (
-    "R^2 is summarized by medians and quartiles: a run whose regression blew up scores -inf, "
-    "ranks below every finite score and is counted in the table, never averaged; two blown-up "
-    "runs tie"
-)
 
 
 def _finite(value: float | None) -> float | None:
@@ -74,6 +64,14 @@ def _targets(oracle: dict[str, dict[str, Any]], kind: str) -> dict[int, float | 
         except ValueError:  # an oracle that scored nothing: no target, nobody reaches it
             out[int(seed)] = None
     return out
+
+
+def target_mean(oracle: dict[str, dict[str, Any]], kind: str) -> float | None:
+    """A task's target averaged over its seeds (``oracle``: seed -> oracle record); the seeds whose
+    oracle scored nothing are left out; None when no seed has a target."""
+    metrics._check_kind(kind)  # _targets reads a ValueError as "no target": refuse a bad kind first
+    targets = [t for t in _targets(oracle, kind).values() if t is not None]
+    return sum(targets) / len(targets) if targets else None
 
 
 def _hit(record: dict[str, Any], target: float | None) -> tuple[float, float] | None:
@@ -330,358 +328,3 @@ def verdicts(summary: dict[str, Any]) -> dict[str, str]:
             ok = value <= limit if op == "<=" else value >= limit
             out[key] = f"{'met' if ok else 'MISSED'} ({op} {limit:g})"
     return out
-
-
-def _fmt(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if isinstance(value, float) and math.isinf(value):
-        return "-inf" if value < 0 else "inf"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def _cell(cell: dict[str, Any], kind: str) -> str:
-    """Accuracy: mean ± standard error; R^2: median [q1, q3], blown-up runs counted."""
-    if kind == "classification":
-        text = f"{_fmt(cell['mean'])} ± {_fmt(cell['se'])}"
-    else:
-        text = f"{_fmt(cell['median'])} [{_fmt(cell['q1'])}, {_fmt(cell['q3'])}]"
-    if cell["non_finite"]:
-        text += (
-            f" ({cell['non_finite']} -inf)"
-            if kind == "regression"
-            else f" ({cell['non_finite']} none)"
-        )
-    return text
-
-
-def _time_cell(ftt: dict[str, Any], cap: float) -> str:
-    median = "> " + f"{cap:g}" if ftt["median"] is None else f"{ftt['median']:.2f}"
-    return f"{median} ({ftt['reached']}/{ftt['n']})"
-
-
-def _metric_name(metric: str) -> str:
-    return "test" if metric == "test" else f"best @ {float(metric):g} FRE"
-
-
-def _diff_cell(row: dict[str, Any]) -> str:
-    if row["estimate"] is None:
-        return "-"
-    return f"{_fmt(row['estimate'])} [{_fmt(row['low'])}, {_fmt(row['high'])}]"
-
-
-def _p_cell(row: dict[str, Any]) -> str:
-    if row["p"] is not None:
-        return f"{row['p']:.3f}"
-    if row["note"].startswith("too few"):
-        return f"too few (n={row['n']})"
-    return row["note"] or "-"
-
-
-def _verdict_lines(result: dict[str, Any]) -> list[str]:
-    """One table over all tasks: adamtune against the best peer per task and metric."""
-    design = result.get("task_design", {})
-    rows = [
-        (task, r)
-        for task, task_rows in result.get("paired", {}).items()
-        for r in task_rows
-        if r["comparison"] == "best peer"
-    ]
-    if not rows:
-        return []
-    lines = [
-        "",
-        "Verdicts: adamtune against the best peer on each task and metric, paired by seed.",
-        "",
-        "| task | metric | adamtune | best peer (name, value) | difference [95% CI] "
-        "| Wilcoxon p | verdict |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    lines += [
-        f"| {task}{' (design task)' if design.get(task) else ''} | {_metric_name(r['metric'])} "
-        f"| {_fmt(r['tool_value'])} | {r['against']}, {_fmt(r['against_value'])} "
-        f"| {_diff_cell(r)} | {_p_cell(r)} | {r['verdict']} |"
-        for task, r in rows
-    ]
-    return lines
-
-
-def _start_search_lines(rows: list[dict[str, Any]]) -> list[str]:
-    """Per task: ``<peer>+first`` against ``<peer>`` (good start), adamtune against the first
-    trial alone (good search)."""
-    other = [r for r in rows if r["comparison"] != "best peer"]
-    if not other:
-        return []
-    lines = [
-        "",
-        "| good start / good search | metric | tool (value) | against (name, value) "
-        "| difference [95% CI] | Wilcoxon p | verdict |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    lines += [
-        f"| {r['comparison']} | {_metric_name(r['metric'])} | {r['tool']}, "
-        f"{_fmt(r['tool_value'])} | {r['against']}, {_fmt(r['against_value'])} "
-        f"| {_diff_cell(r)} | {_p_cell(r)} | {r['verdict']} |"
-        for r in other
-    ]
-    return lines
-
-
-def _heading(result: dict[str, Any], task: str) -> list[str]:
-    kind = result["task_kinds"][task]
-    score_name = "R^2" if kind == "regression" else "accuracy"
-    targets = [t for t in _targets(result["oracle"].get(task, {}), kind).values() if t is not None]
-    mean = sum(targets) / len(targets) if targets else None
-    design = result.get("task_design", {}).get(task, "")
-    title = f"### {task}: validation {score_name}; target mean {_fmt(mean)}"
-    if design:
-        title += f" (design task: {design})"
-    lines = ["", title]
-    about = result.get("task_about", {}).get(task, "")
-    if about:
-        lines += ["", about]
-    return lines
-
-
-def markdown(result: dict[str, Any]) -> str:
-    """The tables for ``benchmarks/README.md``: the summary, the verdict table (adamtune against
-    the best peer per task and metric), then per task the tools' rows and the good-start /
-    good-search comparisons (``result["paired"]``: task -> :func:`paired` rows, when present)."""
-    cap = result["budget_fre"]
-    lines = [
-        f"Suite `{result['suite']}`: seeds {result['seeds']}, budget {cap} full-run "
-        f"equivalents (FRE), {result['jobs']} worker processes, {result['wall_minutes']:.1f} min.",
-        "",
-        f"Rules: {TARGET_RULE}. FRE to target is the median of the survival curve (the budget by "
-        f'which half the seeds reached the target; "> {cap:g}" when fewer than half did by the '
-        "cap, never a mean of capped values), with the seeds that reached it. Accuracy cells are "
-        f"mean ± standard error over seeds; {INF_RULE}. Test: each run's mean over its retraining "
-        "seeds. Paired comparisons are by seed (difference = tool - against): the mean difference "
-        f"for accuracy, the median for R^2, a 95% percentile bootstrap interval "
-        f"({metrics.RESAMPLES} resamples, fixed seed) and the Wilcoxon signed-rank p (none under "
-        f'{metrics.MIN_PAIRS} pairs or when every difference is 0); verdict "ahead"/"behind" '
-        'when the interval excludes 0, else "tie" ("too few" under '
-        f"{metrics.MIN_PAIRS} pairs).",
-        "",
-        "| summary (worst task) | value | target |",
-        "| --- | --- | --- |",
-    ]
-    summary = result["summary"]
-    for key, verdict in verdicts(summary).items():
-        lines.append(f"| `{key}` | {_fmt(summary.get(key))} | {verdict} |")
-    for key, text in summary.get("notes", {}).items():
-        lines.append(f"\n`{key}`: {text}.")
-    lines += _verdict_lines(result)
-    checkpoints = result["checkpoints"]
-    for task, table in result["tasks"].items():
-        kind = result["task_kinds"][task]
-        lines += _heading(result, task)
-        lines += [
-            "",
-            "| tool | "
-            + " | ".join(f"best @ {c:g} FRE" for c in checkpoints)
-            + " | FRE to target, median (reached) | test | exported epochs | diverged compute "
-            "| fits | wall s |",
-            "| --- | "
-            + " | ".join("---" for _ in checkpoints)
-            + " | --- | --- | --- | --- | --- | --- |",
-        ]
-        for tool, row in table.items():
-            cells = [_cell(row["incumbent"][str(c)], kind) for c in checkpoints]
-            lines.append(
-                f"| {tool} | "
-                + " | ".join(cells)
-                + f" | {_time_cell(row['fre_to_target'], cap)} | {_cell(row['test_score'], kind)} "
-                f"| {_fmt(row.get('exported_epochs_mean'), 1)} | {row['divergent_fraction']:.1%} "
-                f"| {row['fits_mean']:.0f} | {row['wall_seconds_mean']:.0f} |"
-            )
-        lines += _start_search_lines(result.get("paired", {}).get(task, []))
-    return "\n".join(lines) + "\n"
-
-
-# One colour per tool, the same in every task's plot (matplotlib's tab10 without its blue, which
-# marks adamtune); adamtune itself is drawn thick and dark.
-_TOOL_COLORS = (
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-)
-_NUDGE = 0.02  # the survival plot lifts each peer's line by a little, so equal curves both show
-_YSPAN = 0.6  # the plot shows the top 0.6 of the score: far-off starts are cut (said in the plot)
-
-
-def _colors(result: dict[str, Any]) -> dict[str, str]:
-    """The same colour per tool in every plot of a result (adamtune's own is dark blue)."""
-    tools = sorted({tool for table in result["tasks"].values() for tool in table})
-    others = [t for t in tools if t != "adamtune"]
-    return {"adamtune": "#08306b"} | {
-        t: _TOOL_COLORS[i % len(_TOOL_COLORS)] for i, t in enumerate(others)
-    }
-
-
-def _draw(
-    ax: Any, tool: str, x: list[float], y: list[float], color: str, label: str, step: bool = False
-) -> None:
-    draw = ax.step if step else ax.plot
-    extra = {"where": "post"} if step else {}
-    if tool == "adamtune":
-        draw(x, y, "-", color=color, linewidth=2.6, label=label, zorder=4, **extra)
-    else:
-        style = "-" if tool.startswith("adamtune") else "--"
-        draw(x, y, style, color=color, linewidth=1.2, label=label, **extra)
-
-
-def _curve(runs: list[dict[str, Any]], grid: list[float], kind: str) -> list[float]:
-    """The incumbent across seeds at each budget: mean for accuracy, median for R^2 (a -inf seed
-    ranks last); NaN where some seed has no score yet."""
-    curve = []
-    for b in grid:
-        values = [metrics.incumbent_at(r, b) for r in runs]
-        known = [v for v in values if v is not None]
-        if len(known) < len(values) or not known:
-            curve.append(math.nan)
-        elif kind == "regression":
-            curve.append(metrics.median_iqr(known)[0])
-        else:
-            curve.append(sum(known) / len(known))
-    return [v if math.isfinite(v) else math.nan for v in curve]
-
-
-def _legend(ax: Any) -> None:
-    ax.legend(
-        loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=8, frameon=False
-    )
-    ax.grid(True, which="major", alpha=0.3)
-
-
-def _save(fig: Any, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
-
-
-def _incumbent_plot(
-    result: dict[str, Any],
-    records: list[dict[str, Any]],
-    task: str,
-    colors: dict[str, str],
-    folder: Path,
-) -> Path:
-    import matplotlib.pyplot as plt
-
-    kind = result["task_kinds"][task]
-    grid = [result["budget_fre"] * i / 100 for i in range(1, 101)]
-    fig, ax = plt.subplots(figsize=(9, 4.8))
-    curves = {
-        tool: _curve([r for r in records if r["task"] == task and r["tool"] == tool], grid, kind)
-        for tool in result["tasks"][task]
-    }
-    targets = [t for t in _targets(result["oracle"].get(task, {}), kind).values() if t is not None]
-    mean = sum(targets) / len(targets) if targets else None
-    seen = [v for c in curves.values() for v in c if math.isfinite(v)]
-    seen += [] if mean is None else [mean]
-    bottom = max(seen) - _YSPAN if seen and min(seen) < max(seen) - _YSPAN else None
-    for tool, curve in curves.items():
-        finite = [v for v in curve if math.isfinite(v)]
-        label = tool
-        if not finite:
-            label += " (no score in some seed)"
-        elif bottom is not None and max(finite) < bottom:
-            label += f" (all below {bottom:.2f})"
-        _draw(ax, tool, grid, curve, colors[tool], label)
-    if mean is not None:
-        ax.axhline(
-            mean,
-            color="black",
-            linestyle=":",
-            linewidth=1,
-            label=f"target (oracle top-{metrics.TOP_K} mean)",
-        )
-    score = "R^2" if kind == "regression" else "accuracy"
-    if bottom is not None:  # keep the top readable: far-off starts cut
-        ax.set_ylim(bottom=bottom, top=max(seen) + 0.02)
-        ax.text(
-            0.99,
-            0.02,
-            f"scores below {bottom:.2f} are off the bottom edge",
-            transform=ax.transAxes,
-            ha="right",
-            va="bottom",
-            fontsize=7,
-            color="#555555",
-        )
-    ax.set_xlabel("budget spent (full-run equivalents: 1 = one full training run)")
-    ax.set_ylabel(f"best validation {score} so far")
-    center = "median" if kind == "regression" else "mean"
-    ax.set_title(
-        f"{task}: best validation {score} found so far against budget\n"
-        f"{center} of {len(result['seeds'])} seeds",
-        fontsize=10,
-    )
-    _legend(ax)
-    return _save(fig, folder / f"{task}.png")
-
-
-def _survival_plot(result: dict[str, Any], task: str, colors: dict[str, str], folder: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(9, 4.8))
-    others = [t for t in result["tasks"][task] if t != "adamtune"]
-    for tool, row in result["tasks"][task].items():
-        ftt = row["fre_to_target"]
-        median = "> cap" if ftt["median"] is None else f"{ftt['median']:.2f}"
-        label = f"{tool} (median {median}, {ftt['reached']}/{ftt['n']})"
-        curve = ftt["survival"]
-        # Equal curves would hide each other: the peers' are lifted by up to _NUDGE (said below).
-        lift = 0.0 if tool == "adamtune" else _NUDGE * (others.index(tool) + 1) / len(others)
-        fraction = [f + lift for f in curve["fraction"]]
-        _draw(ax, tool, curve["grid"], fraction, colors[tool], label, step=True)
-    ax.text(
-        0.01,
-        0.98,
-        f"peers' lines lifted by up to {_NUDGE:g} so that equal curves stay visible",
-        transform=ax.transAxes,
-        ha="left",
-        va="top",
-        fontsize=7,
-        color="#555555",
-    )
-    ax.axhline(0.5, color="black", linestyle=":", linewidth=1, label="half the seeds (median)")
-    ax.set_ylim(-0.03, 1.03)
-    ax.set_xlim(0, result["budget_fre"])
-    ax.set_xlabel("budget spent (full-run equivalents: 1 = one full training run)")
-    ax.set_ylabel("fraction of seeds at the target")
-    ax.set_title(
-        f"{task}: share of the {len(result['seeds'])} seeds whose best validation score reached "
-        f"the target\n(the mean of the oracle's top {metrics.TOP_K} grid configs) by each budget",
-        fontsize=10,
-    )
-    _legend(ax)
-    return _save(fig, folder / f"{task}-survival.png")
-
-
-def plot(result: dict[str, Any], records: list[dict[str, Any]], folder: Path) -> list[Path]:
-    """Two PNGs per task: ``<task>.png``, the incumbent against FRE (mean over seeds; median for
-    R^2), and ``<task>-survival.png``, the survival curves to the target; a line per tool, the same
-    colour per tool in every plot, adamtune thick and dark."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    folder.mkdir(parents=True, exist_ok=True)
-    colors = _colors(result)
-    paths = []
-    for task in result["tasks"]:
-        paths.append(_incumbent_plot(result, records, task, colors, folder))
-        paths.append(_survival_plot(result, task, colors, folder))
-    return paths

@@ -1,8 +1,10 @@
 """The benchmark's statistics on hand-made records (no TensorFlow): targets, survival curves and
-their censored medians, paired comparisons by seed, blown-up R^2, the tables and the plots."""
+their censored medians, paired comparisons by seed, blown-up R^2, the tables (``tables.py``) and
+the plots (``plots.py``)."""
 
 from __future__ import annotations
 
+import ast
 import math
 import sys
 from collections.abc import Sequence
@@ -14,7 +16,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import metrics
+import plots
 import summary
+import tables
 
 INF = math.inf
 
@@ -58,6 +62,19 @@ def test_the_target_is_the_mean_of_the_oracles_top_k_grid_scores() -> None:
     assert metrics.target_for("regression", oracle) == pytest.approx(expected)
     # Fewer grid scores than k: their mean.
     assert metrics.target_for("regression", {"scores": [0.5, None, 0.7]}) == pytest.approx(0.6)
+
+
+def test_a_tasks_target_is_averaged_over_the_seeds_that_have_one() -> None:
+    oracle = {
+        "0": {"scores": [0.9] * 5},
+        "1": {"scores": [0.7] * 5},
+        "2": {"scores": [None, None]},  # this seed's oracle scored nothing: no target
+    }
+    assert summary.target_mean(oracle, "classification") == pytest.approx(0.8)
+    assert summary.target_mean({"2": {"scores": [None]}}, "classification") is None
+    assert summary.target_mean({}, "regression") is None
+    with pytest.raises(ValueError, match="kind must be one of"):
+        summary.target_mean(oracle, "Classification")
 
 
 def test_an_old_oracle_record_keeps_the_old_rule_and_bad_input_is_refused() -> None:
@@ -216,8 +233,26 @@ def test_pairs_separate_the_best_peer_a_good_start_and_a_good_search() -> None:
 # --- summary, markdown and plots -------------------------------------------------------------------
 
 
+def _imports(module: Any) -> set[str]:
+    """The top-level names of the modules a module's source imports, wherever in the file."""
+    tree = ast.parse(Path(module.__file__).read_text())
+    names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    names |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    return {name.split(".")[0] for name in names}
+
+
+def test_the_numbers_never_import_the_markdown_or_the_plots() -> None:
+    assert not {"tables", "plots", "matplotlib"} & _imports(summary)
+    assert "summary" in _imports(tables) and "summary" in _imports(plots)
+    assert "plots" not in _imports(tables) and "tables" not in _imports(plots)
+    moved = {"markdown", "plot", "TARGET_RULE", "INF_RULE", "_fmt", "_cell", "_colors", "_curve"}
+    assert not moved & set(vars(summary)), "no aliases of the moved names stay in summary.py"
+    assert tables.__all__ == ["INF_RULE", "TARGET_RULE", "markdown"]
+    assert plots.__all__ == ["plot"]
+
+
 def _result(
-    tables: dict[str, Any], records: list[dict[str, Any]], peers: list[str], kind: str
+    per_task: dict[str, Any], records: list[dict[str, Any]], peers: list[str], kind: str
 ) -> dict[str, Any]:
     result: dict[str, Any] = {
         "suite": "test",
@@ -226,19 +261,19 @@ def _result(
         "checkpoints": [1],
         "jobs": 1,
         "wall_minutes": 1.0,
-        "task_kinds": {t: kind for t in tables},
-        "task_design": {t: "the RMS rule" for t in tables},
-        "task_about": {t: "A hand-made task." for t in tables},
-        "oracle": {t: {"0": {"scores": [0.9] * 5}} for t in tables},
-        "tasks": tables,
+        "task_kinds": {t: kind for t in per_task},
+        "task_design": {t: "the RMS rule" for t in per_task},
+        "task_about": {t: "A hand-made task." for t in per_task},
+        "oracle": {t: {"0": {"scores": [0.9] * 5}} for t in per_task},
+        "tasks": per_task,
         "paired": {
             t: summary.paired([r for r in records if r["task"] == t], kind, peers, [1])
-            for t in tables
+            for t in per_task
         },
     }
-    kinds = {t: kind for t in tables}
-    result["summary"] = summary.summarize(tables, peers, {}, kinds)
-    result["md"] = summary.markdown(result)
+    kinds = {t: kind for t in per_task}
+    result["summary"] = summary.summarize(per_task, peers, {}, kinds)
+    result["md"] = tables.markdown(result)
     return result
 
 
@@ -317,6 +352,6 @@ def test_the_markdown_has_the_verdict_tables_and_the_plots_are_written(tmp_path:
     )
     assert "| ahead |" in md and "| good start | best @ 1 FRE | kt-random+first, 0.920 |" in md
     assert "| 1.00 (6/6) |" in md and "| 7.0 |" in md  # median FRE to target, exported epochs
-    paths = summary.plot(result, records, tmp_path / "plots")
+    paths = plots.plot(result, records, tmp_path / "plots")
     assert [p.name for p in paths] == ["t.png", "t-survival.png"]
     assert all(p.stat().st_size > 10_000 for p in paths)

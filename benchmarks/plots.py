@@ -14,16 +14,27 @@ __all__ = ["plot"]
 
 # One colour per tool, the same in every task's plot (matplotlib's tab10 without its blue, which
 # marks adamtune); adamtune itself is drawn thick and dark.
+# matplotlib's tab20 without its two blues (adamtune's own colour is dark blue): 18 colours, one
+# per tool in every plot of a result (the quick suite draws 15 peers).
 _TOOL_COLORS = (
     "#ff7f0e",
+    "#ffbb78",
     "#2ca02c",
+    "#98df8a",
     "#d62728",
+    "#ff9896",
     "#9467bd",
+    "#c5b0d5",
     "#8c564b",
+    "#c49c94",
     "#e377c2",
+    "#f7b6d2",
     "#7f7f7f",
+    "#c7c7c7",
     "#bcbd22",
+    "#dbdb8d",
     "#17becf",
+    "#9edae5",
 )
 _NUDGE = 0.02  # the survival plot lifts each peer's line by a little, so equal curves both show
 _YSPAN = 0.6  # the plot shows the top 0.6 of the score: far-off starts are cut (said in the plot)

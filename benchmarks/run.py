@@ -158,7 +158,8 @@ def ensure_oracle(
                     f"oracle {done}/{len(missing)}: {record['task']} seed {record['seed']} "
                     f"({record['seconds']:.0f} s; about {left / 60:.0f} min left)"
                 )
-    return {t: cache[t] for t in suite.tasks}
+    # Only the suite's seeds: the cache may hold more (another suite's), which would move targets.
+    return {t: {str(s): cache[t][str(s)] for s in suite.seeds} for t in suite.tasks}
 
 
 def run_jobs(

@@ -218,8 +218,8 @@ def test_benchmark_plots_read_well(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     if not stored.exists():
         pytest.skip("no stored benchmark results")
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
-    sys.modules.pop("summary", None)
-    import summary
+    sys.modules.pop("plots", None)
+    import plots
 
     saved: list[Figure] = []
     original = Figure.savefig
@@ -230,15 +230,22 @@ def test_benchmark_plots_read_well(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(Figure, "savefig", keep)
     result = json.loads(stored.read_text())
-    paths = summary.plot(result, result["records"], tmp_path)
-    assert len(paths) == len(result["tasks"]) == len(saved)
+    paths = plots.plot(result, result["records"], tmp_path)
+    # Two per task: the incumbent against budget, and the survival curves to the target.
+    assert len(paths) == 2 * len(result["tasks"]) == len(saved)
+    references = {"half the seeds (median)"}
     for fig in saved:
         ax = _reads_well(fig)
-        assert ax.get_ylabel().startswith("best validation")
-        lines = [line for line in ax.get_lines() if line.get_label() != "oracle (best of a grid)"]
-        main = next(line for line in lines if line.get_label() == "adamtune")
+        assert ax.get_ylabel().startswith(("best validation", "fraction of seeds"))
+        lines = [
+            line
+            for line in ax.get_lines()
+            if line.get_label() not in references and not line.get_label().startswith("target")
+        ]
+        main = next(line for line in lines if line.get_label().split(" (")[0] == "adamtune")
         assert all(
             main.get_linewidth() > line.get_linewidth() for line in lines if line is not main
         )
         colours = [line.get_color() for line in lines]
         assert len(set(colours)) == len(colours), colours  # one colour per tool
+        assert len(lines) == len(result["tools"])

@@ -1,12 +1,14 @@
 """adamtune against KerasTuner, Optuna scripts and Keras defaults, side by side in one run.
 
-    python benchmarks/run.py --suite quick --out benchmarks/results/quick.json
+    python benchmarks/run.py --suite standard --out benchmarks/results/standard.json
 
-writes the JSON (records, per-task tables and the ``summary`` object), a markdown table beside it
-(``.md``) and one PNG of incumbent curves per task (``<out stem>-plots/``). Jobs run in ``--jobs``
-fresh processes (one TensorFlow thread each); every finished job is written to the JSON at once,
-and running the same command again skips the jobs already there. The oracle grid is run once per
-task and seed and cached in ``benchmarks/oracle.json``.
+writes the JSON (records, per-task tables, paired comparisons and the ``summary`` object), a
+markdown table beside it (``.md``, ``tables.py``) and two PNGs per task (``<out stem>-plots/``:
+``<task>.png``, the best score so far against budget, and ``<task>-survival.png``, the share of
+seeds at the target; ``plots.py``). Jobs run in ``--jobs`` fresh processes (one TensorFlow thread
+each); every finished job is written to the JSON at once, and running the same command again skips
+the jobs already there. The oracle grid is run once per task and seed and cached in
+``benchmarks/oracle.json`` (a task file's beside ``--out``).
 """
 
 from __future__ import annotations

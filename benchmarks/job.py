@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import os
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ __all__ = [
     "oracle_configs",
     "run_oracle",
     "run_tool",
+    "worker_facts",
 ]
 
 # The oracle: a grid over what matters most for Adam, each point one full training run. Stage 1
@@ -46,6 +48,15 @@ def init_worker() -> None:
     os.environ["TF_NUM_INTRAOP_THREADS"] = "1"
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     ledger.install()
+
+
+def worker_facts() -> dict[str, Any]:
+    """What a job's process starts with (the tests check the pool): its pid, whether TensorFlow
+    came preloaded, and a first op run in it (a fork that broke TensorFlow would fail or hang)."""
+    preloaded = "tensorflow" in sys.modules
+    import tensorflow as tf
+
+    return {"pid": os.getpid(), "preloaded": preloaded, "sum": float(tf.reduce_sum(tf.ones(3)))}
 
 
 def _fits(book: ledger.Ledger) -> list[dict[str, Any]]:
@@ -77,6 +88,7 @@ def run_tool(
     """``tool`` on ``task_name`` at ``seed`` until ``budget_fre`` full-run equivalents are spent,
     then its exported config retrained from scratch ``retrain_seeds`` times (fresh seeds, the
     epochs it exports) and scored on the test split each time."""
+    preloaded = "tensorflow" in sys.modules  # forked from run.py's server (run._pool)
     init_worker()
     task = tasks.get(task_name, task_file)
     splits = task.splits(seed)
@@ -111,6 +123,7 @@ def run_tool(
         "retrain_seeds": seeds,
         "error": error,
         "peak_rss_mb": round(_rss_mb(), 1),
+        "preloaded": preloaded,
     }
 
 

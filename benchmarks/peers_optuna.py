@@ -97,7 +97,14 @@ def optuna_script(
             if task.kind == "classification"
             else optuna.study.StudyDirection.MINIMIZE
         )
-        study = optuna.create_study(direction=direction, sampler=sampler(seed), pruner=chosen)
+        # Named: HyperbandPruner puts trials in brackets by a hash of the study's name, and an
+        # unnamed study gets a random one, so the script would not repeat from its seed.
+        study = optuna.create_study(
+            study_name=f"{task.name}-seed{seed}",
+            direction=direction,
+            sampler=sampler(seed),
+            pruner=chosen,
+        )
         if first:
             start = _first_params(task, s, flat)
             study.enqueue_trial({"learning_rate": start["learning_rate"]} if lr_only else start)

@@ -106,11 +106,38 @@ def _say(text: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
-def _pool(jobs: int) -> ProcessPoolExecutor:
-    # A fresh process per job: no tool inherits another's graphs, threads or memory
-    # (``max_tasks_per_child`` is Python 3.11+, as the benchmark's environment is).
+def _start_fork_server() -> None:
+    """Start the fork server with ``worker_preload`` imported. Python 3.11's server ignores this
+    process's ``sys.path`` while it preloads (and skips a module it cannot import without a
+    word), so this folder goes on its ``PYTHONPATH``, for its start only."""
+    from multiprocessing import forkserver
+
+    forkserver.set_forkserver_preload(["worker_preload"])
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), before) if p)
+    try:
+        forkserver.ensure_running()
+    finally:
+        if before is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = before
+
+
+def _pool(jobs: int, preloaded: bool = True) -> ProcessPoolExecutor:
+    """A fresh process per job: no tool inherits another's graphs, threads or memory
+    (``max_tasks_per_child`` is Python 3.11+, as the benchmark's environment is).
+
+    ``preloaded``: each job's process is forked from a server that imported TensorFlow, Keras,
+    Optuna, KerasTuner and adamtune once (``worker_preload``), before any of them ran anything;
+    a spawned process imports them itself, ~6 s per job on the 2-core VM, outside every job's
+    timing but ~18 of the first standard run's 147 job minutes. The systems part keeps spawn."""
+    context: multiprocessing.context.BaseContext = multiprocessing.get_context("spawn")
+    if preloaded:
+        context = multiprocessing.get_context("forkserver")
+        _start_fork_server()
     return ProcessPoolExecutor(  # type: ignore[call-overload]
-        max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1
+        max_workers=jobs, mp_context=context, max_tasks_per_child=1
     )
 
 
@@ -314,7 +341,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.systems_only or not (args.no_systems or args.report_only):
         _say("systems: overhead over bare fit, RSS over 100 trials, 1 vs 2 workers")
         # A fresh folder: a study left by an earlier run would already be at its target.
-        with _pool(1) as pool, tempfile.TemporaryDirectory(prefix="adamtune-systems-") as workdir:
+        with (
+            _pool(1, preloaded=False) as pool,
+            tempfile.TemporaryDirectory(prefix="adamtune-systems-") as workdir,
+        ):
             systems = pool.submit(_systems, args.suite, Path(workdir)).result()
 
     kinds = {t: task.kind for t, task in chosen.items()}

@@ -13,6 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
+import job
 import ledger
 import metrics
 import run
@@ -146,6 +147,15 @@ def test_run_refuses_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         run.main(["--suite", "huge", "--out", "x.json"])
     assert "invalid choice: 'huge'" in capsys.readouterr().err
+
+
+def test_each_job_gets_a_fresh_process_forked_with_tensorflow_already_imported() -> None:
+    with run._pool(1) as pool:
+        facts = [pool.submit(job.worker_facts).result(timeout=120) for _ in range(2)]
+    assert facts[0]["pid"] != facts[1]["pid"]  # one process per job, as with spawn
+    assert all(f["preloaded"] and f["sum"] == 3.0 for f in facts), facts
+    with run._pool(1, preloaded=False) as pool:
+        assert not pool.submit(job.worker_facts).result(timeout=120)["preloaded"]
 
 
 @pytest.mark.slow

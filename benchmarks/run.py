@@ -225,7 +225,12 @@ def run_jobs(
             record = future.result()
             records.append(record)
             minutes = before + (time.perf_counter() - started) / 60
-            partial = {"suite": "partial", "budget_fre": suite.budget_fre, "records": records}
+            partial = {
+                "suite": "partial",
+                "budget_fre": suite.budget_fre,
+                "records": records,
+                "runs": data.get("runs", []),
+            }
             _write(out, {**partial, "jobs_minutes": minutes})
             left = (time.perf_counter() - started) / n * (len(todo) - n)
             _say(
@@ -271,6 +276,12 @@ def _parser() -> argparse.ArgumentParser:
         help="measure the systems numbers again (on an idle machine) and rebuild from --out",
     )
     parser.add_argument(
+        "--redo",
+        help="comma-separated tools of the suite whose jobs in --out run again (after a fix to "
+        "how that tool runs); the other jobs and the systems numbers are kept, and the file's "
+        "`runs` lists every run that wrote it",
+    )
+    parser.add_argument(
         "--tools",
         help="comma-separated tools instead of the suite's (ablations: "
         + ", ".join(tools.EXTRA)
@@ -299,7 +310,45 @@ def _suite_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Suit
         except (ValueError, TypeError) as exc:
             parser.error(f"--task-file: {exc}")
         suite = dataclasses.replace(suite, tasks=tuple(found))
+    if args.redo is not None:
+        redo = [t.strip() for t in args.redo.split(",") if t.strip()]
+        if not redo or any(t not in suite.tools for t in redo):
+            parser.error(
+                f"--redo: {args.redo!r} is not a list of the suite's tools; choose from "
+                f"{', '.join(suite.tools)}"
+            )
+        if args.report_only or args.systems_only:
+            parser.error("--redo runs jobs: it cannot go with --report-only or --systems-only")
+        if not _load(args.out).get("records"):
+            parser.error(f"--redo: {args.out} holds no finished run to redo jobs of")
     return suite
+
+
+def drop_jobs(out: Path, redo: list[str]) -> dict[str, Any]:
+    """Remove ``redo``'s records from ``out`` (so that the run after this does them again) and
+    return the file as it was. Its ``jobs_minutes`` restarts at 0: the dropped jobs' time is no
+    longer in it, and the earlier runs' times stay in ``runs``."""
+    previous = _load(out)
+    kept = [r for r in previous["records"] if r["tool"] not in redo]
+    _write(out, {**previous, "records": kept, "jobs_minutes": 0.0, "runs": runs_of(previous)})
+    return previous
+
+
+def runs_of(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every run that wrote a suite's file (a file older than ``runs``: its one run)."""
+    if "runs" in data:
+        return list(data["runs"])
+    if not data.get("command"):
+        return []
+    return [
+        {
+            "command": data["command"],
+            "wall_minutes": data.get("wall_minutes"),
+            "jobs_minutes": data.get("jobs_minutes"),
+            "jobs": len(data.get("records", [])),
+            "redo": [],
+        }
+    ]
 
 
 def _tables(
@@ -334,8 +383,11 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"oracle ready for {len(suite.tasks)} tasks x {len(suite.seeds)} seeds")
         return 0
     reuse = args.report_only or args.systems_only
-    previous = _load(args.out) if reuse else {}
-    if previous.get("records"):
+    redo = [] if args.redo is None else [t.strip() for t in args.redo.split(",") if t.strip()]
+    previous = _load(args.out) if reuse else drop_jobs(args.out, redo) if redo else {}
+    history = runs_of(previous if (reuse or redo) else _load(args.out))
+    done_before = len(_load(args.out).get("records", []))
+    if reuse:
         records, jobs_minutes = previous["records"], float(previous.get("jobs_minutes", 0.0))
     else:
         records, jobs_minutes = run_jobs(suite, args.out, args.jobs, task_file)
@@ -383,6 +435,16 @@ def main(argv: list[str] | None = None) -> int:
     if reuse:  # the run's own command and duration, not this rebuild's
         result["command"] = previous.get("command", result["command"])
         result["wall_minutes"] = previous.get("wall_minutes", result["wall_minutes"])
+        result["runs"] = history
+    else:
+        this = {
+            "command": result["command"],
+            "wall_minutes": result["wall_minutes"],
+            "jobs_minutes": jobs_minutes,
+            "jobs": len(records) - done_before,
+            "redo": redo,
+        }
+        result["runs"] = [*history, this]
     result["verdicts"] = summary.verdicts(result["summary"])
     _write(args.out, result)
     args.out.with_suffix(".md").write_text(markdown(result))

@@ -135,6 +135,24 @@ def _heading(result: dict[str, Any], task: str) -> list[str]:
     return lines
 
 
+def _runs(runs: list[dict[str, Any]]) -> list[str]:
+    """When more than one run wrote the file (``run.py --redo``): each run, its time and jobs."""
+    if len(runs) < 2:
+        return []
+    parts = []
+    for run in runs:
+        what = f"{run['jobs']} jobs" + (
+            f" of {', '.join(run['redo'])}, run again" if run.get("redo") else ""
+        )
+        wall = run.get("wall_minutes")
+        took = "" if wall is None else f"{wall:.1f} min, "
+        parts.append(f"`{run['command']}` ({took}{what})")
+    return [
+        "",
+        f"Written by {len(runs)} runs (the last one's time above): " + "; ".join(parts) + ".",
+    ]
+
+
 def markdown(result: dict[str, Any]) -> str:
     """The tables for ``benchmarks/README.md``: the summary, the verdict table (adamtune against
     the best peer per task and metric), then per task the tools' rows and the good-start /
@@ -143,6 +161,7 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"Suite `{result['suite']}`: seeds {result['seeds']}, budget {cap} full-run "
         f"equivalents (FRE), {result['jobs']} worker processes, {result['wall_minutes']:.1f} min.",
+        *_runs(result.get("runs", [])),
         "",
         f"Rules: {TARGET_RULE}. FRE to target is the median of the survival curve (the budget by "
         f'which half the seeds reached the target; "> {cap:g}" when fewer than half did by the '

@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import job
 import ledger
+import peers_kerastuner
 import peers_optuna
 import protocol
 import run
@@ -184,3 +185,48 @@ def test_a_task_file_outside_the_repo_runs_in_the_workers(tmp_path: Path) -> Non
     assert record["config"]["scaling"] == "standard" and record["exported_epochs"] == 20
     assert len(record["test_scores"]) == run.SUITES["smoke"].retrain_seeds
     assert "my-wine" in out.with_suffix(".md").read_text()
+
+
+def _kt_trials(tool: str, seed: int, tmp: Path) -> list[tuple[int, int, float | None]]:
+    """What a KerasTuner peer trained at ``seed`` on a 40-sample task, 6 full runs of budget: each
+    fit's examples, batch size and score."""
+    import keras
+
+    def model_fn(hp: tasks.PeerHP) -> Any:
+        reg = hp.regularizer()
+        return keras.Sequential(
+            [
+                keras.Input((3,)),
+                keras.layers.Dense(4, activation="relu", kernel_regularizer=reg),
+                keras.layers.Dense(2, activation="softmax"),
+            ]
+        )
+
+    task = tasks.Task(
+        "t", "classification", lambda: (np.zeros((1, 3)), np.zeros(1)), model_fn, 2, ""
+    )
+    s = _splits("classification")
+    ledger.install()
+    book = ledger.open_ledger(6 * 2 * 40, protocol.score_logs(task, s.y_val), 40)
+    try:
+        tools.TOOLS[tool](task, s, seed, tmp / f"{tool}-{seed}-{len(list(tmp.iterdir()))}")
+    finally:
+        ledger.close_ledger()
+    return [(int(f.examples), f.batch_size, f.score) for f in book.fits]
+
+
+@pytest.mark.parametrize(
+    "tool", ["kt-random", pytest.param("kt-hyperband", marks=pytest.mark.slow)]
+)
+def test_a_kerastuner_peer_repeats_from_its_seed_and_seeds_draw_apart(
+    tool: str, tmp_path: Path
+) -> None:
+    """KerasTuner takes seed 0 as "no seed", steps one shared counter per value drawn (so seeds 2
+    and 3 drew nearly the same trials) and never seeds the models it builds: the peer gives its
+    oracle a spread-out seed and seeds Keras once, so seed 0 repeats, scores and all."""
+    first = _kt_trials(tool, 0, tmp_path)
+    assert len(first) >= 3
+    assert _kt_trials(tool, 0, tmp_path) == first
+    assert _kt_trials(tool, 1, tmp_path) != first
+    assert len({peers_kerastuner.kt_seed(s) for s in range(10)}) == 10
+    assert peers_kerastuner.kt_seed(0) != 0  # KerasTuner would draw its own

@@ -1,0 +1,40 @@
+"""The READMEs quote the standard suite's published results word for word (issue 17): the verdict
+and summary tables are the ones ``results/standard.md`` holds, and the figures the README's
+"Measured" gives are the JSON's. A rerun that changes the files fails here until the prose follows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def _table(text: str, header: str) -> list[str]:
+    lines = text[text.index(header) :].splitlines()
+    return lines[: next(i for i, x in enumerate(lines) if not x.startswith("|"))]
+
+
+def test_the_benchmarks_readme_shows_the_published_verdict_and_summary_tables() -> None:
+    md = (RESULTS / "standard.md").read_text()
+    readme = (ROOT / "benchmarks" / "README.md").read_text()
+    for header in ("| task | metric | adamtune | best peer", "| summary (worst task)"):
+        table = _table(md, header)
+        assert len(table) > 3
+        assert "\n".join(table) in readme, f"benchmarks/README.md lacks the table {header!r}"
+
+
+def test_the_readme_quotes_the_standard_runs_time_and_systems_figures() -> None:
+    result = json.loads((RESULTS / "standard.json").read_text())
+    systems = result["systems"]["details"]
+    section = (ROOT / "README.md").read_text().split("## Measured", 1)[1].split("\n## ", 1)[0]
+    figures = [
+        f"{result['wall_minutes']:.1f} min",
+        f"{systems['overhead']['ratio_vs_tf_data_fed_fit']:.3f}x",
+        f"{systems['rss']['slope_mb_per_100_trials']:.0f} MiB per 100 trials",
+        f"{systems['parallel']['speedup_including_startup']:.3f}x",
+        f"{systems['parallel']['speedup_without_startup']:.3f}x without",
+    ]
+    missing = [f for f in figures if f not in " ".join(section.split())]
+    assert not missing, f"README.md's Measured section does not quote {missing}"

@@ -56,6 +56,8 @@ def _textbook(space: Space, target_scale: float) -> dict[str, Any]:
             out[key] = value
     if space.class_weight is not None:  # the textbook weights no class
         out["class_weight"] = "none" if "none" in space.class_weight else space.class_weight[0]
+    if space.optimizer is not None:  # the textbook is Adam, unclipped
+        out["optimizer"] = "adam" if "adam" in space.optimizer else space.optimizer[0]
     return out
 
 
@@ -120,7 +122,36 @@ def _params(
         # Sampled at the reference batch size too; given at this batch size: clip, not refuse.
         params[key] = _clip(float(cfg[key]), rng.low, rng.high)
     params.update(_class_weight(space, given, cfg, i))
+    params.update(_optimizer(space, given, cfg, i))
     return params
+
+
+def _optimizer(
+    space: Space, given: Mapping[str, Any], cfg: dict[str, Any], i: int
+) -> dict[str, Any]:
+    """A first trial's optimizer and gradient clipping: only where the space searches them."""
+    out: dict[str, Any] = {}
+    if space.optimizer is None:
+        if given.get("optimizer", "adam") != "adam":
+            raise _fail(i, "optimizer", "'adam': the space does not search it", given["optimizer"])
+    elif cfg["optimizer"] not in space.optimizer:
+        raise _fail(i, "optimizer", f"one of {list(space.optimizer)}", cfg["optimizer"])
+    else:
+        out["optimizer"] = cfg["optimizer"]
+    clip, rng = cfg.get("global_clipnorm"), space.global_clipnorm
+    if rng is None:
+        if clip is not None:
+            raise _fail(i, "global_clipnorm", "None: the space does not search it", clip)
+        return out
+    if clip is None:
+        return {**out, "clipping": "off"}
+    if (
+        isinstance(clip, bool)
+        or not isinstance(clip, int | float)
+        or not rng.low <= clip <= rng.high
+    ):
+        raise _fail(i, "global_clipnorm", f"None or {rng.low:g} to {rng.high:g}", clip)
+    return {**out, "clipping": "on", "global_clipnorm": float(clip)}
 
 
 def _class_weight(

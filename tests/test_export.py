@@ -382,12 +382,12 @@ BAD_CONFIGS: list[tuple[str, Any, str]] = [
     (
         "optimizer-sgd",
         lambda d: d["optimizer"].update(class_name="SGD"),
-        r"field `optimizer`: must be a Keras-serialized Adam or AdamW config\. Received: \{",
+        r"field `optimizer`: must be a Keras-serialized Adam, AdamW or Nadam config\. Received: \{",
     ),
     (
         "optimizer-string",
         lambda d: d.update(optimizer="adam"),
-        r"field `optimizer`: must be a Keras-serialized Adam or AdamW config\. Received: 'adam'",
+        r"field `optimizer`: must be a Keras-serialized Adam, AdamW or Nadam config\. Received: 'adam'",
     ),
     (
         "adam-unknown-key",

@@ -26,6 +26,9 @@ RESERVED = frozenset(
         "epsilon",
         "epochs",
         "class_weight",
+        "optimizer",
+        "clipping",
+        "global_clipnorm",
     }
     | {f"{kind}_strength" for kind in ("l1", "l2", "l1_l2", "adamw")}
 )
@@ -40,6 +43,8 @@ class AdamParams:
 
     ``class_weight`` names the trial's class weighting: ``"none"``, ``"balanced"`` or ``"custom"``
     (a dict given to ``search``); the numbers live with the study and the exported config.
+    ``optimizer`` is ``"adam"`` or ``"nadam"`` (either carries the ``adamw`` regularizer's decay);
+    ``global_clipnorm`` the norm the gradients are clipped to as a whole, or None (no clipping).
     """
 
     learning_rate: float
@@ -53,6 +58,8 @@ class AdamParams:
     epsilon: float = 1e-7
     base_learning_rate: float | None = None
     class_weight: str = "none"
+    optimizer: str = "adam"
+    global_clipnorm: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,6 +96,15 @@ def scale_for_batch(
 
 def _pick(source: ParamSource, name: str, choices: tuple[Any, ...]) -> Any:
     return choices[0] if len(choices) == 1 else source.choice(name, list(choices))
+
+
+def _clipnorm(space: Space, source: ParamSource) -> float | None:
+    """Whether to clip the gradients' global norm (a choice ``clipping``: off/on) and at what
+    norm (``global_clipnorm``, drawn only when on); None when the space does not search it."""
+    rng = space.global_clipnorm
+    if rng is None or source.choice("clipping", ["off", "on"]) == "off":
+        return None
+    return source.float("global_clipnorm", rng.low, rng.high, rng.log, condition=("clipping", "on"))
 
 
 def sample_adam_params(
@@ -134,5 +150,7 @@ def sample_adam_params(
             if space.class_weight is None
             else str(_pick(source, "class_weight", space.class_weight))
         ),
+        optimizer=str(_pick(source, "optimizer", space.optimizer or ("adam",))),
+        global_clipnorm=_clipnorm(space, source),
         **constants,
     )

@@ -171,6 +171,11 @@ def _check_one_loss(loss: Any, where: str) -> tuple[str, str] | None:
     return None
 
 
+def _either(names: tuple[str, ...]) -> str:
+    """``"A"``, ``"A or B"``, ``"A, B or C"``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
 def check_optimizer(optimizer: Any, allowed: tuple[str, ...]) -> tuple[str, str] | None:
     """What is wrong with a Keras-serialized optimizer whose class must be one of ``allowed``,
     as ``(field, why)``, or None: it must deserialize in Keras' safe mode to that class."""
@@ -178,7 +183,7 @@ def check_optimizer(optimizer: Any, allowed: tuple[str, ...]) -> tuple[str, str]
 
     if not isinstance(optimizer, dict) or optimizer.get("class_name") not in allowed:
         return "optimizer", (
-            f"must be a Keras-serialized {' or '.join(allowed)} config. Received: {show(optimizer)}"
+            f"must be a Keras-serialized {_either(allowed)} config. Received: {show(optimizer)}"
         )
     problem = _check_serialized(optimizer, "optimizer", "optimizer")
     if problem is not None:

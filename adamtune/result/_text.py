@@ -74,8 +74,8 @@ def regularizer_words(adam: Mapping[str, Any]) -> str:
 
 def adam_words(adam: Mapping[str, Any]) -> list[str]:
     """The parts of a trial's Adam choices worth a word beside the learning rate and batch size:
-    its regularizer, BatchNorm, input scaling, class weights, and betas/epsilon when not
-    Adam's defaults. Empty when none of them was used."""
+    its regularizer, BatchNorm, input scaling, class weights, Nadam, gradient clipping, and
+    betas/epsilon when not Adam's defaults. Empty when none of them was used."""
     words = []
     if adam.get("regularizer", "none") != "none":
         words.append(regularizer_words(adam))
@@ -85,6 +85,12 @@ def adam_words(adam: Mapping[str, Any]) -> list[str]:
         words.append(f"{bare(adam.get('scaling'), 20)} scaling")
     if adam.get("class_weight", "none") != "none":
         words.append(f"class_weight={bare(adam.get('class_weight'), 20)}")
+    if adam.get("optimizer", "adam") != "adam":
+        words.append(
+            "Nadam" if adam.get("optimizer") == "nadam" else bare(adam.get("optimizer"), 20)
+        )
+    if adam.get("global_clipnorm") is not None:
+        words.append(f"global_clipnorm={number(adam.get('global_clipnorm'))}")
     for key, default in _ADAM_DEFAULTS.items():
         value = adam.get(key, default)
         if value != default:

@@ -20,7 +20,7 @@ from adamtune.result._losses import (
     check_optimizer,
     show,
 )
-from adamtune.spaces import REGULARIZERS, SCALERS, check_bounded
+from adamtune.spaces import OPTIMIZERS, REGULARIZERS, SCALERS, check_bounded
 
 # The format number every config file holds (``TunedConfig.to_dict`` writes it); a file with
 # another number is refused.
@@ -41,7 +41,7 @@ _TOP = (
     "user_params",
     "changes",
 )
-_OPTIMIZERS = ("Adam", "AdamW")
+_OPTIMIZERS = ("Adam", "AdamW", "Nadam")
 _FIT = ("batch_size", "epochs", "class_weight")
 # batch_size and epochs: Keras and TensorFlow count batches and epochs in int32 in places, and no
 # training needs more.
@@ -159,6 +159,12 @@ def _adam(source: str, raw: Any) -> AdamParams:
             "adam.scaling",
             f"must be one of {', '.join(SCALERS)}. Received: {raw.get('scaling')!r}",
         )
+    if raw.get("optimizer", "adam") not in OPTIMIZERS:
+        raise _fail(
+            source,
+            "adam.optimizer",
+            f"must be one of {', '.join(OPTIMIZERS)}. Received: {raw.get('optimizer')!r}",
+        )
     if not isinstance(raw.get("batch_norm", False), bool):
         raise _fail(
             source, "adam.batch_norm", f"must be true or false. Received: {raw.get('batch_norm')!r}"
@@ -172,6 +178,7 @@ def _adam(source: str, raw: Any) -> AdamParams:
             "beta_2",
             "epsilon",
             "base_learning_rate",
+            "global_clipnorm",
         )
         if raw.get(k) is not None
     }
@@ -194,13 +201,28 @@ def _check_optimizer_matches(source: str, optimizer: dict[str, Any], adam: AdamP
     config = optimizer.get("config")
     if not isinstance(config, dict):
         raise _fail(source, "optimizer.config", f"must be a mapping. Received: {show(config)}")
-    expected = "AdamW" if adam.regularizer == "adamw" else "Adam"
+    expected = {"nadam": "Nadam"}.get(
+        adam.optimizer, "AdamW" if adam.regularizer == "adamw" else "Adam"
+    )
     if optimizer["class_name"] != expected:
         raise _fail(
             source,
             "optimizer.class_name",
-            f"must be {expected!r} for regularizer "
+            f"must be {expected!r} for optimizer {adam.optimizer!r} and regularizer "
             f"{adam.regularizer!r}. Received: {optimizer['class_name']!r}",
+        )
+    clip = config.get("global_clipnorm")
+    if (clip is None) != (adam.global_clipnorm is None) or (
+        clip is not None
+        and not (
+            isinstance(clip, int | float)
+            and math.isclose(clip, adam.global_clipnorm or 0.0, rel_tol=1e-6)
+        )
+    ):
+        raise _fail(
+            source,
+            "optimizer.config.global_clipnorm",
+            f"must equal adam's value {adam.global_clipnorm!r}. Received: {show(clip)}",
         )
     pairs = [
         ("learning_rate", adam.learning_rate),
@@ -208,7 +230,7 @@ def _check_optimizer_matches(source: str, optimizer: dict[str, Any], adam: AdamP
         ("beta_2", adam.beta_2),
         ("epsilon", adam.epsilon),
     ]
-    if expected == "AdamW":
+    if adam.regularizer == "adamw":
         pairs.append(("weight_decay", adam.regularizer_strength))
     for key, want in pairs:
         got = config.get(key)

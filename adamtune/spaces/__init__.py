@@ -7,6 +7,7 @@ from adamtune.spaces._limits import MAX_DEPTH, MAX_INT_DIGITS, check_bounded
 from adamtune.spaces._load import available, load_space, save_space
 from adamtune.spaces._space import (
     CLASS_WEIGHTS,
+    OPTIMIZERS,
     REGULARIZERS,
     RULES,
     SCALERS,
@@ -24,6 +25,7 @@ __all__ = [
     "CLASS_WEIGHTS",
     "MAX_DEPTH",
     "MAX_INT_DIGITS",
+    "OPTIMIZERS",
     "REGULARIZERS",
     "RULES",
     "SCALERS",

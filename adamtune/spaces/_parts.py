@@ -12,6 +12,7 @@ from typing import Any
 
 __all__ = [
     "CLASS_WEIGHTS",
+    "OPTIMIZERS",
     "REGULARIZERS",
     "RULES",
     "SCALERS",
@@ -25,6 +26,9 @@ REGULARIZERS = ("none", "l1", "l2", "l1_l2", "adamw")
 SCALERS = ("none", "standard", "minmax", "robust")
 RULES = ("none", "linear", "sqrt")
 CLASS_WEIGHTS = ("none", "balanced")
+# Adam, or Nesterov Adam (Keras' Nadam). With the ``adamw`` regularizer either one carries the
+# decoupled weight decay (Keras' AdamW is Adam with it; Nadam takes ``weight_decay`` too).
+OPTIMIZERS = ("adam", "nadam")
 
 
 @dataclass(frozen=True)

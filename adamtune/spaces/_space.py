@@ -13,6 +13,7 @@ from typing import Any
 
 from adamtune.spaces._parts import (
     CLASS_WEIGHTS,
+    OPTIMIZERS,
     REGULARIZERS,
     RULES,
     SCALERS,
@@ -23,6 +24,7 @@ from adamtune.spaces._parts import (
 
 __all__ = [
     "CLASS_WEIGHTS",
+    "OPTIMIZERS",
     "REGULARIZERS",
     "RULES",
     "SCALERS",
@@ -40,7 +42,10 @@ class Space:
     ``regularizer`` maps each allowed type to the range of its strength (``None`` for ``"none"``);
     the strength is conditional on the type. ``class_weight``, when given, searches whether to
     weight classes (``"none"``, ``"balanced"``); ``None`` (absent from a file) leaves it to
-    ``search(class_weight=...)``.
+    ``search(class_weight=...)``. ``optimizer``, when given, chooses between Adam and Nesterov
+    Adam (``"adam"``, ``"nadam"``); ``None`` is Adam. ``global_clipnorm``, when given, searches
+    whether to clip the gradients' global norm and, if so, at what norm in that range (Keras'
+    ``global_clipnorm``); ``None`` never clips.
     """
 
     name: str
@@ -56,13 +61,16 @@ class Space:
     description: str = ""
     version: int = SCHEMA_VERSION
     class_weight: tuple[str, ...] | None = None
+    optimizer: tuple[str, ...] | None = None
+    global_clipnorm: FloatRange | None = None
 
     def __post_init__(self) -> None:
         # Lists from code compare equal to the tuples a file loads into.
         for key in ("batch_size", "batch_norm", "scaling"):
             object.__setattr__(self, key, tuple(getattr(self, key)))
-        if self.class_weight is not None:
-            object.__setattr__(self, "class_weight", tuple(self.class_weight))
+        for key in ("class_weight", "optimizer"):
+            if getattr(self, key) is not None:
+                object.__setattr__(self, key, tuple(getattr(self, key)))
         object.__setattr__(self, "regularizer", dict(self.regularizer))
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,8 +87,10 @@ class Space:
         out["scaling"] = list(self.scaling)
         if self.class_weight is not None:
             out["class_weight"] = list(self.class_weight)
+        if self.optimizer is not None:
+            out["optimizer"] = list(self.optimizer)
         out["epochs"] = self.epochs
-        for key in ("beta_1", "beta_2", "epsilon"):
+        for key in ("beta_1", "beta_2", "epsilon", "global_clipnorm"):
             rng = getattr(self, key)
             if rng is not None:
                 out[key] = rng.to_dict()

@@ -9,6 +9,7 @@ from typing import Any
 from adamtune.spaces._limits import MAX_SPACE_VALUES, check_bounded
 from adamtune.spaces._parts import (
     CLASS_WEIGHTS,
+    OPTIMIZERS,
     REGULARIZERS,
     RULES,
     SCALERS,
@@ -27,10 +28,12 @@ _TOP_KEYS = (
     "batch_norm",
     "scaling",
     "class_weight",
+    "optimizer",
     "epochs",
     "beta_1",
     "beta_2",
     "epsilon",
+    "global_clipnorm",
 )
 _REQUIRED = ("version", "name", "learning_rate", "batch_size", "regularizer")
 
@@ -177,19 +180,41 @@ def _check_beta_scaling(ctx: _Ctx, raw: Mapping[str, Any], batch_sizes: list[int
             )
 
 
-def _class_weight(ctx: _Ctx, value: Any) -> tuple[str, ...] | None:
-    """The optional searched class weighting: a list of ``none`` / ``balanced``."""
+def _words(
+    ctx: _Ctx, value: Any, fieldname: str, allowed: tuple[str, ...], hint: str = ""
+) -> tuple[str, ...] | None:
+    """An optional searched choice among fixed words (absent or null: not searched)."""
     if value is None:
         return None
-    choices = ctx.nonempty_list(value, "class_weight")
+    choices = ctx.nonempty_list(value, fieldname)
     for i, choice in enumerate(choices):
-        if not isinstance(choice, str) or choice not in CLASS_WEIGHTS:
+        if not isinstance(choice, str) or choice not in allowed:
             raise ctx.fail(
-                f"class_weight[{i}]",
-                f"must be one of {', '.join(CLASS_WEIGHTS)} (write none, not null; a fixed "
-                f"weighting is search(class_weight=...)). Received: {_show(choice)}",
+                f"{fieldname}[{i}]",
+                f"must be one of {', '.join(allowed)}{hint}. Received: {_show(choice)}",
             )
     return tuple(choices)
+
+
+def _class_weight(ctx: _Ctx, value: Any) -> tuple[str, ...] | None:
+    """The optional searched class weighting: a list of ``none`` / ``balanced``."""
+    hint = " (write none, not null; a fixed weighting is search(class_weight=...))"
+    return _words(ctx, value, "class_weight", CLASS_WEIGHTS, hint)
+
+
+def _optimizer(ctx: _Ctx, value: Any) -> tuple[str, ...] | None:
+    """The optional searched optimizer: a list of ``adam`` / ``nadam``."""
+    return _words(ctx, value, "optimizer", OPTIMIZERS, " (AdamW is the regularizer `adamw`)")
+
+
+def _clipnorm(ctx: _Ctx, value: Any) -> FloatRange | None:
+    """The optional range of a clipped gradient's global norm (log by default, above 0)."""
+    if value is None:
+        return None
+    rng = _range(ctx, value, "global_clipnorm", log_default=True)
+    if rng.low <= 0:
+        raise ctx.fail("global_clipnorm.low", f"must be > 0. Received: {rng.low!r}")
+    return rng
 
 
 def space_fields(data: Any, source: str) -> dict[str, Any]:
@@ -240,5 +265,7 @@ def space_fields(data: Any, source: str) -> dict[str, Any]:
         "epochs": ctx.positive_int(raw.get("epochs", 20), "epochs"),
         "version": SCHEMA_VERSION,
         "class_weight": _class_weight(ctx, raw.get("class_weight")),
+        "optimizer": _optimizer(ctx, raw.get("optimizer")),
+        "global_clipnorm": _clipnorm(ctx, raw.get("global_clipnorm")),
         **extras,
     }

@@ -103,8 +103,9 @@ def grid_values(context: StrategyContext) -> dict[str, list[Any]]:
     """The grid: every learning-rate decade x every batch size (x each ``class_weight`` choice a
     space searches); the rest held at one value.
 
-    The regularizer, BatchNorm and scaling take the space's first choice, a strength or an Adam
-    constant its range's middle, and the model_fn's own parameters their pre-flight values.
+    The regularizer, BatchNorm, scaling and optimizer take the space's first choice, gradient
+    clipping is off, a strength or an Adam constant its range's middle, and the model_fn's own
+    parameters their pre-flight values.
     """
     space = context.space
     grid: dict[str, list[Any]] = {
@@ -120,6 +121,10 @@ def grid_values(context: StrategyContext) -> dict[str, list[Any]]:
     grid["scaling"] = [space.scaling[0]]
     if space.class_weight is not None and len(space.class_weight) > 1:
         grid["class_weight"] = list(space.class_weight)  # whether to weight: both, each point
+    if space.optimizer is not None and len(space.optimizer) > 1:
+        grid["optimizer"] = [space.optimizer[0]]
+    if space.global_clipnorm is not None:
+        grid["clipping"] = ["off"]
     for key in ("beta_1", "beta_2", "epsilon"):
         rng = getattr(space, key)
         if rng is not None:

@@ -140,17 +140,22 @@ def needs_rewrite(
 
 
 def make_optimizer(adam: AdamParams) -> Any:
-    """Adam, or AdamW for decoupled weight decay, with the trial's numbers."""
+    """Adam, Nesterov Adam (Nadam), or AdamW for decoupled weight decay (Nadam with its
+    ``weight_decay`` when the trial chose Nadam), with the trial's numbers and gradient clipping."""
     import keras
 
-    common = {
+    common: dict[str, Any] = {
         "learning_rate": adam.learning_rate,
         "beta_1": adam.beta_1,
         "beta_2": adam.beta_2,
         "epsilon": adam.epsilon,
     }
+    if adam.global_clipnorm is not None:
+        common["global_clipnorm"] = adam.global_clipnorm
     if adam.regularizer == "adamw":
-        return keras.optimizers.AdamW(
-            weight_decay=adam.regularizer_strength, name="adamtune_adamw", **common
-        )
+        common["weight_decay"] = adam.regularizer_strength
+    if adam.optimizer == "nadam":
+        return keras.optimizers.Nadam(name="adamtune_nadam", **common)
+    if adam.regularizer == "adamw":
+        return keras.optimizers.AdamW(name="adamtune_adamw", **common)
     return keras.optimizers.Adam(name="adamtune_adam", **common)

@@ -27,7 +27,9 @@ from adamtune.spaces import Space
 __all__ = ["FIRST_KEYS", "first_trial_params", "regression_lr_scale"]
 
 # What a user may set: every Adam parameter a trial has, the learning rate at its batch size.
-FIRST_KEYS = tuple(f.name for f in fields(AdamParams) if f.name != "base_learning_rate")
+FIRST_KEYS = tuple(
+    f.name for f in fields(AdamParams) if f.name not in ("base_learning_rate", "decay_steps")
+)
 _TEXTBOOK = {"learning_rate": 1e-3, "batch_size": 32, "regularizer": "none", "scaling": "standard"}
 _ADAM_CONSTANTS = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
 
@@ -58,6 +60,8 @@ def _textbook(space: Space, target_scale: float) -> dict[str, Any]:
         out["class_weight"] = "none" if "none" in space.class_weight else space.class_weight[0]
     if space.optimizer is not None:  # the textbook is Adam, unclipped
         out["optimizer"] = "adam" if "adam" in space.optimizer else space.optimizer[0]
+    if space.schedule is not None:  # at a constant rate where the space allows one
+        out["schedule"] = "constant" if "constant" in space.schedule else space.schedule[0]
     return out
 
 
@@ -123,7 +127,37 @@ def _params(
         params[key] = _clip(float(cfg[key]), rng.low, rng.high)
     params.update(_class_weight(space, given, cfg, i))
     params.update(_optimizer(space, given, cfg, i))
+    params.update(_schedule(space, given, cfg, i))
     return params
+
+
+def _schedule(
+    space: Space, given: Mapping[str, Any], cfg: dict[str, Any], i: int
+) -> dict[str, Any]:
+    """A first trial's schedule, warmup and end (each the range's low end unless given): only
+    where the space searches them."""
+    kinds = space.schedule or ("constant",)
+    kind = cfg.get("schedule", "constant")
+    if kind not in kinds:
+        raise _fail(i, "schedule", f"one of {list(kinds)}", kind)
+    out: dict[str, Any] = {"schedule": kind} if space.schedule is not None else {}
+    for key, rng, applies in (
+        ("warmup", space.warmup, kind != "linear"),
+        ("decay_to", space.decay_to, kind != "constant"),
+    ):
+        if rng is None or not applies:
+            if given.get(key):
+                raise _fail(
+                    i, key, f"left out: the space does not search it for {kind}", given[key]
+                )
+            continue
+        value = cfg.get(key, rng.low)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _fail(i, key, "a number", value)
+        if not rng.low <= value <= rng.high:
+            raise _fail(i, key, f"{rng.low:g} to {rng.high:g}", value)
+        out[f"{kind}_{key}"] = float(value)
+    return out
 
 
 def _optimizer(

@@ -85,6 +85,11 @@ def mlp(n_in: int, n_out: int, activation: str = "softmax", units: int = 16) -> 
     )
 
 
+def digits_mlp() -> Any:
+    """The KerasTuner guide's classifier (a Dense hidden layer, a softmax), for 8x8 digits."""
+    return mlp(64, 10, units=32)
+
+
 @pytest.fixture
 def storage(tmp_path: Any) -> str:
     """A fresh SQLite study file per test."""

@@ -210,6 +210,23 @@ def test_report_figures_read_well() -> None:
     assert "interrupted" in names
 
 
+def test_the_schedule_figure_reads_well_and_marks_where_the_exported_epochs_end() -> None:
+    from adamtune.params import AdamParams, schedule_values
+
+    adam = AdamParams(1e-2, 32, schedule="cosine", warmup=0.1, decay_to=0.1, decay_steps=200)
+    values = schedule_values(adam, range(201))
+    with _figures.collect() as figures:
+        _figures.lr_schedule(values, "Learning rate over the trial's 200 steps", best_step=160)
+        assert _figures.lr_schedule(values[:1], "one step", best_step=None) is None
+    (fig,) = figures
+    _reads_well(fig)
+    ax = fig.axes[0]
+    assert "step" in ax.get_xlabel() and ax.get_ylabel() == "learning rate"
+    line, marker = ax.get_lines()
+    assert list(line.get_ydata()) == pytest.approx(values)
+    assert list(marker.get_xdata()) == [160, 160]
+
+
 # --- the benchmark ------------------------------------------------------------------------------
 
 

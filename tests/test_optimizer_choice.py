@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import pytest
 import yaml
-from conftest import fixed_space
+from conftest import digits_mlp, fixed_space
 
 import adamtune
 from adamtune._record import TrialRecord
@@ -36,17 +36,6 @@ FILE = {
     "optimizer": ["adam", "nadam"],
     "global_clipnorm": {"low": 0.1, "high": 10.0},
 }
-
-
-def build_model() -> Any:
-    """The KerasTuner guide's classifier, on 8x8 digits."""
-    return keras.Sequential(
-        [
-            keras.Input((64,)),
-            keras.layers.Dense(32, activation="relu"),
-            keras.layers.Dense(10, activation="softmax"),
-        ]
-    )
 
 
 def test_a_space_file_with_an_optimizer_choice_and_clipping_round_trips() -> None:
@@ -114,7 +103,7 @@ def test_first_trials_name_an_optimizer_and_a_clipnorm_only_where_the_space_sear
         ValueError, match=r"first_trials\[0\]\['global_clipnorm'\]` must be None or 0.1 to 10"
     ):
         adamtune.search(
-            build_model,
+            digits_mlp,
             digits,
             space=Space.from_dict(FILE),
             trials=1,
@@ -127,7 +116,7 @@ def test_first_trials_name_an_optimizer_and_a_clipnorm_only_where_the_space_sear
         match=r"first_trials\[0\]\['optimizer'\]` must be 'adam': the space does not search it",
     ):
         adamtune.search(
-            build_model,
+            digits_mlp,
             digits,
             space="quick",
             trials=1,
@@ -154,7 +143,7 @@ def test_a_search_trains_with_nadam_and_clipping_and_the_export_carries_them(
         {"first_trials": [{"global_clipnorm": 0.5}]} if strategy == "tpe" else {}
     )
     result = adamtune.search(
-        build_model,
+        digits_mlp,
         (x[:600], y[:600]),
         space=space,
         trials=4,
@@ -184,6 +173,8 @@ def test_a_search_trains_with_nadam_and_clipping_and_the_export_carries_them(
         assert type(opt).__name__ == "Nadam"
         assert opt.global_clipnorm == best.adam.global_clipnorm
     assert "Nadam" in repr(best)
+    clip = "" if best.adam.global_clipnorm is None else ", global_clipnorm=0.5"
+    assert f"  optimizer:      Nadam, learning_rate=0.003{clip}\n" in str(best)
     snippet = runpy.run_path(str(best.export(tmp_path / "tuned.py")))
     opt = snippet["compile_kwargs"]()["optimizer"]
     assert (type(opt).__name__, opt.global_clipnorm) == ("Nadam", best.adam.global_clipnorm)

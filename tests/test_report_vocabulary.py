@@ -93,6 +93,13 @@ def test_export_name_mapping() -> None:
     assert _data.export_name("units") == ("units", None)
     assert _data.importance_label("l2_strength") == "regularizer_strength (as l2_strength)"
     assert _data.importance_label("batch_size") == "batch_size"
+    assert _data.importance_label("cosine_warmup") == "warmup (as cosine_warmup)"
+    assert _data.importance_label("linear_decay_to") == "decay_to (as linear_decay_to)"
+    assert _data.importance_label("clipping") == "global_clipnorm (as clipping)"
+    assert _data.importance_label("schedule") == "schedule"
+    exported = set(adamtune.params.AdamParams.__dataclass_fields__)
+    for name in ("constant_warmup", "cosine_decay_to", "clipping", "global_clipnorm", "optimizer"):
+        assert _data.export_name(name)[0] in exported, name
 
 
 def test_importances_are_ped_anova_as_the_report_says(study: dict[str, Any]) -> None:

@@ -29,6 +29,7 @@ SHIPPED = (
     "large-batch",
     "no-scaling",
     "quick",
+    "schedules",
     "small-batch",
     "wide",
 )
@@ -668,7 +669,7 @@ def test_unknown_space_name_lists_shipped_names() -> None:
     with pytest.raises(
         ValueError,
         match=r"unknown space 'no_such_space'\. Shipped spaces: adamw, betas, default, "
-        r"large-batch, no-scaling, quick, small-batch, wide; or pass a path",
+        r"large-batch, no-scaling, quick, schedules, small-batch, wide; or pass a path",
     ):
         load_space("no_such_space")
 
@@ -729,6 +730,17 @@ def _ends(space: Space, end: int, regularizer: str) -> dict[str, Any]:
         rng = getattr(space, key)
         if rng is not None:
             values[key] = (rng.low, rng.high)[end]
+    if space.optimizer is not None:
+        values["optimizer"] = space.optimizer[-end]
+    if space.global_clipnorm is not None:
+        values["clipping"] = ("off", "on")[end]
+        values["global_clipnorm"] = space.global_clipnorm.high
+    kind = (space.schedule or ("constant",))[-end]
+    values["schedule"] = kind
+    for key, applies in (("warmup", kind != "linear"), ("decay_to", kind != "constant")):
+        rng = getattr(space, key)
+        if rng is not None and applies:
+            values[f"{kind}_{key}"] = (rng.low, rng.high)[end]
     return values
 
 
@@ -749,6 +761,16 @@ def _check_inside(space: Space, params: Any) -> None:
     assert params.batch_norm in space.batch_norm
     assert params.scaling in space.scaling
     assert 0.0 < params.beta_1 < 1.0 and 0.0 < params.beta_2 < 1.0 and params.epsilon > 0.0
+    assert params.optimizer in (space.optimizer or ("adam",))
+    clip = space.global_clipnorm
+    assert params.global_clipnorm is None or (
+        clip is not None and clip.low <= params.global_clipnorm <= clip.high
+    )
+    assert params.schedule in (space.schedule or ("constant",))
+    for key in ("warmup", "decay_to"):
+        rng = getattr(space, key)
+        value = getattr(params, key)
+        assert value == 0.0 or (rng is not None and rng.low <= value <= rng.high), key
     if params.batch_size == lr.reference_batch_size:
         for key in ("beta_1", "beta_2", "epsilon"):
             rng = getattr(space, key)

@@ -26,6 +26,7 @@ PyDataset stream, ``(train_ds, val_ds)``, is read through the bounded first samp
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import time
@@ -188,7 +189,7 @@ class _Optimizer:
     def build(self) -> Any:
         import keras
 
-        return keras.optimizers.deserialize(self.config)
+        return keras.optimizers.deserialize(copy.deepcopy(self.config))  # Keras edits it in place
 
 
 _OPTIMIZER_FORMS = (
@@ -215,7 +216,8 @@ def _resolve_optimizer(optimizer: Any) -> _Optimizer:
     elif isinstance(optimizer, dict):
         try:
             if "class_name" in optimizer:
-                instance = keras.optimizers.deserialize(optimizer)
+                # A copy: Keras builds a schedule inside the user's dict, in place.
+                instance = keras.optimizers.deserialize(copy.deepcopy(optimizer))
             else:
                 instance = keras.optimizers.Adam(**optimizer)
         except (TypeError, ValueError) as exc:

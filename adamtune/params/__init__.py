@@ -3,6 +3,12 @@
 from adamtune.params._adam import RESERVED, AdamParams, sample_adam_params, scale_for_batch
 from adamtune.params._hp import HP
 from adamtune.params._regularizer import make_regularizer
+from adamtune.params._schedule import (
+    learning_rate_schedule,
+    needs_steps,
+    schedule_class,
+    schedule_values,
+)
 from adamtune.params._sources import Condition, DefaultSource, FixedSource, ParamSource
 
 __all__ = [
@@ -13,7 +19,11 @@ __all__ = [
     "DefaultSource",
     "FixedSource",
     "ParamSource",
+    "learning_rate_schedule",
     "make_regularizer",
+    "needs_steps",
     "sample_adam_params",
     "scale_for_batch",
+    "schedule_class",
+    "schedule_values",
 ]

@@ -29,7 +29,13 @@ RESERVED = frozenset(
         "optimizer",
         "clipping",
         "global_clipnorm",
+        "schedule",
+        "warmup",
+        "decay_to",
+        "decay_steps",
     }
+    | {f"{kind}_warmup" for kind in ("constant", "cosine")}
+    | {f"{kind}_decay_to" for kind in ("cosine", "linear")}
     | {f"{kind}_strength" for kind in ("l1", "l2", "l1_l2", "adamw")}
 )
 
@@ -45,6 +51,10 @@ class AdamParams:
     (a dict given to ``search``); the numbers live with the study and the exported config.
     ``optimizer`` is ``"adam"`` or ``"nadam"`` (either carries the ``adamw`` regularizer's decay);
     ``global_clipnorm`` the norm the gradients are clipped to as a whole, or None (no clipping).
+    ``schedule`` is how the learning rate runs over the trial's ``decay_steps`` steps (set once
+    the trial's data feed knows them): ``"constant"``, ``"cosine"`` or ``"linear"``, after a
+    linear ``warmup`` over that share of the steps, falling to ``decay_to`` x the learning rate
+    (:func:`adamtune.params.learning_rate_schedule` builds it).
     """
 
     learning_rate: float
@@ -60,6 +70,10 @@ class AdamParams:
     class_weight: str = "none"
     optimizer: str = "adam"
     global_clipnorm: float | None = None
+    schedule: str = "constant"
+    warmup: float = 0.0
+    decay_to: float = 0.0
+    decay_steps: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -107,6 +121,24 @@ def _clipnorm(space: Space, source: ParamSource) -> float | None:
     return source.float("global_clipnorm", rng.low, rng.high, rng.log, condition=("clipping", "on"))
 
 
+def _schedule(space: Space, source: ParamSource) -> dict[str, Any]:
+    """The trial's schedule, and its warmup and end where the space searches them (each
+    conditional on the schedule: ``cosine_warmup``, ``linear_decay_to``...)."""
+    kinds = space.schedule or ("constant",)
+    kind = str(_pick(source, "schedule", kinds))
+    condition = ("schedule", kind) if len(kinds) > 1 else None
+    out: dict[str, Any] = {"schedule": kind}
+    for key, rng, applies in (
+        ("warmup", space.warmup, kind != "linear"),
+        ("decay_to", space.decay_to, kind != "constant"),
+    ):
+        if rng is not None and applies:
+            out[key] = source.float(
+                f"{kind}_{key}", rng.low, rng.high, rng.log, condition=condition
+            )
+    return out
+
+
 def sample_adam_params(
     space: Space, source: ParamSource, *, class_weight: str = "none"
 ) -> AdamParams:
@@ -131,7 +163,7 @@ def sample_adam_params(
             strength_range.log,
             condition=("regularizer", regularizer) if len(kinds) > 1 else None,
         )
-    constants: dict[str, float] = {}
+    constants: dict[str, Any] = {}
     for key in ("beta_1", "beta_2", "epsilon"):
         rng = getattr(space, key)
         if rng is not None:
@@ -152,5 +184,6 @@ def sample_adam_params(
         ),
         optimizer=str(_pick(source, "optimizer", space.optimizer or ("adam",))),
         global_clipnorm=_clipnorm(space, source),
+        **_schedule(space, source),
         **constants,
     )

@@ -221,7 +221,8 @@ def curve_keys(curves: Mapping[str, list[float]], objective: str) -> tuple[str |
 # base_learning_rate (at the space's reference batch size) and each regularizer's strength under
 # its own name (l2_strength, ...). The exported config (TunedConfig.to_dict()["adam"], AdamParams'
 # fields) names them learning_rate and regularizer_strength. This is the one place the report
-# maps the first to the second; every other name is its own export key (a model_fn's own hp.*
+# maps the first to the second (and a schedule's cosine_warmup, linear_decay_to... to warmup and
+# decay_to); every other name is its own export key (a model_fn's own hp.*
 # names are the export's user_params keys).
 _REGULARIZER_KINDS = ("l1", "l2", "l1_l2", "adamw")
 _BATCH_SCALED = ("beta_1", "beta_2", "epsilon")
@@ -241,6 +242,12 @@ def export_name(param: str) -> tuple[str, str | None]:
             "regularizer_strength",
             f"searched as {param}: the strength when regularizer = {kind}",
         )
+    for key, kinds in (("warmup", ("constant", "cosine")), ("decay_to", ("cosine", "linear"))):
+        kind = param.removesuffix(f"_{key}")
+        if param.endswith(f"_{key}") and kind in kinds:
+            return key, f"searched as {param}: the {key} when schedule = {kind}"
+    if param == "clipping":
+        return "global_clipnorm", "searched as clipping: off (global_clipnorm None) or on"
     if param in _BATCH_SCALED:
         return param, (
             "searched at the space's reference batch size, then scaled to each trial's batch size "

@@ -370,3 +370,25 @@ def outcomes(counts: Sequence[tuple[str, int]]) -> str | None:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
     return _draw(0.6 + 0.3 * len(names), paint)
+
+
+def lr_schedule(values: Sequence[float], title: str, best_step: int | None) -> str | None:
+    """The learning rate at each step of the best trial's schedule; a dashed line where the
+    exported epochs end (``best_step``), when that is before the schedule's end."""
+    if len(values) < 2:
+        return None
+
+    def paint(ax: Axes) -> None:
+        ax.plot(range(len(values)), values, color="#4c78a8", linewidth=1.5, label="learning rate")
+        if best_step is not None and 0 < best_step < len(values) - 1:
+            ax.axvline(
+                best_step, color="black", linestyle="--", linewidth=1, label="exported epochs end"
+            )
+            _legend_outside(ax)
+        ax.set_xlim(0, len(values) - 1)
+        ax.set_ylim(0, max(values) * 1.08)
+        ax.set_xlabel("training step (batch)")
+        ax.set_ylabel("learning rate")
+        ax.set_title(title)
+
+    return _draw(2.6, paint)

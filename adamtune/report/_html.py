@@ -182,6 +182,9 @@ class Best:
     snippet: str | None = None
     problem: str | None = None
     changes: list[str] = field(default_factory=list)  # what adamtune changed in the user's model
+    schedule: str | None = (
+        None  # the learning rate over the trial's steps, a figure; None: constant
+    )
 
 
 def _changes(changes: Sequence[str]) -> str:
@@ -212,6 +215,11 @@ def best_section(best: Best | None, h: Header, outcomes: Sequence[tuple[str, int
         params,
         _changes(best.changes),
     ]
+    if best.schedule is not None:
+        parts.append(
+            "<h3>Learning rate over the trial's steps</h3>"
+            + _img(best.schedule, "the best trial's learning rate against its training steps")
+        )
     if best.snippet is None:
         parts.append(_note(f"The export snippet could not be made: {best.problem}"))
     else:

@@ -84,7 +84,29 @@ def _best(result: ReportSource) -> _html.Best | None:
     except Exception as exc:  # an odd stored trial must not cost the rest of the report
         problem = f"{type(exc).__name__}: {exc}"
         return _html.Best(trial.number, value, params, problem=problem, changes=changes)
-    return _html.Best(trial.number, value, params, snippet=snippet, changes=changes)
+    figure = _schedule_figure(config, result.meta.get("epochs"))
+    return _html.Best(
+        trial.number, value, params, snippet=snippet, changes=changes, schedule=figure
+    )
+
+
+def _schedule_figure(config: Any, study_epochs: Any) -> str | None:
+    """The best trial's learning rate at each of its steps (None for a constant rate)."""
+    from adamtune.params import needs_steps, schedule_values
+
+    adam = config.adam
+    if not needs_steps(adam) or not adam.decay_steps:
+        return None
+    values = schedule_values(adam, range(adam.decay_steps + 1))
+    best_step = None
+    if isinstance(study_epochs, int) and study_epochs > 0:
+        best_step = adam.decay_steps // study_epochs * config.epochs
+    end = "" if adam.schedule == "constant" else f" to {adam.decay_to:.3g}x"
+    title = (
+        f"Learning rate over the trial's {adam.decay_steps} steps: {adam.schedule}{end}, "
+        f"warmup {adam.warmup:.1%}"
+    )
+    return _figures.lr_schedule(values, title, best_step)
 
 
 def render_report(result: ReportSource, *, storage: str | None = None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,7 +61,8 @@ class TunedConfig:
         from adamtune.result._losses import compile_loss
 
         out = {
-            "optimizer": keras.optimizers.deserialize(dict(self.optimizer)),
+            # A copy: Keras builds a schedule inside the config it is given, in place.
+            "optimizer": keras.optimizers.deserialize(copy.deepcopy(self.optimizer)),
             "loss": compile_loss(self.loss),
             "metrics": copy_metrics(self.metrics),
         }

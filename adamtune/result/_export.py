@@ -45,7 +45,10 @@ def compile_kwargs():
     """Keyword arguments for model.compile: a fresh optimizer, the loss and the metrics."""
     metrics = CONFIG["metrics"]
     kwargs = {
-        "optimizer": keras.optimizers.deserialize(dict(CONFIG["optimizer"])),
+        # Copies: Keras puts the schedule it builds into the config it is given.
+        "optimizer": keras.optimizers.deserialize(
+            {**CONFIG["optimizer"], "config": dict(CONFIG["optimizer"]["config"])}
+        ),
         "loss": _loss(CONFIG["loss"]),
         "metrics": dict(metrics) if isinstance(metrics, dict) else list(metrics),
     }

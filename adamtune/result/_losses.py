@@ -10,6 +10,7 @@ checked or used, so ``import adamtune`` stays light.
 from __future__ import annotations
 
 import contextlib
+import copy
 import types
 from collections.abc import Iterator
 from typing import Any
@@ -195,7 +196,7 @@ def check_optimizer(optimizer: Any, allowed: tuple[str, ...]) -> tuple[str, str]
         )
     try:
         with safe_mode():
-            made = keras.optimizers.deserialize(dict(optimizer))
+            made = keras.optimizers.deserialize(copy.deepcopy(optimizer))  # it edits in place
     except Exception as exc:  # a bad config raises anything from TypeError to KeyError
         return "optimizer", f"does not deserialize in Keras' safe mode ({_keras_says(exc)})"
     if type(made).__name__ != optimizer["class_name"]:

@@ -72,9 +72,24 @@ def regularizer_words(adam: Mapping[str, Any]) -> str:
     return f"{name or bare(kind, 20)} {number(adam.get('regularizer_strength'))}"
 
 
+def schedule_words(adam: Mapping[str, Any]) -> str:
+    """``"cosine to 0.1x, 5% warmup schedule"``: a trial's learning-rate schedule in a few words
+    (a value read from a file that is not a known word or a number is shown quoted)."""
+    kind = adam.get("schedule", "constant")
+    words = bare(kind, 12) if kind in ("constant", "cosine", "linear") else show(kind, 20)
+    if kind != "constant":
+        words += f" to {number(adam.get('decay_to', 0.0))}x"
+    warmup = adam.get("warmup", 0.0)
+    if warmup:
+        share = number(100 * warmup) if isinstance(warmup, int | float) else show(warmup, 20)
+        words += f", {share}% warmup"
+    return words + " schedule"
+
+
 def adam_words(adam: Mapping[str, Any]) -> list[str]:
     """The parts of a trial's Adam choices worth a word beside the learning rate and batch size:
-    its regularizer, BatchNorm, input scaling, class weights, Nadam, gradient clipping, and
+    its regularizer, BatchNorm, input scaling, class weights, Nadam, its learning-rate
+    schedule, gradient clipping, and
     betas/epsilon when not Adam's defaults. Empty when none of them was used."""
     words = []
     if adam.get("regularizer", "none") != "none":
@@ -89,6 +104,8 @@ def adam_words(adam: Mapping[str, Any]) -> list[str]:
         words.append(
             "Nadam" if adam.get("optimizer") == "nadam" else bare(adam.get("optimizer"), 20)
         )
+    if adam.get("schedule", "constant") != "constant" or adam.get("warmup", 0.0):
+        words.append(schedule_words(adam))
     if adam.get("global_clipnorm") is not None:
         words.append(f"global_clipnorm={number(adam.get('global_clipnorm'))}")
     for key, default in _ADAM_DEFAULTS.items():
@@ -120,6 +137,13 @@ def config_lines(config: Any) -> list[str]:
         head += f": {bare(config.objective, 30)}={number(config.value)}"
     lines = [cut(head)]
     lines += wrapped("  optimizer:      ", ", ".join(_optimizer_words(config, adam)), max_lines=2)
+    if adam.get("schedule", "constant") != "constant" or adam.get("warmup", 0.0):
+        steps, warmup = adam.get("decay_steps"), adam.get("warmup", 0.0)
+        over = ""
+        if isinstance(steps, int) and isinstance(warmup, int | float):  # as the schedule is built
+            warm = max(min(round(warmup * steps), steps - 1), 0)
+            over = f" ({warm} warmup steps of {steps})"
+        lines += wrapped("  schedule:       ", schedule_words(adam) + over, max_lines=2)
     lines.append(f"  batch_size:     {bare(adam['batch_size'], 20)}")
     lines.append(f"  epochs:         {bare(config.epochs, 20)}")
     lines.append(f"  input scaling:  {bare(adam['scaling'], 20)}")
@@ -139,8 +163,8 @@ def config_lines(config: Any) -> list[str]:
 
 
 def _optimizer_words(config: Any, adam: Mapping[str, Any]) -> list[str]:
-    """The optimizer's class and learning rate; betas, epsilon and weight decay when they are
-    not Adam's defaults."""
+    """The optimizer's class and learning rate (a schedule's peak); betas, epsilon, weight decay
+    and gradient clipping when they are not Adam's defaults."""
     name = config.optimizer.get("class_name") if isinstance(config.optimizer, dict) else None
     words = [bare(name or "Adam", 20), f"learning_rate={number(adam['learning_rate'])}"]
     for key, default in _ADAM_DEFAULTS.items():
@@ -148,4 +172,6 @@ def _optimizer_words(config: Any, adam: Mapping[str, Any]) -> list[str]:
             words.append(f"{key}={number(adam[key])}")
     if adam.get("regularizer") == "adamw":
         words.append(f"weight_decay={number(adam.get('regularizer_strength'))}")
+    if adam.get("global_clipnorm") is not None:
+        words.append(f"global_clipnorm={number(adam.get('global_clipnorm'))}")
     return words

@@ -12,7 +12,13 @@ import re
 from typing import Any
 
 from adamtune.data import CLASS_WEIGHT_MODES
-from adamtune.params import RESERVED, AdamParams
+from adamtune.params import (
+    RESERVED,
+    AdamParams,
+    learning_rate_schedule,
+    needs_steps,
+    schedule_class,
+)
 from adamtune.result._losses import (
     check_loss,
     check_metric_names,
@@ -20,7 +26,7 @@ from adamtune.result._losses import (
     check_optimizer,
     show,
 )
-from adamtune.spaces import OPTIMIZERS, REGULARIZERS, SCALERS, check_bounded
+from adamtune.spaces import OPTIMIZERS, REGULARIZERS, SCALERS, SCHEDULES, check_bounded
 
 # The format number every config file holds (``TunedConfig.to_dict`` writes it); a file with
 # another number is refused.
@@ -165,6 +171,14 @@ def _adam(source: str, raw: Any) -> AdamParams:
             "adam.optimizer",
             f"must be one of {', '.join(OPTIMIZERS)}. Received: {raw.get('optimizer')!r}",
         )
+    if raw.get("schedule", "constant") not in SCHEDULES:
+        raise _fail(
+            source,
+            "adam.schedule",
+            f"must be one of {', '.join(SCHEDULES)}. Received: {raw.get('schedule')!r}",
+        )
+    if raw.get("decay_steps") is not None:
+        _count(source, raw["decay_steps"], "adam.decay_steps")
     if not isinstance(raw.get("batch_norm", False), bool):
         raise _fail(
             source, "adam.batch_norm", f"must be true or false. Received: {raw.get('batch_norm')!r}"
@@ -182,8 +196,23 @@ def _adam(source: str, raw: Any) -> AdamParams:
         )
         if raw.get(k) is not None
     }
+    for key, high in (("warmup", 0.5), ("decay_to", 1.0)):
+        if raw.get(key) is not None:
+            value = _number(source, raw[key], f"adam.{key}", positive=False)
+            if not 0 <= value <= high:
+                raise _fail(
+                    source, f"adam.{key}", f"must lie in [0, {high:g}]. Received: {value!r}"
+                )
+            numbers[key] = value
     _check_adam_ranges(source, numbers)
-    return AdamParams(**{**raw, **numbers})
+    adam = AdamParams(**{**raw, **numbers})
+    if needs_steps(adam) and adam.decay_steps is None:
+        raise _fail(
+            source,
+            "adam.decay_steps",
+            f"is required by a {adam.schedule} schedule with warmup {adam.warmup:g}",
+        )
+    return adam
 
 
 def _check_adam_ranges(source: str, numbers: dict[str, float]) -> None:
@@ -224,8 +253,8 @@ def _check_optimizer_matches(source: str, optimizer: dict[str, Any], adam: AdamP
             "optimizer.config.global_clipnorm",
             f"must equal adam's value {adam.global_clipnorm!r}. Received: {show(clip)}",
         )
+    _check_schedule_matches(source, config.get("learning_rate"), adam)
     pairs = [
-        ("learning_rate", adam.learning_rate),
         ("beta_1", adam.beta_1),
         ("beta_2", adam.beta_2),
         ("epsilon", adam.epsilon),
@@ -239,6 +268,46 @@ def _check_optimizer_matches(source: str, optimizer: dict[str, Any], adam: AdamP
                 source,
                 f"optimizer.config.{key}",
                 f"must equal adam's value {want!r}. Received: {show(got)}",
+            )
+
+
+def _check_schedule_matches(source: str, got: Any, adam: AdamParams) -> None:
+    """``optimizer.config.learning_rate``: adam's number, or the Keras schedule adam describes
+    (its class and every number of its config)."""
+    if schedule_class(adam) is None:
+        if not isinstance(got, int | float) or not math.isclose(
+            got, adam.learning_rate, rel_tol=1e-6
+        ):
+            raise _fail(
+                source,
+                "optimizer.config.learning_rate",
+                f"must equal adam's value {adam.learning_rate!r}. Received: {show(got)}",
+            )
+        return
+    import keras
+
+    want = keras.optimizers.schedules.serialize(learning_rate_schedule(adam))
+    where = "optimizer.config.learning_rate"
+    if not isinstance(got, dict) or got.get("class_name") != want["class_name"]:
+        raise _fail(
+            source,
+            where,
+            f"must be a Keras-serialized {want['class_name']} for adam's {adam.schedule} "
+            f"schedule with warmup {adam.warmup:g}. Received: {show(got)}",
+        )
+    config = got.get("config")
+    for key, value in want["config"].items():
+        have = config.get(key) if isinstance(config, dict) else None
+        same = (
+            have == value
+            if not isinstance(value, float)
+            else isinstance(have, int | float) and math.isclose(have, value, rel_tol=1e-6)
+        )
+        if not same:
+            raise _fail(
+                source,
+                f"{where}.config.{key}",
+                f"must be {value!r}, as adam's schedule gives it. Received: {show(have)}",
             )
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "REGULARIZERS",
     "RULES",
     "SCALERS",
+    "SCHEDULES",
     "SCHEMA_VERSION",
     "FloatRange",
     "LearningRate",
@@ -29,6 +30,8 @@ CLASS_WEIGHTS = ("none", "balanced")
 # Adam, or Nesterov Adam (Keras' Nadam). With the ``adamw`` regularizer either one carries the
 # decoupled weight decay (Keras' AdamW is Adam with it; Nadam takes ``weight_decay`` too).
 OPTIMIZERS = ("adam", "nadam")
+# The learning rate over a trial's steps: constant, or decaying along a cosine or a straight line.
+SCHEDULES = ("constant", "cosine", "linear")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from adamtune.spaces._parts import (
     REGULARIZERS,
     RULES,
     SCALERS,
+    SCHEDULES,
     SCHEMA_VERSION,
     FloatRange,
     LearningRate,
@@ -28,6 +29,7 @@ __all__ = [
     "REGULARIZERS",
     "RULES",
     "SCALERS",
+    "SCHEDULES",
     "SCHEMA_VERSION",
     "FloatRange",
     "LearningRate",
@@ -45,7 +47,11 @@ class Space:
     ``search(class_weight=...)``. ``optimizer``, when given, chooses between Adam and Nesterov
     Adam (``"adam"``, ``"nadam"``); ``None`` is Adam. ``global_clipnorm``, when given, searches
     whether to clip the gradients' global norm and, if so, at what norm in that range (Keras'
-    ``global_clipnorm``); ``None`` never clips.
+    ``global_clipnorm``); ``None`` never clips. ``schedule`` chooses how the learning rate runs
+    over a trial's steps (``"constant"``, ``"cosine"``, ``"linear"``; ``None``: constant);
+    ``warmup`` is the range of the share of a trial's steps spent rising from 0 (constant and
+    cosine schedules; ``None``: no warmup); ``decay_to`` the range of the fraction of the peak a
+    decaying schedule ends at (``None``: 0).
     """
 
     name: str
@@ -63,12 +69,15 @@ class Space:
     class_weight: tuple[str, ...] | None = None
     optimizer: tuple[str, ...] | None = None
     global_clipnorm: FloatRange | None = None
+    schedule: tuple[str, ...] | None = None
+    warmup: FloatRange | None = None
+    decay_to: FloatRange | None = None
 
     def __post_init__(self) -> None:
         # Lists from code compare equal to the tuples a file loads into.
         for key in ("batch_size", "batch_norm", "scaling"):
             object.__setattr__(self, key, tuple(getattr(self, key)))
-        for key in ("class_weight", "optimizer"):
+        for key in ("class_weight", "optimizer", "schedule"):
             if getattr(self, key) is not None:
                 object.__setattr__(self, key, tuple(getattr(self, key)))
         object.__setattr__(self, "regularizer", dict(self.regularizer))
@@ -87,10 +96,11 @@ class Space:
         out["scaling"] = list(self.scaling)
         if self.class_weight is not None:
             out["class_weight"] = list(self.class_weight)
-        if self.optimizer is not None:
-            out["optimizer"] = list(self.optimizer)
+        for key in ("optimizer", "schedule"):
+            if getattr(self, key) is not None:
+                out[key] = list(getattr(self, key))
         out["epochs"] = self.epochs
-        for key in ("beta_1", "beta_2", "epsilon", "global_clipnorm"):
+        for key in ("beta_1", "beta_2", "epsilon", "global_clipnorm", "warmup", "decay_to"):
             rng = getattr(self, key)
             if rng is not None:
                 out[key] = rng.to_dict()

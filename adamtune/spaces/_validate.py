@@ -13,6 +13,7 @@ from adamtune.spaces._parts import (
     REGULARIZERS,
     RULES,
     SCALERS,
+    SCHEDULES,
     SCHEMA_VERSION,
     FloatRange,
     LearningRate,
@@ -34,6 +35,9 @@ _TOP_KEYS = (
     "beta_2",
     "epsilon",
     "global_clipnorm",
+    "schedule",
+    "warmup",
+    "decay_to",
 )
 _REQUIRED = ("version", "name", "learning_rate", "batch_size", "regularizer")
 
@@ -217,6 +221,35 @@ def _clipnorm(ctx: _Ctx, value: Any) -> FloatRange | None:
     return rng
 
 
+def _fraction(ctx: _Ctx, value: Any, fieldname: str, high: float) -> FloatRange | None:
+    """An optional linear range of a fraction: ``warmup`` of the steps, ``decay_to`` of the peak."""
+    if value is None:
+        return None
+    rng = _range(ctx, value, fieldname, log_default=False)
+    if rng.low < 0 or rng.high > high:
+        raise ctx.fail(
+            fieldname,
+            f"must lie in [0, {high:g}]. Received: low={rng.low!r}, high={rng.high!r}",
+        )
+    return rng
+
+
+def _check_schedule_fields(ctx: _Ctx, raw: Mapping[str, Any], kinds: tuple[str, ...]) -> None:
+    """``warmup`` needs a constant or cosine schedule to warm up, ``decay_to`` a decaying one."""
+    if raw.get("warmup") is not None and not {"constant", "cosine"} & set(kinds):
+        raise ctx.fail(
+            "warmup",
+            f"applies to the constant and cosine schedules (Keras' linear decay has no warmup); "
+            f"the space's schedule lists {list(kinds)}. Add one of them, or drop warmup",
+        )
+    if raw.get("decay_to") is not None and not {"cosine", "linear"} & set(kinds):
+        raise ctx.fail(
+            "decay_to",
+            f"is where a cosine or linear schedule ends; the space's schedule lists "
+            f"{list(kinds)}. Add one of them, or drop decay_to",
+        )
+
+
 def space_fields(data: Any, source: str) -> dict[str, Any]:
     """A :class:`~adamtune.spaces.Space`'s keyword arguments from a mapping, every field checked
     (``Space.from_dict`` builds the space from them)."""
@@ -249,6 +282,8 @@ def space_fields(data: Any, source: str) -> dict[str, Any]:
                 f"scaling[{i}]", f"must be one of {', '.join(SCALERS)}. Received: {scaler!r}"
             )
     _check_beta_scaling(ctx, raw, batch_sizes)
+    schedule = _words(ctx, raw.get("schedule"), "schedule", SCHEDULES)
+    _check_schedule_fields(ctx, raw, schedule or ("constant",))
     extras = {
         key: _adam_constant(ctx, raw[key], key)
         for key in ("beta_1", "beta_2", "epsilon")
@@ -267,5 +302,8 @@ def space_fields(data: Any, source: str) -> dict[str, Any]:
         "class_weight": _class_weight(ctx, raw.get("class_weight")),
         "optimizer": _optimizer(ctx, raw.get("optimizer")),
         "global_clipnorm": _clipnorm(ctx, raw.get("global_clipnorm")),
+        "schedule": schedule,
+        "warmup": _fraction(ctx, raw.get("warmup"), "warmup", 0.5),
+        "decay_to": _fraction(ctx, raw.get("decay_to"), "decay_to", 1.0),
         **extras,
     }

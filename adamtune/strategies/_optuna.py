@@ -103,8 +103,9 @@ def grid_values(context: StrategyContext) -> dict[str, list[Any]]:
     """The grid: every learning-rate decade x every batch size (x each ``class_weight`` choice a
     space searches); the rest held at one value.
 
-    The regularizer, BatchNorm, scaling and optimizer take the space's first choice, gradient
-    clipping is off, a strength or an Adam constant its range's middle, and the model_fn's own
+    The regularizer, BatchNorm, scaling, optimizer and schedule take the space's first choice,
+    gradient clipping is off, a warmup or a schedule's end its range's low end, a strength or an
+    Adam constant its range's middle, and the model_fn's own
     parameters their pre-flight values.
     """
     space = context.space
@@ -125,6 +126,15 @@ def grid_values(context: StrategyContext) -> dict[str, list[Any]]:
         grid["optimizer"] = [space.optimizer[0]]
     if space.global_clipnorm is not None:
         grid["clipping"] = ["off"]
+    kind = (space.schedule or ("constant",))[0]
+    if space.schedule is not None and len(space.schedule) > 1:
+        grid["schedule"] = [kind]
+    for key, rng, applies in (
+        ("warmup", space.warmup, kind != "linear"),
+        ("decay_to", space.decay_to, kind != "constant"),
+    ):
+        if rng is not None and applies:
+            grid[f"{kind}_{key}"] = [rng.low]
     for key in ("beta_1", "beta_2", "epsilon"):
         rng = getattr(space, key)
         if rng is not None:

@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from adamtune.params import HP, AdamParams
+from adamtune.params import HP, AdamParams, learning_rate_schedule
 from adamtune.training._layers import apply_choices, is_rewritable, make_regularizer
 
 __all__ = [
@@ -141,11 +141,12 @@ def needs_rewrite(
 
 def make_optimizer(adam: AdamParams) -> Any:
     """Adam, Nesterov Adam (Nadam), or AdamW for decoupled weight decay (Nadam with its
-    ``weight_decay`` when the trial chose Nadam), with the trial's numbers and gradient clipping."""
+    ``weight_decay`` when the trial chose Nadam), with the trial's numbers, learning-rate schedule
+    and gradient clipping."""
     import keras
 
     common: dict[str, Any] = {
-        "learning_rate": adam.learning_rate,
+        "learning_rate": learning_rate_schedule(adam),
         "beta_1": adam.beta_1,
         "beta_2": adam.beta_2,
         "epsilon": adam.epsilon,

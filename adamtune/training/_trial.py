@@ -6,6 +6,7 @@ engine, and the engine never sees a Keras model.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 import warnings
@@ -23,7 +24,7 @@ from adamtune.data import (
     class_sample_weights,
     scale_split,
 )
-from adamtune.params import HP, AdamParams, ParamSource, sample_adam_params
+from adamtune.params import HP, AdamParams, ParamSource, needs_steps, sample_adam_params
 from adamtune.spaces import Space
 from adamtune.training._build import build_model, make_optimizer
 from adamtune.training._feed import make_feed
@@ -263,6 +264,37 @@ def _label(guard: Any, reporter: Any, curves: dict[str, list[float]]) -> tuple[s
     return label_finished(curves, guard.first_loss)
 
 
+def _epoch_steps(feed: dict[str, Any]) -> int | None:
+    """The batches in one epoch of a trial's feed: its ``steps_per_epoch``, else a PyDataset's
+    length or a finite tf.data's cardinality; None when unknown."""
+    if feed.get("steps_per_epoch") is not None:
+        return int(feed["steps_per_epoch"])
+    x: Any = feed.get("x")
+    if hasattr(x, "cardinality"):
+        n = int(x.cardinality())
+        return n if n > 0 else None
+    try:
+        return len(x) or None  # a keras.utils.PyDataset: its batches
+    except TypeError:
+        return None
+
+
+def with_steps(adam: AdamParams, steps_per_epoch: int | None, epochs: int) -> AdamParams:
+    """``adam`` with the steps its schedule spans: every epoch the trial would run, at its batch
+    size, even when a pruner stops it early (a pruned trial is judged on the schedule it was
+    on). Unchanged for a constant rate; refused for a stream whose epochs have no known length."""
+    if not needs_steps(adam):
+        return adam
+    if steps_per_epoch is None:
+        raise ValueError(
+            f"a {adam.schedule} schedule (warmup {adam.warmup:g}) spans the trial's steps, and "
+            "this training stream's epoch has no known length. Received: a stream of unknown "
+            "length and steps_per_epoch=None; give search(steps_per_epoch=N) (the CLI's "
+            "--steps-per-epoch), or a space without schedule and warmup"
+        )
+    return dataclasses.replace(adam, decay_steps=int(steps_per_epoch) * epochs)
+
+
 def run_trial(
     setup: TrialSetup,
     source: ParamSource,
@@ -281,12 +313,13 @@ def run_trial(
         if setup.seed is not None:
             keras.utils.set_random_seed(setup.seed + number)
         adam = sample_adam_params(setup.space, source, class_weight=setup.fixed_class_weight)
+        w_train, w_val = setup.sample_weights(adam.class_weight)
+        feed, first = setup.feed(adam.scaling, adam.batch_size, w_train, w_val)
+        adam = with_steps(adam, _epoch_steps(feed), setup.epochs)
         hp = HP(adam, source, lr_params=setup.lr_params)
         for change in setup.changes:
             hp.record_change(change)
         model = _compiled_model(setup, hp)
-        w_train, w_val = setup.sample_weights(hp.adam.class_weight)
-        feed, first = setup.feed(hp.adam.scaling, hp.adam.batch_size, w_train, w_val)
         build_state(model, *first)
         guard = DivergenceGuard(chance_loss=setup.chance_for(w_train), monitor=DATA_LOSS)
         reporter = _make_reporter(setup, guard, prune)

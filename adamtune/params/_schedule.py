@@ -1,0 +1,88 @@
+"""A trial's learning rate over its steps: constant, or Keras' own schedules (``CosineDecay`` with
+its warmup, ``PolynomialDecay`` for a linear decay), sized to the trial's actual step count."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from adamtune.params._adam import AdamParams
+
+__all__ = ["learning_rate_schedule", "needs_steps", "schedule_class"]
+
+
+def needs_steps(adam: AdamParams) -> bool:
+    """Whether the trial's learning rate changes over its steps (so it needs their number)."""
+    return adam.schedule != "constant" or adam.warmup > 0
+
+
+def schedule_class(adam: AdamParams) -> str | None:
+    """The Keras class the trial's schedule is (None for a constant rate)."""
+    if not needs_steps(adam):
+        return None
+    return "PolynomialDecay" if adam.schedule == "linear" else "CosineDecay"
+
+
+def learning_rate_schedule(adam: AdamParams) -> Any:
+    """The trial's ``learning_rate`` argument: a float, or a Keras schedule over
+    ``adam.decay_steps`` steps in all (imports Keras only then).
+
+    The first ``round(warmup x decay_steps)`` steps rise linearly from 0 to the learning rate
+    (``CosineDecay``'s warmup); the rest stay there (``constant``) or fall to ``decay_to`` times
+    it, along a cosine or a straight line (``PolynomialDecay``, power 1, which has no warmup).
+    """
+    if not needs_steps(adam):
+        return adam.learning_rate
+    total = adam.decay_steps
+    if total is None or total < 1:
+        raise ValueError(
+            f"a {adam.schedule} schedule with warmup {adam.warmup:g} needs the trial's number of "
+            f"steps. Received: decay_steps={total!r}"
+        )
+    import keras
+
+    schedules = keras.optimizers.schedules
+    peak = adam.learning_rate
+    if adam.schedule == "linear":
+        return schedules.PolynomialDecay(
+            peak, decay_steps=total, end_learning_rate=peak * adam.decay_to, power=1.0
+        )
+    alpha = 1.0 if adam.schedule == "constant" else adam.decay_to
+    warm = _warmup_steps(adam, total)
+    if warm < 1:
+        return schedules.CosineDecay(peak, decay_steps=total, alpha=alpha)
+    return schedules.CosineDecay(
+        0.0, decay_steps=total - warm, alpha=alpha, warmup_target=peak, warmup_steps=warm
+    )
+
+
+def _warmup_steps(adam: AdamParams, total: int) -> int:
+    return min(round(adam.warmup * total), total - 1)
+
+
+def schedule_values(adam: AdamParams, steps: Sequence[int]) -> list[float]:
+    """The learning rate at each of ``steps`` as :func:`learning_rate_schedule` gives it, computed
+    without Keras (for the report, which reads a study without TensorFlow): Keras' formulas for
+    ``CosineDecay`` (with its linear warmup) and ``PolynomialDecay`` (power 1, no cycle)."""
+    peak = adam.learning_rate
+    if not needs_steps(adam):
+        return [peak for _ in steps]
+    total = adam.decay_steps
+    if total is None or total < 1:
+        raise ValueError(f"a schedule needs the trial's number of steps. Received: {total!r}")
+    if adam.schedule == "linear":
+        end = peak * adam.decay_to
+        return [(peak - end) * (1 - min(s, total) / total) + end for s in steps]
+    alpha = 1.0 if adam.schedule == "constant" else adam.decay_to
+    warm = _warmup_steps(adam, total)
+    decay = total - warm if warm >= 1 else total
+
+    def cosine(step: float) -> float:
+        done = min(step, decay) / decay
+        return peak * ((1 - alpha) * 0.5 * (1 + math.cos(math.pi * done)) + alpha)
+
+    if warm < 1:
+        return [cosine(s) for s in steps]
+    return [peak * s / warm if s < warm else cosine(s - warm) for s in steps]

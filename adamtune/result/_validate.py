@@ -146,37 +146,19 @@ def _adam(source: str, raw: Any) -> AdamParams:
         if key not in raw:
             raise _fail(source, f"adam.{key}", "is required")
     _count(source, raw["batch_size"], "adam.batch_size")
-    if raw.get("regularizer", "none") not in REGULARIZERS:
-        raise _fail(
-            source,
-            "adam.regularizer",
-            f"must be one of {', '.join(REGULARIZERS)}. Received: {raw.get('regularizer')!r}",
-        )
-    if raw.get("class_weight", "none") not in CLASS_WEIGHT_MODES:
-        raise _fail(
-            source,
-            "adam.class_weight",
-            f"must be one of {', '.join(CLASS_WEIGHT_MODES)}. "
-            f"Received: {raw.get('class_weight')!r}",
-        )
-    if raw.get("scaling", "none") not in SCALERS:
-        raise _fail(
-            source,
-            "adam.scaling",
-            f"must be one of {', '.join(SCALERS)}. Received: {raw.get('scaling')!r}",
-        )
-    if raw.get("optimizer", "adam") not in OPTIMIZERS:
-        raise _fail(
-            source,
-            "adam.optimizer",
-            f"must be one of {', '.join(OPTIMIZERS)}. Received: {raw.get('optimizer')!r}",
-        )
-    if raw.get("schedule", "constant") not in SCHEDULES:
-        raise _fail(
-            source,
-            "adam.schedule",
-            f"must be one of {', '.join(SCHEDULES)}. Received: {raw.get('schedule')!r}",
-        )
+    for key, allowed, default in (
+        ("regularizer", REGULARIZERS, "none"),
+        ("class_weight", CLASS_WEIGHT_MODES, "none"),
+        ("scaling", SCALERS, "none"),
+        ("optimizer", OPTIMIZERS, "adam"),
+        ("schedule", SCHEDULES, "constant"),
+    ):
+        if raw.get(key, default) not in allowed:
+            raise _fail(
+                source,
+                f"adam.{key}",
+                f"must be one of {', '.join(allowed)}. Received: {raw.get(key)!r}",
+            )
     if raw.get("decay_steps") is not None:
         _count(source, raw["decay_steps"], "adam.decay_steps")
     if not isinstance(raw.get("batch_norm", False), bool):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from adamtune.params._adam import AdamParams
 
-__all__ = ["learning_rate_schedule", "needs_steps", "schedule_class"]
+__all__ = ["learning_rate_schedule", "needs_steps", "schedule_class", "schedule_values"]
 
 
 def needs_steps(adam: AdamParams) -> bool:

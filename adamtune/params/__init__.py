@@ -8,6 +8,7 @@ from adamtune.params._schedule import (
     needs_steps,
     schedule_class,
     schedule_values,
+    warmup_steps,
 )
 from adamtune.params._sources import Condition, DefaultSource, FixedSource, ParamSource
 
@@ -26,4 +27,5 @@ __all__ = [
     "scale_for_batch",
     "schedule_class",
     "schedule_values",
+    "warmup_steps",
 ]

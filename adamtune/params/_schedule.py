@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from adamtune.params._adam import AdamParams
 
-__all__ = ["learning_rate_schedule", "needs_steps", "schedule_class", "schedule_values"]
+__all__ = [
+    "learning_rate_schedule",
+    "needs_steps",
+    "schedule_class",
+    "schedule_values",
+    "warmup_steps",
+]
 
 
 def needs_steps(adam: AdamParams) -> bool:
@@ -50,7 +56,7 @@ def learning_rate_schedule(adam: AdamParams) -> Any:
             peak, decay_steps=total, end_learning_rate=peak * adam.decay_to, power=1.0
         )
     alpha = 1.0 if adam.schedule == "constant" else adam.decay_to
-    warm = _warmup_steps(adam, total)
+    warm = warmup_steps(adam.warmup, total)
     if warm < 1:
         return schedules.CosineDecay(peak, decay_steps=total, alpha=alpha)
     return schedules.CosineDecay(
@@ -58,8 +64,10 @@ def learning_rate_schedule(adam: AdamParams) -> Any:
     )
 
 
-def _warmup_steps(adam: AdamParams, total: int) -> int:
-    return min(round(adam.warmup * total), total - 1)
+def warmup_steps(warmup: float, total: int) -> int:
+    """The steps a schedule over ``total`` steps spends warming up: ``warmup`` of them, rounded,
+    and always at least one step left to decay over."""
+    return max(min(round(warmup * total), total - 1), 0)
 
 
 def schedule_values(adam: AdamParams, steps: Sequence[int]) -> list[float]:
@@ -76,7 +84,7 @@ def schedule_values(adam: AdamParams, steps: Sequence[int]) -> list[float]:
         end = peak * adam.decay_to
         return [(peak - end) * (1 - min(s, total) / total) + end for s in steps]
     alpha = 1.0 if adam.schedule == "constant" else adam.decay_to
-    warm = _warmup_steps(adam, total)
+    warm = warmup_steps(adam.warmup, total)
     decay = total - warm if warm >= 1 else total
 
     def cosine(step: float) -> float:

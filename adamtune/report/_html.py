@@ -182,9 +182,8 @@ class Best:
     snippet: str | None = None
     problem: str | None = None
     changes: list[str] = field(default_factory=list)  # what adamtune changed in the user's model
-    schedule: str | None = (
-        None  # the learning rate over the trial's steps, a figure; None: constant
-    )
+    # The learning rate over the trial's steps, a figure; None for a constant rate.
+    schedule: str | None = None
 
 
 def _changes(changes: Sequence[str]) -> str:

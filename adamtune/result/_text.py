@@ -10,6 +10,7 @@ import textwrap
 from collections.abc import Mapping
 from typing import Any
 
+from adamtune.params import warmup_steps
 from adamtune.result._losses import show
 
 __all__ = [
@@ -141,7 +142,7 @@ def config_lines(config: Any) -> list[str]:
         steps, warmup = adam.get("decay_steps"), adam.get("warmup", 0.0)
         over = ""
         if isinstance(steps, int) and isinstance(warmup, int | float):  # as the schedule is built
-            warm = max(min(round(warmup * steps), steps - 1), 0)
+            warm = warmup_steps(warmup, steps)
             over = f" ({warm} warmup steps of {steps})"
         lines += wrapped("  schedule:       ", schedule_words(adam) + over, max_lines=2)
     lines.append(f"  batch_size:     {bare(adam['batch_size'], 20)}")

@@ -231,9 +231,9 @@ def test_building_the_optimizer_leaves_the_config_it_came_from_as_it_was(tmp_pat
         keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(0.01, 10))
     )
     before = json.dumps(user)
-    from adamtune.doctor._doctor import _resolve_optimizer
+    from adamtune.doctor._optimizer import resolve_optimizer
 
-    _resolve_optimizer(user).build()
+    resolve_optimizer(user).build()
     assert json.dumps(user) == before
 
 

@@ -279,7 +279,8 @@ def _digits_mlp() -> Any:
 @pytest.mark.slow  # a whole diagnosis: about 7 s; CI runs it in the slow pass
 def test_diagnose_runs_on_a_streams_first_samples_and_says_so(digits: Any) -> None:
     diagnosis = adamtune.diagnose(_digits_mlp, _digits_streams(digits), epochs=2)
-    assert diagnosis.probes == {
+    # raw pixels for 2 epochs end near chance level: a warmup remedy probe may run, or not
+    assert {k: v for k, v in diagnosis.probes.items() if k != "remedies"} == {
         "data": "ran",
         "labels": "ran",
         "lr_range": "ran",

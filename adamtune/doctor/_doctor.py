@@ -14,8 +14,12 @@ The probes, in order, each skipped when an earlier one shows it cannot run:
    raw-data range is kept beside it, labelled as such: it does not carry over to scaled inputs);
 3. ``epochs`` epochs of the user's model, optimizer and batch size on the data as given (no
    scaling), recording the per-epoch curves, the gradients of each kernel layer on one batch
-   before the first step, and dead ReLU units and the outputs' spread on the validation split after
-   the last.
+   before the first step, the gradient's norm on that batch after steps 1, 2, 4, 8... and each
+   epoch, each step's own loss, and dead ReLU units and the outputs' spread on the validation split
+   after the last;
+4. the remedy probes, only on a failing run: the same model, seed and data with the learning rate
+   warmed up over the first epoch (the run failed early), and with the gradients' global norm
+   clipped (the gradients exploded or the loss spiked) (:mod:`adamtune.doctor._stability`).
 
 Loss inference, the validation split (seeded with 0) and the chance level are the ones
 ``adamtune.search`` uses, so the doctor and a search judge the same numbers. A tf.data or
@@ -26,7 +30,6 @@ PyDataset stream, ``(train_ds, val_ds)``, is read through the bounded first samp
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import time
@@ -36,6 +39,7 @@ from typing import Any
 
 from adamtune._util import check_positive_int
 from adamtune.doctor._findings import CODES, Finding, format_table, jsonable, sort_findings
+from adamtune.doctor._optimizer import ProbedOptimizer, resolve_optimizer
 from adamtune.training import check_loss
 
 __all__ = ["CODES", "LR_RANGE_STEPS", "Diagnosis", "Finding", "diagnose", "load_study"]
@@ -179,68 +183,6 @@ class Diagnosis:
 # --- argument checks ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Optimizer:
-    config: dict[str, Any]  # keras.optimizers.serialize(...), to build a fresh one per probe
-    name: str
-    lr: float
-    weight_decay: float
-
-    def build(self) -> Any:
-        import keras
-
-        return keras.optimizers.deserialize(copy.deepcopy(self.config))  # Keras edits it in place
-
-
-_OPTIMIZER_FORMS = (
-    "`optimizer` must be None (Keras Adam(1e-3)), a keras.optimizers.Optimizer instance, a name "
-    "such as 'adamw', a serialized optimizer ({'class_name': 'AdamW', 'config': {...}}) or Adam "
-    "keyword arguments ({'learning_rate': 1e-2})"
-)
-
-
-def _resolve_optimizer(optimizer: Any) -> _Optimizer:
-    import keras
-
-    if optimizer is None:
-        instance = keras.optimizers.Adam(learning_rate=1e-3)
-    elif isinstance(optimizer, keras.optimizers.Optimizer):
-        instance = optimizer
-    elif isinstance(optimizer, str):
-        try:
-            instance = keras.optimizers.get(optimizer)
-        except ValueError as exc:
-            raise ValueError(
-                f"{_OPTIMIZER_FORMS}. Received: optimizer={optimizer!r} ({exc})"
-            ) from None
-    elif isinstance(optimizer, dict):
-        try:
-            if "class_name" in optimizer:
-                # A copy: Keras builds a schedule inside the user's dict, in place.
-                instance = keras.optimizers.deserialize(copy.deepcopy(optimizer))
-            else:
-                instance = keras.optimizers.Adam(**optimizer)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                f"{_OPTIMIZER_FORMS}. Received: optimizer={optimizer!r} ({exc})"
-            ) from None
-    else:
-        raise TypeError(
-            f"{_OPTIMIZER_FORMS}. Received: optimizer={optimizer!r} of type {type(optimizer).__name__}"
-        )
-    lr = float(keras.ops.convert_to_numpy(instance.learning_rate))
-    if not (math.isfinite(lr) and lr > 0):
-        raise ValueError(
-            f"`optimizer` must have a positive, finite learning rate. Received: learning_rate={lr!r}"
-        )
-    return _Optimizer(
-        config=keras.optimizers.serialize(instance),
-        name=type(instance).__name__,
-        lr=lr,
-        weight_decay=float(getattr(instance, "weight_decay", None) or 0.0),
-    )
-
-
 def _check_arguments(
     model_fn: Any, data: Any, batch_size: Any, epochs: Any, seed: Any, lr_range: Any
 ) -> None:
@@ -266,7 +208,7 @@ def _check_arguments(
 # --- the probes --------------------------------------------------------------------------------
 
 
-def _probe_hp(opt: _Optimizer, batch_size: int) -> Any:
+def _probe_hp(opt: ProbedOptimizer, batch_size: int) -> Any:
     """The ``hp`` of the user's model as it is: ``model_fn(hp)`` sees the probed lr and batch
     size, the middle of each of its own ``hp.*`` ranges (as the pre-flight builds it), no
     regularizer (``hp.regularizer()`` is None) and no BatchNorm added by adamtune."""
@@ -276,7 +218,7 @@ def _probe_hp(opt: _Optimizer, batch_size: int) -> Any:
     return HP(adam, DefaultSource())
 
 
-def _build(model_fn: Callable[..., Any], opt: _Optimizer, batch_size: int, seed: int) -> Any:
+def _build(model_fn: Callable[..., Any], opt: ProbedOptimizer, batch_size: int, seed: int) -> Any:
     """The user's model as it is (:func:`_probe_hp`), its weights seeded with ``seed``."""
     import keras
 
@@ -399,7 +341,7 @@ def diagnose(
     _check_arguments(model_fn, data, batch_size, epochs, seed, lr_range)
     the_space = load_space(space)
     start_quietly()  # TensorFlow's start-up notices kept off the terminal ($ADAMTUNE_TF_LOGS=1)
-    opt = _resolve_optimizer(optimizer)
+    opt = resolve_optimizer(optimizer)
     check_loss(loss)
     arrays, streamed = _arrays(data)
     doctor = _Doctor(
@@ -440,7 +382,7 @@ class _Doctor:
         self,
         model_fn: Callable[..., Any],
         data: Any,
-        opt: _Optimizer,
+        opt: ProbedOptimizer,
         batch_size: int,
         epochs: int,
         loss: Any,
@@ -458,6 +400,7 @@ class _Doctor:
             "labels": "skipped",
             "lr_range": "skipped",
             "training": "skipped",
+            "remedies": "skipped",
         }
         self.setup: dict[str, Any] = {
             "optimizer": opt.name,
@@ -558,7 +501,9 @@ class _Doctor:
 
         ranges = self._ranges(prepared, spec) if self.lr_range else _Ranges()
         probe = self._train(prepared, spec)
+        self.probes["training"] = "ran"
         self._judge(probe, ranges)
+        self._remedies(prepared, spec, probe)
         return dict(probe.history), ranges
 
     def _ranges(self, prepared: Any, spec: Any) -> _Ranges:
@@ -633,7 +578,8 @@ class _Doctor:
             )
         return check.spec, params
 
-    def _train(self, prepared: Any, spec: Any) -> Any:
+    def _train(self, prepared: Any, spec: Any, optimizer: Any = None) -> Any:
+        """The training probe of the user's model, with their optimizer or ``optimizer``."""
         import keras
 
         from adamtune.doctor._probes import run_probe
@@ -641,18 +587,66 @@ class _Doctor:
         model = _build(self.model_fn, self.opt, self.batch_size, self.seed)
         model(prepared.x_train[:2])
         try:
-            probe = run_probe(
+            return run_probe(
                 model,
                 spec,
-                self.opt.build(),
+                self.opt.build() if optimizer is None else optimizer,
                 prepared,
                 batch_size=self.batch_size,
                 epochs=self.epochs,
             )
         finally:
             keras.backend.clear_session()
-        self.probes["training"] = "ran"
-        return probe
+
+    def _remedies(self, prepared: Any, spec: Any, probe: Any) -> None:
+        """The remedy probes the training probe calls for: warmup when the run failed early,
+        clipping when the gradients exploded; each a second training run of the same model,
+        seed and data, judged against the first (:mod:`adamtune.doctor._stability`)."""
+        from adamtune.doctor import _stability as st
+
+        steps = math.ceil(len(prepared.x_train) / self.batch_size)
+        why = st.early_failure(probe, self.setup["chance_loss"], steps)
+        evidence = st.exploding(probe)
+        ran, warmup_cured = [], False
+        if why is not None and self.opt.schedule is None:
+            warm = st.warmup_steps_for(steps, self.epochs)
+            remedy = self._remedy(
+                prepared,
+                spec,
+                lambda: self.opt.warmed_up(warm),
+                f"the learning rate warmed up from 0 over the first {warm} steps",
+                warm,
+            )
+            ran.append("warmup")
+            found = st.warmup_finding(probe, why, remedy, self.opt.lr, warm)
+            if found is not None:  # the lr trains once reached gradually: not "too high"
+                warmup_cured = True
+                self.findings = [f for f in self.findings if f.code != "lr-too-high"]
+                self._add(found)
+        if evidence is not None:
+            remedy = None
+            if not self.opt.clips:
+                norm = st.clip_norm(probe)
+                remedy = self._remedy(
+                    prepared,
+                    spec,
+                    lambda: self.opt.clipped(norm),
+                    f"global_clipnorm={norm:.2g}",
+                    norm,
+                )
+                ran.append("clipping")
+            self._add(st.exploding_finding(probe, evidence, remedy, warmup_cured))
+        self.probes["remedies"] = f"ran: {', '.join(ran)}" if ran else "not needed"
+
+    def _remedy(
+        self, prepared: Any, spec: Any, optimizer: Callable[[], Any], change: str, value: float
+    ) -> Any:
+        from adamtune.doctor._stability import Remedy
+
+        try:
+            return Remedy(change, value, self._train(prepared, spec, optimizer()))
+        except Exception as exc:  # a remedy that cannot run is reported, the diagnosis stands
+            return Remedy(change, value, None, f"{type(exc).__name__}: {exc}")
 
     def _judge(self, probe: Any, ranges: _Ranges) -> None:
         from adamtune.doctor._verdicts import Context, judge

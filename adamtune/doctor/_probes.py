@@ -1,6 +1,7 @@
 """The doctor's training probe: the user's model, optimizer and batch size, trained for a few
-epochs on the data as given, with gradients measured on one batch before the first step and
-activations measured on the validation split after the last."""
+epochs on the data as given, with gradients measured on one batch before the first step and at
+checkpoints during training (:func:`checkpoint_steps`), each step's loss, and activations measured
+on the validation split after the last."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ import numpy as np
 from adamtune.data import Prepared
 from adamtune.training import LossSpec
 
-__all__ = ["ACTIVATION_SAMPLES", "LayerGradient", "TrainingProbe", "kernel_layers", "run_probe"]
+__all__ = [
+    "ACTIVATION_SAMPLES",
+    "LayerGradient",
+    "TrainingProbe",
+    "checkpoint_steps",
+    "kernel_layers",
+    "run_probe",
+]
 
 # Activations and outputs are measured on at most this many validation samples: enough to find a
 # unit that fires for no sample, cheap for any model the doctor's probes can afford to train.
@@ -69,6 +77,13 @@ class TrainingProbe:
     output_spread: float | None = None  # relative spread of the outputs across samples
     top_class_share: float | None = None  # share of validation samples given the top class
     seconds: float = 0.0
+    # Each step's own loss (data + penalty), recovered from Keras' running epoch mean.
+    step_losses: list[float] = field(default_factory=list)
+    # The data loss's gradient on the first batch, at step 0 and at each of checkpoint_steps():
+    # its global norm over every trainable weight, and the norm on each kernel layer.
+    grad_steps: list[int] = field(default_factory=list)
+    grad_norms: list[float] = field(default_factory=list)
+    layer_grad_norms: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def nonfinite_step(self) -> int | None:
@@ -241,19 +256,78 @@ def _activations(model: Any, prepared: Prepared) -> dict[str, Any]:
     }
 
 
-def _batch_recorder(losses: list[float]) -> Any:
-    import keras
+def checkpoint_steps(steps_per_epoch: int, epochs: int) -> list[int]:
+    """The steps after which the training probe measures the gradient again: 1, 2, 4, 8... (an
+    early blow-up takes a handful of steps) and the end of every epoch."""
+    total = steps_per_epoch * epochs
+    doubling = [1 << k for k in range(total.bit_length()) if 1 << k <= total]
+    ends = [steps_per_epoch * (e + 1) for e in range(epochs)]
+    return sorted(set(doubling) | set(ends))
 
-    class _Recorder(keras.callbacks.Callback):
-        """Records the running loss after each step; stops on NaN/inf (nothing is left to learn)."""
+
+def _tracker(
+    model: Any,
+    spec: LossSpec,
+    x: np.ndarray,
+    y: np.ndarray,
+    probe: dict[str, Any],
+    *,
+    n_train: int,
+    batch_size: int,
+    checkpoints: set[int],
+) -> Any:
+    """A callback recording, after each step, Keras' running loss and the step's own loss, and at
+    ``checkpoints`` the gradient on the fixed batch ``(x, y)``; stops on NaN/inf."""
+    import keras
+    import tensorflow as tf
+
+    layers = kernel_layers(model)
+    loss_fn = _loss_object(spec)
+
+    def measure(step: int) -> None:
+        with tf.GradientTape() as tape:
+            data_loss = loss_fn(y, model(x, training=True))
+        weights = model.trainable_weights
+        grads = tape.gradient(data_loss, weights)
+        by_weight = {  # an Embedding's gradient comes as IndexedSlices
+            id(w): tf.convert_to_tensor(g)
+            for w, g in zip(weights, grads, strict=True)
+            if g is not None
+        }
+        probe["grad_steps"].append(step)
+        probe["grad_norms"].append(_norm([g.numpy() for g in by_weight.values()]))
+        for layer in layers:
+            grad = by_weight.get(id(layer.kernel))
+            value = 0.0 if grad is None else _norm([grad.numpy()])
+            probe["layer_grad_norms"].setdefault(layer.name, []).append(value)
+
+    class _Tracker(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.step = 0
+            self.seen_sum = 0.0  # the epoch's running mean x the samples seen so far
+
+        def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+            measure(0)
+
+        def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            self.seen_sum = 0.0
 
         def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+            self.step += 1
             value = float((logs or {}).get("loss", math.nan))
-            losses.append(value)
+            probe["batch_losses"].append(value)
+            seen = min((batch + 1) * batch_size, n_train)
+            size = seen - min(batch * batch_size, n_train)
+            total = value * seen
+            probe["step_losses"].append((total - self.seen_sum) / size if size else math.nan)
+            self.seen_sum = total
             if not math.isfinite(value):
                 self.model.stop_training = True
+            elif self.step in checkpoints:
+                measure(self.step)
 
-    return _Recorder()
+    return _Tracker()
 
 
 def run_probe(
@@ -278,14 +352,31 @@ def run_probe(
         metrics=spec.compile_metrics(),
         jit_compile=False,  # XLA's compile time would dwarf a few-epoch probe
     )
-    losses: list[float] = []
+    steps_per_epoch = math.ceil(len(prepared.x_train) / batch_size)
+    tracked: dict[str, Any] = {
+        "batch_losses": [],
+        "step_losses": [],
+        "grad_steps": [],
+        "grad_norms": [],
+        "layer_grad_norms": {},
+    }
+    tracker = _tracker(
+        model,
+        spec,
+        prepared.x_train[:n],
+        prepared.y_train[:n],
+        tracked,
+        n_train=len(prepared.x_train),
+        batch_size=batch_size,
+        checkpoints=set(checkpoint_steps(steps_per_epoch, epochs)),
+    )
     history = model.fit(
         prepared.x_train,
         prepared.y_train,
         batch_size=batch_size,
         epochs=epochs,
         validation_data=(prepared.x_val, prepared.y_val),
-        callbacks=[_batch_recorder(losses)],
+        callbacks=[tracker],
         shuffle=True,
         verbose=0,
     )
@@ -299,10 +390,10 @@ def run_probe(
     end_penalty = float(_penalty(model)) if finite_weights else math.nan
     return TrainingProbe(
         history=curves,
-        batch_losses=losses,
         start_data_loss=start_data_loss,
         end_penalty=end_penalty,
         seconds=time.perf_counter() - start,
         **grads,
         **activations,
+        **tracked,
     )

@@ -1,0 +1,256 @@
+"""The doctor's stability findings: ``warmup-needed`` (a run that fails early at a learning rate
+that trains once warmed up to) and ``exploding-gradients`` (the gradient norm grows by orders of
+magnitude, or the loss spikes), each backed by a remedy probe (the same run warmed up, or
+clipped) and a healthy twin that stays silent; and the optimizer the doctor reads: a schedule's
+peak, not its first step's rate.
+
+The verdict rules run on constructed probes (fast); the diagnoses train real Keras models (slow).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import digits_mlp
+
+from adamtune.doctor import Diagnosis, diagnose
+from adamtune.doctor._optimizer import resolve_optimizer
+from adamtune.doctor._probes import TrainingProbe, checkpoint_steps
+from adamtune.doctor._stability import (
+    CURE_GAIN,
+    GRAD_GROWTH,
+    SPIKE_WINDOW,
+    Remedy,
+    early_failure,
+    exploding,
+    exploding_finding,
+    warmup_finding,
+)
+
+Arrays = tuple[np.ndarray, np.ndarray]
+
+
+def probe(
+    *,
+    losses: list[float] | None = None,
+    data_loss: list[float] | None = None,
+    norms: list[float] | None = None,
+    start: float = 2.3,
+    val_accuracy: list[float] | None = None,
+) -> TrainingProbe:
+    """A training probe as run_probe returns it: the running loss is the step losses' mean."""
+    steps = losses or [2.3 - 0.01 * i for i in range(60)]
+    running = [float(np.mean(steps[: i + 1])) for i in range(len(steps))]
+    norms = norms or [1.0, 0.8, 0.6]
+    history: dict[str, list[float]] = {"data_loss": data_loss or [1.5, 1.0, 0.8]}
+    if val_accuracy is not None:
+        history["val_accuracy"] = val_accuracy
+    return TrainingProbe(
+        history=history,
+        batch_losses=running,
+        start_data_loss=start,
+        start_penalty=0.0,
+        data_grad_norm=norms[0],
+        penalty_grad_norm=0.0,
+        gradients=[],
+        kernel_weight_rms=0.1,
+        end_penalty=0.0,
+        step_losses=list(steps),
+        grad_steps=[0, *[1 << k for k in range(len(norms) - 1)]],
+        grad_norms=list(norms),
+        layer_grad_norms={"dense": list(norms), "dense_1": [n / 2 for n in norms]},
+    )
+
+
+# --- the rules, on constructed probes ----------------------------------------------------------
+
+
+def test_gradients_are_measured_at_doubling_steps_and_each_epochs_end() -> None:
+    assert checkpoint_steps(10, 3) == [1, 2, 4, 8, 10, 16, 20, 30]
+    assert checkpoint_steps(1, 1) == [1]
+
+
+def test_a_healthy_run_shows_no_early_failure_and_no_explosion() -> None:
+    healthy = probe()
+    assert early_failure(healthy, chance=2.3, steps_per_epoch=20) is None
+    assert exploding(healthy) is None
+
+
+def test_early_failure_blow_up_rise_and_chance() -> None:
+    blown = probe(losses=[2.3, 2.3, 50.0, 80.0] + [2.0] * 40)
+    assert "in the first epoch" in (early_failure(blown, 2.3, 20) or "")
+    # the same blow-up after the first epoch is not warmup's to cure
+    late = probe(losses=[2.3] * 30 + [2000.0] + [2.0] * 10, data_loss=[1.5, 1.0])
+    assert early_failure(late, 2.3, steps_per_epoch=20) is None
+    rose = probe(losses=[2.3, 3.5, 2.2, 2.1] + [2.0] * 40)
+    assert "rose from 2.3 to 2.9 by step 2" in (early_failure(rose, 2.3, 20) or "")
+    stuck = probe(data_loss=[2.25, 2.0, 1.9])  # 1.9 > 0.8 x 2.3
+    assert "still 1.9 after 3 epoch(s), against 2.3 at chance" in (
+        early_failure(stuck, 2.3, 20) or ""
+    )
+    assert early_failure(stuck, chance=None, steps_per_epoch=20) is None
+    # a slow first epoch (its mean holds the untrained steps) that then learns is no failure
+    assert early_failure(probe(data_loss=[2.3, 1.3, 0.8]), 2.3, 20) is None
+
+
+def test_gradient_growth_and_loss_spikes() -> None:
+    grown = exploding(probe(norms=[1.0, 3.0, 25.0]))
+    assert grown is not None and grown["grew"] and not grown["spikes"]
+    assert grown["growth"]["growth"] == pytest.approx(25.0) and grown["growth"]["peak_step"] == 2
+    assert grown["growth"]["layer"] == "dense"
+    assert exploding(probe(norms=[1.0, GRAD_GROWTH * 0.9])) is None
+    calm = [1.0 - 0.01 * i for i in range(40)]
+    spiked = [*calm[:30], 6.0, *calm[31:]]  # over 5x the median (~0.8) and the start (1.0)
+    found = exploding(probe(losses=spiked))
+    assert found is not None and [s["step"] for s in found["spikes"]] == [31]
+    # a hard batch late in a run: 5x its recent median, but below where training started
+    small = [0.1] * 30 + [0.6] + [0.1] * 9
+    assert exploding(probe(losses=[2.3, *small])) is None
+    assert len(calm) > SPIKE_WINDOW
+
+
+def _remedy(end: float, change: str = "the learning rate warmed up", value: float = 45) -> Remedy:
+    return Remedy(change, value, probe(data_loss=[1.5, end], val_accuracy=[0.5, 0.9]))
+
+
+def test_a_remedy_counts_only_when_it_trains_clearly_better() -> None:
+    failing = probe(data_loss=[2.3, 2.2], val_accuracy=[0.1, 0.2])
+    why = "the loss rose"
+    better = (1 - CURE_GAIN) * 2.2 - 0.01
+    found = warmup_finding(failing, why, _remedy(better), lr=0.03, warm=45)
+    assert found is not None and found.severity == "error"
+    assert "at a constant lr 0.03 the loss rose" in found.evidence.lower()
+    assert "validation accuracy 0.90 against 0.20" in found.evidence
+    assert "warmup_target=0.03, warmup_steps=45" in found.advice
+    assert found.data["remedy"]["cured"] is True
+    # within noise of the failing run: no finding
+    assert warmup_finding(failing, why, _remedy(2.0), lr=0.03, warm=45) is None
+    # a remedy probe that raised is no cure
+    broken = Remedy("warmup", 45, None, "RuntimeError: boom")
+    assert warmup_finding(failing, why, broken, lr=0.03, warm=45) is None
+    # a failing run that ended NaN: any run that trains is better
+    nan = probe(data_loss=[math.nan])
+    assert warmup_finding(nan, why, _remedy(1.0), lr=0.03, warm=45) is not None
+
+
+def test_exploding_gradients_advice_follows_the_clipping_probe() -> None:
+    failing = probe(norms=[1.0, 30.0, 40.0], data_loss=[2.0, 1.9])
+    evidence = exploding(failing)
+    assert evidence is not None
+    cured = exploding_finding(failing, evidence, _remedy(1.0, "global_clipnorm=2.5", 2.5), False)
+    assert cured.severity == "warning"
+    assert "grew from 1 at initialization to 40 at step 2 (40x)" in cured.evidence
+    assert "global_clipnorm=2.5)" in cured.advice
+    useless = exploding_finding(failing, evidence, _remedy(1.8, "global_clipnorm=2.5", 2.5), True)
+    assert useless.severity == "info"  # growth alone, no spike, no blow-up, no cure
+    assert "clipping did not steady this run" in useless.advice
+    assert "warm it up (see warmup-needed)" in useless.advice
+    already = exploding_finding(failing, evidence, None, False)
+    assert "already clips" in already.advice and already.data["remedy"] is None
+
+
+# --- the optimizer the doctor reads ------------------------------------------------------------
+
+
+def test_a_warmup_schedules_peak_is_the_probed_learning_rate() -> None:
+    import keras
+
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=100, alpha=0.1, warmup_target=0.02, warmup_steps=10
+    )
+    read = resolve_optimizer(keras.optimizers.Adam(schedule))
+    assert read.lr == pytest.approx(0.02) and read.schedule == "CosineDecay"
+    assert not read.clips
+    constant = resolve_optimizer({"learning_rate": 3e-3, "global_clipnorm": 1.0})
+    assert constant.lr == pytest.approx(3e-3) and constant.schedule is None and constant.clips
+    warmed = constant.warmed_up(5)
+    assert float(warmed.learning_rate) == 0.0  # step 0 of the warmup
+    assert warmed.global_clipnorm == 1.0  # everything else kept
+    clipped = resolve_optimizer(None).clipped(2.5)
+    assert clipped.global_clipnorm == 2.5 and float(clipped.learning_rate) == pytest.approx(1e-3)
+
+
+# --- real diagnoses ----------------------------------------------------------------------------
+
+
+def wide_mlp() -> Any:
+    """Two 1024-unit ReLU layers: at lr 0.03 Adam's first steps, ~lr on every weight of a wide
+    layer at once, blow the loss up ~10x in a few steps; warmed up, the same rate trains."""
+    import keras
+
+    return keras.Sequential(
+        [
+            keras.Input(shape=(64,)),
+            keras.layers.Dense(1024, activation="relu"),
+            keras.layers.Dense(1024, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def digits_std(digits: Arrays) -> Arrays:
+    from sklearn.preprocessing import StandardScaler
+
+    return StandardScaler().fit_transform(digits[0]).astype("float32"), digits[1]
+
+
+@pytest.fixture(scope="module")
+def wide(digits_std: Arrays) -> Diagnosis:
+    import keras
+
+    return diagnose(wide_mlp, digits_std, optimizer=keras.optimizers.Adam(0.03), lr_range=False)
+
+
+@pytest.mark.slow  # three 5-epoch trainings of a 1.1M-parameter MLP: ~20 s
+def test_warmup_needed_on_a_wide_mlp(wide: Diagnosis) -> None:
+    finding = wide["warmup-needed"]
+    assert finding.severity == "error", wide.table()
+    assert finding.data["remedy"]["cured"] is True
+    assert finding.data["remedy"]["end_data_loss"] <= 0.8 * finding.data["remedy"][
+        "failing_end_data_loss"
+    ] or math.isnan(finding.data["remedy"]["failing_end_data_loss"])
+    assert "warmed up from 0 over the first 45 steps" in finding.evidence
+    assert "in the first epoch" in finding.evidence
+    assert "warmup_target=0.03, warmup_steps=45" in finding.advice
+    # the rate trains once reached gradually: it is not reported as too high
+    assert "lr-too-high" not in wide, wide.table()
+    assert wide.probes["remedies"].startswith("ran: warmup")
+
+
+@pytest.mark.slow
+def test_exploding_gradients_on_a_wide_mlp(wide: Diagnosis) -> None:
+    finding = wide["exploding-gradients"]
+    assert finding.data["grew"] and finding.data["growth"]["growth"] > GRAD_GROWTH
+    assert finding.data["remedy"]["change"].startswith("global_clipnorm=")
+    assert "clipping" in wide.probes["remedies"]
+    if finding.data["remedy"]["cured"]:
+        assert "clip the gradients' global norm" in finding.advice
+    else:
+        assert "see warmup-needed" in finding.advice
+
+
+@pytest.mark.slow  # the healthy twins: ~15 s
+def test_the_twins_stay_silent(digits_std: Arrays) -> None:
+    import keras
+
+    # the same wide MLP and peak rate, warmed up by the user: no warmup probe, no warmup advice
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=180, alpha=1.0, warmup_target=0.03, warmup_steps=45
+    )
+    warmed = diagnose(
+        wide_mlp,
+        digits_std,
+        optimizer=keras.optimizers.serialize(keras.optimizers.Adam(schedule)),
+        lr_range=False,
+    )
+    assert warmed.setup["learning_rate"] == pytest.approx(0.03)
+    assert "warmup-needed" not in warmed and "warmup" not in warmed.probes["remedies"]
+    assert "lr-too-high" not in warmed, warmed.table()
+    # the guide's digits MLP at Keras' default rate: nothing to remedy
+    healthy = diagnose(digits_mlp, digits_std, lr_range=False)
+    assert healthy.probes["remedies"] == "not needed"
+    assert not {"warmup-needed", "exploding-gradients"} & set(healthy.codes), healthy.table()

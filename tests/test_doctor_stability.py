@@ -254,3 +254,85 @@ def test_the_twins_stay_silent(digits_std: Arrays) -> None:
     healthy = diagnose(digits_mlp, digits_std, lr_range=False)
     assert healthy.probes["remedies"] == "not needed"
     assert not {"warmup-needed", "exploding-gradients"} & set(healthy.codes), healthy.table()
+
+
+# --- a user's model: the Keras example "Text classification with Transformer" ---------------
+# (keras.io/examples/nlp/text_classification_with_transformer: its TransformerBlock and
+# TokenAndPositionEmbedding as published, two blocks, on sequences whose label is their most
+# frequent symbol)
+
+
+def _keras_example_transformer() -> Any:
+    import keras
+    from keras import layers, ops
+
+    class TransformerBlock(layers.Layer):  # type: ignore[misc]
+        def __init__(self, embed_dim: int, num_heads: int, ff_dim: int, rate: float = 0.1):
+            super().__init__()
+            self.att = layers.MultiHeadAttention(num_heads=num_heads, key_dim=embed_dim)
+            self.ffn = keras.Sequential(
+                [layers.Dense(ff_dim, activation="relu"), layers.Dense(embed_dim)]
+            )
+            self.layernorm1 = layers.LayerNormalization(epsilon=1e-6)
+            self.layernorm2 = layers.LayerNormalization(epsilon=1e-6)
+            self.dropout1 = layers.Dropout(rate)
+            self.dropout2 = layers.Dropout(rate)
+
+        def call(self, inputs: Any) -> Any:
+            attn_output = self.att(inputs, inputs)
+            attn_output = self.dropout1(attn_output)
+            out1 = self.layernorm1(inputs + attn_output)
+            ffn_output = self.ffn(out1)
+            ffn_output = self.dropout2(ffn_output)
+            return self.layernorm2(out1 + ffn_output)
+
+    class TokenAndPositionEmbedding(layers.Layer):  # type: ignore[misc]
+        def __init__(self, maxlen: int, vocab_size: int, embed_dim: int):
+            super().__init__()
+            self.token_emb = layers.Embedding(input_dim=vocab_size, output_dim=embed_dim)
+            self.pos_emb = layers.Embedding(input_dim=maxlen, output_dim=embed_dim)
+
+        def call(self, x: Any) -> Any:
+            maxlen = ops.shape(x)[-1]
+            positions = ops.arange(start=0, stop=maxlen, step=1)
+            positions = self.pos_emb(positions)
+            x = self.token_emb(x)
+            return x + positions
+
+    inputs = layers.Input(shape=(24,))
+    x = TokenAndPositionEmbedding(24, 9, 32)(inputs)
+    for _ in range(2):
+        x = TransformerBlock(32, 2, 32)(x)
+    x = layers.GlobalAveragePooling1D()(x)
+    x = layers.Dropout(0.1)(x)
+    x = layers.Dense(20, activation="relu")(x)
+    x = layers.Dropout(0.1)(x)
+    outputs = layers.Dense(8, activation="softmax")(x)
+    return keras.Model(inputs=inputs, outputs=outputs)
+
+
+def _majority() -> Arrays:
+    rng = np.random.default_rng(23)
+    x = rng.integers(1, 9, size=(2000, 24))
+    counts = np.stack([(x == s).sum(axis=1) for s in range(1, 9)], axis=1)
+    return x.astype("int32"), counts.argmax(axis=1).astype("int64")
+
+
+@pytest.mark.slow  # two 5-epoch trainings of a small Transformer: ~40 s
+def test_warmup_needed_on_the_keras_transformer_example() -> None:
+    import keras
+
+    diagnosis = diagnose(
+        _keras_example_transformer,
+        _majority(),
+        optimizer=keras.optimizers.Adam(1e-2),
+        lr_range=False,
+    )
+    finding = diagnosis["warmup-needed"]
+    assert finding.severity == "error", diagnosis.table()
+    assert "at chance level" in finding.evidence or "in the first epoch" in finding.evidence
+    assert finding.data["remedy"]["cured"] is True
+    # the model that sat at chance: its advice points at the warmup, not at a lower lr
+    if "collapsed-to-chance" in diagnosis:
+        assert "see warmup-needed" in diagnosis["collapsed-to-chance"].advice
+    assert "lr-too-high" not in diagnosis

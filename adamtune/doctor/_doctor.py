@@ -34,7 +34,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from adamtune._util import check_positive_int
@@ -181,6 +181,17 @@ class Diagnosis:
 
 
 # --- argument checks ---------------------------------------------------------------------------
+
+
+def _after_warmup(finding: Finding) -> Finding:
+    """A finding once warmup-needed is found: a collapse to chance is its symptom, and its cure
+    is the warmup (not a search for a lower learning rate)."""
+    if finding.code != "collapsed-to-chance":
+        return finding
+    return replace(
+        finding,
+        advice="warm the learning rate up (see warmup-needed): the same run warmed up trains",
+    )
 
 
 def _check_arguments(
@@ -621,7 +632,7 @@ class _Doctor:
             found = st.warmup_finding(probe, why, remedy, self.opt.lr, warm)
             if found is not None:  # the lr trains once reached gradually: not "too high"
                 warmup_cured = True
-                self.findings = [f for f in self.findings if f.code != "lr-too-high"]
+                self.findings = [_after_warmup(f) for f in self.findings if f.code != "lr-too-high"]
                 self._add(found)
         if evidence is not None:
             remedy = None

@@ -70,6 +70,10 @@ def _g(value: float) -> str:
     return f"{value:.2g}"
 
 
+def _loss(value: float) -> str:
+    return f"{value:.3g}"
+
+
 def _end_loss(probe: TrainingProbe) -> float:
     values = probe.history.get("data_loss", [])
     return values[-1] if values else math.nan
@@ -108,22 +112,22 @@ def early_failure(probe: TrainingProbe, chance: float | None, steps_per_epoch: i
         if not math.isfinite(value):
             return f"the training loss went to {value} at step {step}, in the first epoch"
         return (
-            f"the training loss rose from {_g(_first_loss(probe))} to {_g(value)} by step {step}, "
+            f"the training loss rose from {_loss(_first_loss(probe))} to {_loss(value)} by step {step}, "
             "in the first epoch"
         )
     first, early = _first_loss(probe), probe.batch_losses[:steps_per_epoch]
     if early and first > 0 and max(early) > EARLY_RISE * first:
         peak = max(range(len(early)), key=lambda i: early[i])
         return (
-            f"the running training loss rose from {_g(first)} to {_g(early[peak])} by step "
+            f"the running training loss rose from {_loss(first)} to {_loss(early[peak])} by step "
             f"{peak + 1}, in the first epoch"
         )
     stuck = _at_chance(probe, chance)
     if stuck is not None:
         epochs = len(probe.history.get("data_loss", []))
         return (
-            f"the training data loss was still {_g(stuck)} after {epochs} epoch(s), against "
-            f"{_g(chance or 0.0)} at chance level"
+            f"the training data loss was still {_loss(stuck)} after {epochs} epoch(s), against "
+            f"{_loss(chance or 0.0)} at chance level"
         )
     return None
 
@@ -206,7 +210,7 @@ def _outcome(failing: TrainingProbe, remedy: Remedy) -> str:
     twin = remedy.probe
     text = (
         f"with {remedy.change}, the same model, seed and data ended at training data loss "
-        f"{_g(_end_loss(twin))} against {_g(_end_loss(failing))}"
+        f"{_loss(_end_loss(twin))} against {_loss(_end_loss(failing))}"
     )
     val = twin.history.get("val_accuracy") or []
     before = failing.history.get("val_accuracy") or []
@@ -274,8 +278,8 @@ def exploding_finding(
         worst = max(spikes, key=lambda s: s["loss"] / s["median"])
         parts.append(
             f"the training loss spiked in {len(spikes)} step(s) over {SPIKE_FACTOR:g}x the median "
-            f"of the {SPIKE_WINDOW} before (worst: {_g(worst['loss'])} at step "
-            f"{int(worst['step'])} against {_g(worst['median'])})"
+            f"of the {SPIKE_WINDOW} before (worst: {_loss(worst['loss'])} at step "
+            f"{int(worst['step'])} against {_loss(worst['median'])})"
         )
     data: dict[str, Any] = {**evidence, "remedy": None}
     cured = remedy is not None and _cured(failing, remedy)

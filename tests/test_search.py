@@ -193,6 +193,10 @@ def test_progress_lines_when_not_on_a_terminal(
     assert "best val_loss=" in err
 
 
+def _tutorial_model(units=16):  # type: ignore[no-untyped-def]  # as tutorials write it
+    return mlp(30, 1, "sigmoid", units=units)
+
+
 @pytest.mark.parametrize(
     ("model_fn", "data", "kwargs", "error", "match"),
     [
@@ -207,6 +211,14 @@ def test_progress_lines_when_not_on_a_terminal(
         ),
         (lambda: None, "cancer", {}, TypeError, r"must return an uncompiled keras\.Model"),
         (lambda: 1 / 0, "cancer", {}, adamtune.PreflightError, "ZeroDivisionError"),
+        (
+            _tutorial_model,  # a tutorial's `def get_model(units=16)`: hp lands in `units`
+            "cancer",
+            {},
+            adamtune.PreflightError,
+            r"passed its `hp` as model_fn's first argument `units` \(default 16\); take `hp` "
+            r"first, or pass a function of no argument \(e\.g\. `lambda: _tutorial_model\(\)`\)",
+        ),
         (cancer_model, "cancer", {"space": "nope"}, ValueError, r"unknown space 'nope'.*quick"),
         (cancer_model, "cancer", {"trials": 0}, ValueError, r"`trials` must be a positive"),
         (cancer_model, "cancer", {"timeout": "soon"}, ValueError, r"`timeout`"),

@@ -75,7 +75,25 @@ def call_user_model(model_fn: ModelFn, hp: HP) -> Any:
     try:
         return model_fn(hp) if takes_hp(model_fn) else model_fn()
     except Exception as exc:
-        raise PreflightError(f"model_fn raised {type(exc).__name__}: {exc}") from exc
+        raise PreflightError(
+            f"model_fn raised {type(exc).__name__}: {exc}{_hp_hint(model_fn)}"
+        ) from exc
+
+
+def _hp_hint(model_fn: ModelFn) -> str:
+    """When ``model_fn``'s first parameter has a default and another name than ``hp``, adamtune
+    still passed ``hp`` there (takes_hp): say so, the likeliest cause of the error."""
+    try:
+        first = next(iter(inspect.signature(model_fn).parameters.values()), None)
+    except (TypeError, ValueError):
+        return ""
+    if first is None or first.default is first.empty or first.name == "hp":
+        return ""
+    return (
+        f". Note: adamtune passed its `hp` as model_fn's first argument `{first.name}` (default "
+        f"{first.default!r}); take `hp` first, or pass a function of no argument (e.g. "
+        f"`lambda: {getattr(model_fn, '__name__', 'model_fn')}()`)"
+    )
 
 
 def build_model(model_fn: ModelFn, hp: HP) -> Any:

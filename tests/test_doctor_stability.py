@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import digits_mlp
+from test_examples import load_example
 
 from adamtune.doctor import Diagnosis, diagnose
 from adamtune.doctor._optimizer import resolve_optimizer
@@ -176,33 +177,24 @@ def test_a_warmup_schedules_peak_is_the_probed_learning_rate() -> None:
 # --- real diagnoses ----------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def digits_std() -> Arrays:
+    data: Arrays = load_example("doctor_warmup").load_data()
+    return data
+
+
 def wide_mlp() -> Any:
-    """Two 1024-unit ReLU layers: at lr 0.03 Adam's first steps, ~lr on every weight of a wide
-    layer at once, blow the loss up ~10x in a few steps; warmed up, the same rate trains."""
-    import keras
-
-    return keras.Sequential(
-        [
-            keras.Input(shape=(64,)),
-            keras.layers.Dense(1024, activation="relu"),
-            keras.layers.Dense(1024, activation="relu"),
-            keras.layers.Dense(10, activation="softmax"),
-        ]
-    )
+    """examples/doctor_warmup.py's model: two 1024-unit ReLU layers. At lr 0.03 Adam's first
+    steps, ~lr on every weight of a wide layer at once, blow the loss up ~10x in a few steps;
+    warmed up, the same rate trains."""
+    return load_example("doctor_warmup").build_model()
 
 
 @pytest.fixture(scope="module")
-def digits_std(digits: Arrays) -> Arrays:
-    from sklearn.preprocessing import StandardScaler
-
-    return StandardScaler().fit_transform(digits[0]).astype("float32"), digits[1]
-
-
-@pytest.fixture(scope="module")
-def wide(digits_std: Arrays) -> Diagnosis:
-    import keras
-
-    return diagnose(wide_mlp, digits_std, optimizer=keras.optimizers.Adam(0.03), lr_range=False)
+def wide() -> Diagnosis:
+    """``python examples/doctor_warmup.py``: the diagnosis the README quotes."""
+    diagnosis: Diagnosis = load_example("doctor_warmup").main([])
+    return diagnosis
 
 
 @pytest.mark.slow  # three 5-epoch trainings of a 1.1M-parameter MLP: ~20 s

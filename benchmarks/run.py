@@ -92,6 +92,22 @@ SUITES = {
         about="the README's tables: six tasks (three realistic, one well-scaled, two that adamtune's "
         "heuristics were designed on), 10 paired seeds, 20 FRE, the strongest peers",
     ),
+    "schedules": Suite(
+        ("transformer-postln",),
+        tuple(range(6)),  # 6: the fewest pairs a verdict is given on (metrics.MIN_PAIRS)
+        8,
+        (4, 8),
+        (
+            "adamtune",
+            "adamtune-schedules",
+            "optuna-tpe-hyperband",
+            "kt-hyperband",
+            "keras-defaults",
+        ),
+        retrain_seeds=2,
+        about="issue 19: a post-LN Transformer (the warmup case), adamtune with schedules, warmup, "
+        "Nadam and clipping against constant-rate adamtune and the strongest peers, 6 seeds",
+    ),
     "full": Suite(
         tuple(tasks.TASKS),
         tuple(range(10)),
@@ -171,9 +187,10 @@ def ensure_oracle(
 
     missing = [(t, s) for t in suite.tasks for s in suite.seeds if stale(t, s)]
     if missing:
+        runs = sum(job.oracle_size(tasks.get(t, task_file).scalings) for t, _ in missing)
         _say(
-            f"oracle grid (about {job.oracle_size()} full runs each) for {len(missing)} "
-            f"task/seed pairs, cached in {cache_path}"
+            f"oracle grid for {len(missing)} task/seed pairs (about {runs} full runs), cached "
+            f"in {cache_path}"
         )
         started = time.perf_counter()
         with _pool(jobs) as pool:

@@ -24,6 +24,8 @@ TARGETS: dict[str, tuple[str, float]] = {
 SURVIVAL_STEPS = 100  # the survival curve's budget grid: 0..cap in this many steps
 FIRST_ONLY = "first-trial-only"  # the textbook first config alone: compared with adamtune
 FIRST_SUFFIX = "+first"  # a peer given adamtune's first trial: compared with the peer alone
+# adamtune with one thing changed (tools.EXTRA): compared with adamtune as it ships
+ABLATIONS = ("adamtune-schedules", "adamtune-no-first-trial", "adamtune-lr-range")
 
 
 def _finite(value: float | None) -> float | None:
@@ -176,8 +178,9 @@ def paired(
 ) -> list[dict[str, Any]]:
     """Paired-by-seed comparisons on one task, for each metric (the incumbent at each checkpoint,
     then the test score): adamtune against the best peer on that metric (best mean for accuracy,
-    best median for R^2), every ``<peer>+first`` against its ``<peer>`` ("good start"), and
-    adamtune against ``first-trial-only`` ("good search"). Each row: ``comparison``, ``metric``,
+    best median for R^2), every ``<peer>+first`` against its ``<peer>`` ("good start"),
+    adamtune against ``first-trial-only`` ("good search") and each of :data:`ABLATIONS` present
+    against adamtune ("ablation"). Each row: ``comparison``, ``metric``,
     ``tool``/``tool_value``, ``against``/``against_value`` and :func:`metrics.paired`'s fields
     (difference = tool - against)."""
     metrics._check_kind(kind)
@@ -209,6 +212,10 @@ def paired(
                 _compare(
                     by_tool, "adamtune", FIRST_ONLY, metric, kind, "good search", resamples, seed
                 )
+            )
+        for tool in sorted(t for t in by_tool if t in ABLATIONS and "adamtune" in by_tool):
+            rows.append(
+                _compare(by_tool, tool, "adamtune", metric, kind, "ablation", resamples, seed)
             )
     return rows
 

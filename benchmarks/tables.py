@@ -101,13 +101,13 @@ def _verdict_lines(result: dict[str, Any]) -> list[str]:
 
 def _start_search_lines(rows: list[dict[str, Any]]) -> list[str]:
     """Per task: ``<peer>+first`` against ``<peer>`` (good start), adamtune against the first
-    trial alone (good search)."""
+    trial alone (good search), an adamtune ablation against adamtune (ablation)."""
     other = [r for r in rows if r["comparison"] != "best peer"]
     if not other:
         return []
     lines = [
         "",
-        "| good start / good search | metric | tool (value) | against (name, value) "
+        "| good start / good search / ablation | metric | tool (value) | against (name, value) "
         "| difference [95% CI] | Wilcoxon p | verdict |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]

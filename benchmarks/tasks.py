@@ -234,6 +234,38 @@ def _embedding(hp: Any) -> Any:
     return keras.Sequential(layers)
 
 
+MAJORITY_SYMBOLS = 8
+MAJORITY_LENGTH = 24
+MAJORITY_SEQUENCES = 2000
+TRANSFORMER_WIDTH = 32
+TRANSFORMER_BLOCKS = 3
+
+
+def _transformer(hp: Any) -> Any:
+    """A post-LayerNorm Transformer encoder (the original layout: LayerNorm after each residual
+    sum), 3 blocks of 2-head self-attention and a ReLU feed-forward of width 64 over learned token
+    and position embeddings of width 32, mean-pooled, softmax. Post-LN blocks are the classic case
+    where Adam needs warmup: at lr 1e-2 constant this model stays at chance, warmed up it trains
+    (NOTES.md section 9)."""
+    import keras
+
+    width = TRANSFORMER_WIDTH
+    inputs = keras.Input(shape=(MAJORITY_LENGTH,), dtype="int32")
+    tokens = keras.layers.Embedding(MAJORITY_SYMBOLS + 1, width)(inputs)
+    positions = keras.layers.Embedding(MAJORITY_LENGTH, width)(keras.ops.arange(MAJORITY_LENGTH))
+    h = tokens + positions
+    for _ in range(TRANSFORMER_BLOCKS):
+        attended = keras.layers.MultiHeadAttention(2, width // 2)(h, h)
+        h = keras.layers.LayerNormalization()(h + attended)
+        hidden = keras.layers.Dense(2 * width, "relu", kernel_regularizer=hp.regularizer())(h)
+        h = keras.layers.LayerNormalization()(h + keras.layers.Dense(width)(hidden))
+    h = keras.layers.GlobalAveragePooling1D()(h)
+    if hp.batch_norm:
+        h = keras.layers.BatchNormalization()(h)
+    outputs = keras.layers.Dense(MAJORITY_SYMBOLS, activation="softmax")(h)
+    return keras.Model(inputs, outputs)
+
+
 # -- data --------------------------------------------------------------------------------------
 
 
@@ -357,6 +389,16 @@ def _tokens() -> tuple[np.ndarray, np.ndarray]:
     return x.astype("int32"), np.where(flip, 1 - y, y).astype("int64")
 
 
+@functools.cache
+def _majority() -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic sequences of ``MAJORITY_LENGTH`` symbols 1..``MAJORITY_SYMBOLS``, uniform; the
+    label is the most frequent symbol (ties to the smallest), 0-based."""
+    rng = np.random.default_rng(23)
+    x = rng.integers(1, MAJORITY_SYMBOLS + 1, size=(MAJORITY_SEQUENCES, MAJORITY_LENGTH))
+    counts = np.stack([(x == s).sum(axis=1) for s in range(1, MAJORITY_SYMBOLS + 1)], axis=1)
+    return x.astype("int32"), counts.argmax(axis=1).astype("int64")
+
+
 # -- the built-in tasks ------------------------------------------------------------------------
 
 QUICK_DESIGN = "the quick suite first_trials='auto' was chosen on (NOTES.md sections 4, 7)"
@@ -445,6 +487,17 @@ TASKS: dict[str, Task] = {
             f"synthetic token sentiment ({TOKENS_SEQUENCES} x {TOKENS_LENGTH} ids of "
             f"{TOKENS_VOCAB}, {TOKENS_NOISE:.0%} label noise), Embedding(16) + mean + MLP; "
             "token ids are never rescaled",
+            scalings=("none",),
+        ),
+        Task(
+            "transformer-postln",
+            "classification",
+            _majority,
+            _transformer,
+            5,
+            f"synthetic majority symbol ({MAJORITY_SEQUENCES} x {MAJORITY_LENGTH} symbols of "
+            f"{MAJORITY_SYMBOLS}), a {TRANSFORMER_BLOCKS}-block post-LayerNorm Transformer "
+            f"(width {TRANSFORMER_WIDTH}): the warmup task of issue 19; ids never rescaled",
             scalings=("none",),
         ),
     ]

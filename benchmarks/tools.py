@@ -37,11 +37,23 @@ __all__ = ["EXTRA", "PEERS", "TOOLS"]
 # -- adamtune ----------------------------------------------------------------------------------
 
 
-def _adamtune_space(task: Task) -> Any:
+def _adamtune_space(task: Task, schedules: bool = False) -> Any:
+    """The shared space as an adamtune Space; with ``schedules``, also how Adam is run over a
+    trial (search_spaces/schedules.yaml's fields): Adam or Nadam, a constant, cosine or linear
+    schedule with warmup, and global-norm clipping."""
     from adamtune.spaces import FloatRange, LearningRate, Space
 
+    extra: dict[str, Any] = {}
+    if schedules:
+        extra = {
+            "optimizer": ("adam", "nadam"),
+            "schedule": ("constant", "cosine", "linear"),
+            "warmup": FloatRange(0.0, 0.2),
+            "decay_to": FloatRange(0.0, 0.1),
+            "global_clipnorm": FloatRange(0.1, 10.0, log=True),
+        }
     return Space(
-        name="benchmark",
+        name="benchmark-schedules" if schedules else "benchmark",
         learning_rate=LearningRate(LR[0], LR[1], reference_batch_size=32, rule="sqrt"),
         batch_size=BATCHES,
         regularizer={
@@ -51,10 +63,11 @@ def _adamtune_space(task: Task) -> Any:
         batch_norm=(False, True),
         scaling=task.scalings,
         epochs=task.epochs,
+        **extra,
     )
 
 
-def _adamtune(strategy: str, **options: Any) -> Callable[..., Config]:
+def _adamtune(strategy: str, schedules: bool = False, **options: Any) -> Callable[..., Config]:
     def run(task: Task, s: Splits, seed: int, workdir: Path) -> Config:
         import adamtune
         from adamtune.cli._where import open_result
@@ -65,7 +78,7 @@ def _adamtune(strategy: str, **options: Any) -> Callable[..., Config]:
             adamtune.search(
                 task.model_fn,
                 ((s.x_train, s.y_train), (s.x_val, s.y_val)),
-                space=_adamtune_space(task),
+                space=_adamtune_space(task, schedules),
                 strategy=strategy,
                 objective=task.objective,
                 trials=100_000,
@@ -149,5 +162,6 @@ PEERS = tuple(name for name in TOOLS if not name.startswith("adamtune"))
 # Ablations, run by name (``--tools``), not part of a suite.
 EXTRA: dict[str, Callable[..., Config]] = {
     "adamtune-no-first-trial": _adamtune("tpe", first_trials=None),
+    "adamtune-schedules": _adamtune("tpe", schedules=True),
     "adamtune-lr-range": _adamtune("tpe", lr_range="auto"),
 }

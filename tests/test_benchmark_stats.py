@@ -228,6 +228,28 @@ def test_pairs_separate_the_best_peer_a_good_start_and_a_good_search() -> None:
     assert search[1]["verdict"] == "ahead" and search[1]["estimate"] == pytest.approx(0.05)
     with pytest.raises(ValueError, match="kind must be one of"):
         summary.paired(records, "Classification", peers, [1])
+    # no ablation ran: no ablation row
+    assert not [r for r in rows if r["comparison"] == "ablation"]
+
+
+def test_an_adamtune_ablation_is_paired_against_adamtune_not_ranked_as_a_peer() -> None:
+    records = []
+    for s in range(8):
+        e = NOISE[s]
+        records += [
+            rec(s, "adamtune", [0.90 + e, 0.95 + e], test=[0.93 + e]),
+            rec(s, "adamtune-schedules", [0.80 + e, 0.97 + e], test=[0.93 + e]),
+            rec(s, "kt-random", [0.85 + e, 0.90 + e], test=[0.91 + e]),
+        ]
+    rows = summary.paired(records, "classification", ["kt-random"], [1, 2])
+    assert {r["against"] for r in rows if r["comparison"] == "best peer"} == {"kt-random"}
+    ablation = {r["metric"]: r for r in rows if r["comparison"] == "ablation"}
+    assert {(r["tool"], r["against"]) for r in ablation.values()} == {
+        ("adamtune-schedules", "adamtune")
+    }
+    assert ablation["1"]["verdict"] == "behind" and ablation["1"]["estimate"] == pytest.approx(-0.1)
+    assert ablation["2"]["verdict"] == "ahead" and ablation["2"]["estimate"] == pytest.approx(0.02)
+    assert ablation["test"]["verdict"] == "tie"
 
 
 # --- summary, markdown and plots -------------------------------------------------------------------

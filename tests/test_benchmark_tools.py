@@ -140,7 +140,26 @@ def test_the_standard_suite_is_what_the_issue_sets() -> None:
     quick = run.SUITES["quick"]
     assert set(quick.tools) == set(tools.TOOLS)  # a smoke test of every tool
     for suite in run.SUITES.values():
-        assert set(suite.tasks) <= set(tasks.TASKS) and set(suite.tools) <= set(tools.TOOLS)
+        assert set(suite.tasks) <= set(tasks.TASKS)
+        assert set(suite.tools) <= set(tools.TOOLS) | set(tools.EXTRA)
+
+
+def test_the_schedules_suite_sets_adamtune_with_schedules_against_constant_rate_and_peers() -> None:
+    suite = run.SUITES["schedules"]
+    assert suite.tasks == ("transformer-postln",)
+    assert {"adamtune", "adamtune-schedules", "optuna-tpe-hyperband", "kt-hyperband"} <= set(
+        suite.tools
+    )
+    task = tasks.get("transformer-postln")
+    plain, scheduled = tools._adamtune_space(task), tools._adamtune_space(task, schedules=True)
+    assert plain.schedule is None and plain.global_clipnorm is None and plain.optimizer is None
+    assert scheduled.schedule == ("constant", "cosine", "linear")
+    assert scheduled.optimizer == ("adam", "nadam")
+    assert scheduled.warmup is not None and scheduled.warmup.high == pytest.approx(0.2)
+    assert scheduled.global_clipnorm is not None and scheduled.global_clipnorm.log
+    # everything else is the shared space both adamtune runs search
+    assert scheduled.learning_rate == plain.learning_rate
+    assert scheduled.batch_size == plain.batch_size and scheduled.regularizer == plain.regularizer
 
 
 def test_every_peer_given_the_first_trial_has_its_base_tool() -> None:

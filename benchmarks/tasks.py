@@ -245,8 +245,9 @@ def _transformer(hp: Any) -> Any:
     """A post-LayerNorm Transformer encoder (the original layout: LayerNorm after each residual
     sum), 3 blocks of 2-head self-attention and a ReLU feed-forward of width 64 over learned token
     and position embeddings of width 32, mean-pooled, softmax. Post-LN blocks are the classic case
-    where Adam needs warmup: at lr 1e-2 constant this model stays at chance, warmed up it trains
-    (NOTES.md section 9)."""
+    where Adam needs warmup: at lr 1e-2 constant this model's loss rises in its first steps and it
+    ends 5 epochs at validation accuracy 0.64, warmed up over one epoch at 0.72; at lr 1e-3 warmup
+    changes nothing (the doctor's numbers, NOTES.md section 9)."""
     import keras
 
     width = TRANSFORMER_WIDTH

@@ -4,6 +4,7 @@ and summary tables are the ones ``results/standard.md`` holds, and the figures t
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -13,7 +14,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 def _table(text: str, header: str) -> list[str]:
     lines = text[text.index(header) :].splitlines()
-    return lines[: next(i for i, x in enumerate(lines) if not x.startswith("|"))]
+    return list(itertools.takewhile(lambda x: x.startswith("|"), lines))
 
 
 def test_the_benchmarks_readme_shows_the_published_verdict_and_summary_tables() -> None:
@@ -38,3 +39,30 @@ def test_the_readme_quotes_the_standard_runs_time_and_systems_figures() -> None:
     ]
     missing = [f for f in figures if f not in " ".join(section.split())]
     assert not missing, f"README.md's Measured section does not quote {missing}"
+
+
+def test_the_notes_quote_the_schedules_suites_tables_and_the_readme_its_intervals() -> None:
+    """Issue 19's measurement: NOTES.md section 9 holds ``results/schedules.md``'s tables as they
+    are, and the README quotes the ablation intervals the JSON holds."""
+    md = (RESULTS / "schedules.md").read_text()
+    notes = (ROOT / "benchmarks" / "NOTES.md").read_text()
+    for header in (
+        "| task | metric | adamtune | best peer",
+        "| tool | best @ 4 FRE",
+        "| good start / good search / ablation",
+    ):
+        table = _table(md, header)
+        assert len(table) > 2
+        assert "\n".join(table) in notes, f"NOTES.md lacks the schedules table {header!r}"
+    result = json.loads((RESULTS / "schedules.json").read_text())
+    rows = {
+        r["metric"]: r
+        for r in result["paired"]["transformer-postln"]
+        if r["comparison"] == "ablation" and r["tool"] == "adamtune-schedules"
+    }
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    for metric in ("8", "test"):
+        r = rows[metric]
+        quoted = f"+{r['estimate']:.3f} [{r['low']:.3f}, {r['high']:.3f}]"
+        assert quoted in readme, f"README.md does not quote the schedules ablation {quoted}"
+    assert f"{result['wall_minutes']:.1f} min" in readme

@@ -97,6 +97,13 @@ def _adamtune(strategy: str, schedules: bool = False, **options: Any) -> Callabl
             "strength": adam.regularizer_strength,
             "batch_norm": adam.batch_norm,
             "scaling": adam.scaling,
+            # how Adam ran over the best trial: the run's record keeps these (job.py drops the
+            # full export below for size), so a schedules search says what it exported
+            "optimizer": adam.optimizer,
+            "schedule": adam.schedule,
+            "warmup": adam.warmup,
+            "decay_to": adam.decay_to,
+            "global_clipnorm": adam.global_clipnorm,
             "adamtune_config": best.to_dict(),
         }
 

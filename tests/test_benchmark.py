@@ -192,6 +192,10 @@ def test_the_smoke_suite_runs_end_to_end(tmp_path: Path) -> None:
         if r["tool"] != "kt-random":
             assert r["test_score"] > 0.5, r
     assert "| adamtune |" in out.with_suffix(".md").read_text()
+    # adamtune's record says how Adam ran over its best trial (its full export is not kept)
+    (ours,) = [r for r in result["records"] if r["tool"] == "adamtune"]
+    assert ours["config"]["schedule"] == "constant" and ours["config"]["optimizer"] == "adam"
+    assert ours["config"]["global_clipnorm"] is None and "adamtune_config" not in ours["config"]
     assert (tmp_path / "smoke-plots" / "digits.png").stat().st_size > 10_000
     assert (tmp_path / "smoke-plots" / "digits-survival.png").stat().st_size > 10_000
     assert [r["jobs"] for r in result["runs"]] == [3]

@@ -328,3 +328,36 @@ def test_warmup_needed_on_the_keras_transformer_example() -> None:
     if "collapsed-to-chance" in diagnosis:
         assert "see warmup-needed" in diagnosis["collapsed-to-chance"].advice
     assert "lr-too-high" not in diagnosis
+
+
+def test_the_probe_recovers_each_steps_loss_and_measures_the_gradient_at_its_checkpoints(
+    digits: Arrays,
+) -> None:
+    """A real 2-epoch probe: the step losses, weighted by batch size, average to Keras' epoch loss
+    (so a spike is read from the step, not from a smoothed mean); the gradient is measured at
+    step 0 and at each checkpoint."""
+    import keras
+
+    from adamtune.data import prepare_data
+    from adamtune.doctor._probes import run_probe
+    from adamtune.training import LossSpec
+
+    x, y = digits
+    prepared = prepare_data((x / 16.0, y), seed=0)
+    keras.utils.set_random_seed(0)
+    spec = LossSpec("sparse_categorical_crossentropy", ["accuracy"])
+    found = run_probe(
+        digits_mlp(), spec, keras.optimizers.Adam(1e-3), prepared, batch_size=100, epochs=2
+    )
+    n = len(prepared.x_train)
+    per_epoch = math.ceil(n / 100)
+    sizes = [min(100, n - 100 * i) for i in range(per_epoch)]
+    for epoch in range(2):
+        steps = found.step_losses[epoch * per_epoch : (epoch + 1) * per_epoch]
+        mean = sum(s * w for s, w in zip(steps, sizes, strict=True)) / n
+        assert mean == pytest.approx(found.history["loss"][epoch], rel=1e-4)
+    assert found.grad_steps == [0, *checkpoint_steps(per_epoch, 2)]
+    assert len(found.grad_norms) == len(found.grad_steps)
+    assert len(found.layer_grad_norms) == 2  # the two Dense kernels
+    assert all(len(v) == len(found.grad_steps) for v in found.layer_grad_norms.values())
+    assert found.grad_norms[-1] < found.grad_norms[0]  # a healthy run's gradient shrinks

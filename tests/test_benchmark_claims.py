@@ -65,4 +65,5 @@ def test_the_notes_quote_the_schedules_suites_tables_and_the_readme_its_interval
         r = rows[metric]
         quoted = f"+{r['estimate']:.3f} [{r['low']:.3f}, {r['high']:.3f}]"
         assert quoted in readme, f"README.md does not quote the schedules ablation {quoted}"
-    assert f"{result['wall_minutes']:.1f} min" in readme
+    first = result["runs"][0]  # the suite's run; a later --redo reran one tool's jobs
+    assert f"{first['wall_minutes']:.1f} min" in readme

@@ -28,6 +28,7 @@ from adamtune.doctor._stability import (
     early_failure,
     exploding,
     exploding_finding,
+    symptomatic,
     warmup_finding,
 )
 
@@ -149,8 +150,13 @@ def test_exploding_gradients_advice_follows_the_clipping_probe() -> None:
     assert useless.severity == "info"  # growth alone, no spike, no blow-up, no cure
     assert "clipping did not steady this run" in useless.advice
     assert "warm it up (see warmup-needed)" in useless.advice
-    already = exploding_finding(failing, evidence, None, False)
+    already = exploding_finding(failing, evidence, None, False, clips=True)
     assert "already clips" in already.advice and already.data["remedy"] is None
+    # growth without a spike or a blow-up: no clipping probe ran, nothing to fix yet
+    assert not symptomatic(failing, evidence)
+    calm = exploding_finding(failing, evidence, None, False)
+    assert calm.severity == "info" and "neither spiked nor blew up" in calm.evidence
+    assert "nothing to fix while the loss falls" in calm.advice
 
 
 # --- the optimizer the doctor reads ------------------------------------------------------------

@@ -636,7 +636,7 @@ class _Doctor:
                 self._add(found)
         if evidence is not None:
             remedy = None
-            if not self.opt.clips:
+            if not self.opt.clips and st.symptomatic(probe, evidence):
                 norm = st.clip_norm(probe)
                 remedy = self._remedy(
                     prepared,
@@ -646,7 +646,9 @@ class _Doctor:
                     norm,
                 )
                 ran.append("clipping")
-            self._add(st.exploding_finding(probe, evidence, remedy, warmup_cured))
+            self._add(
+                st.exploding_finding(probe, evidence, remedy, warmup_cured, clips=self.opt.clips)
+            )
         self.probes["remedies"] = f"ran: {', '.join(ran)}" if ran else "not needed"
 
     def _remedy(

@@ -26,6 +26,7 @@ __all__ = [
     "early_failure",
     "exploding",
     "exploding_finding",
+    "symptomatic",
     "warmup_finding",
     "warmup_steps_for",
 ]
@@ -257,11 +258,23 @@ def warmup_finding(
     )
 
 
+def symptomatic(failing: TrainingProbe, evidence: dict[str, Any]) -> bool:
+    """Whether the loss shows the explosion (it spiked or blew up). Growth alone is common and
+    benign early on (a Bidirectional LSTM's gradient grows 12x from its small start in 2 steps
+    while it learns), so only a symptom earns the clipping probe."""
+    return bool(evidence["spikes"]) or _blowup_step(failing) is not None
+
+
 def exploding_finding(
-    failing: TrainingProbe, evidence: dict[str, Any], remedy: Remedy | None, warmup_cured: bool
+    failing: TrainingProbe,
+    evidence: dict[str, Any],
+    remedy: Remedy | None,
+    warmup_cured: bool,
+    *,
+    clips: bool = False,
 ) -> Finding:
     """exploding-gradients, with what the clipping probe showed (``remedy``; None when it was not
-    run because the optimizer already clips)."""
+    run: the optimizer already ``clips``, or the loss showed no symptom)."""
     parts = []
     growth = evidence["growth"]
     if evidence["grew"]:
@@ -285,12 +298,20 @@ def exploding_finding(
     cured = remedy is not None and _cured(failing, remedy)
     # Growth alone, on a run whose loss neither spiked nor blew up and that clipping did not help,
     # is worth knowing, not fixing (a ReLU RNN's gradient grows 15x while its loss falls).
-    symptom = bool(spikes) or cured or _blowup_step(failing) is not None
+    symptom = symptomatic(failing, evidence) or cured
     severity = "warning" if symptom else "info"
     if remedy is None:
-        advice = "the optimizer already clips: lower its clipnorm, or the learning rate" + (
-            " (or warm it up: see warmup-needed)" if warmup_cured else ""
-        )
+        if clips:
+            advice = "the optimizer already clips: lower its clipnorm, or the learning rate" + (
+                " (or warm it up: see warmup-needed)" if warmup_cured else ""
+            )
+        else:
+            parts.append("the loss neither spiked nor blew up")
+            advice = (
+                "nothing to fix while the loss falls; if it starts to spike, clip the gradients' "
+                f"global norm near the median measured ({_g(clip_norm(failing))}): "
+                "keras.optimizers.Adam(..., global_clipnorm=...)"
+            )
         return Finding("exploding-gradients", severity, sentence("; ".join(parts)), advice, data)
     data["remedy"] = _remedy_data(failing, remedy)
     parts.append(_outcome(failing, remedy))

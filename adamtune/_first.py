@@ -141,11 +141,10 @@ def _schedule(
     if kind not in kinds:
         raise _fail(i, "schedule", f"one of {list(kinds)}", kind)
     out: dict[str, Any] = {"schedule": kind} if space.schedule is not None else {}
-    for key, rng, applies in (
-        ("warmup", space.warmup, kind != "linear"),
-        ("decay_to", space.decay_to, kind != "constant"),
-    ):
-        if rng is None or not applies:
+    ranges = space.schedule_ranges(kind)
+    for key in ("warmup", "decay_to"):
+        rng = ranges.get(key)
+        if rng is None:
             if given.get(key):
                 raise _fail(
                     i, key, f"left out: the space does not search it for {kind}", given[key]

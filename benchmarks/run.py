@@ -57,6 +57,14 @@ STRONGEST = (
     "optuna-qmc",
     "first-trial-only",
 )
+STANDARD_TASKS = (
+    "mnist-cnn",
+    "italy-gru",
+    "tokens-embedding",
+    "digits",
+    "digits-badscale",
+    "regression-1e4",
+)
 SUITES = {
     "smoke": Suite(
         ("digits",),
@@ -77,14 +85,7 @@ SUITES = {
         "Embedding): a smoke test of the harness, too few seeds for any claim",
     ),
     "standard": Suite(
-        (
-            "mnist-cnn",
-            "italy-gru",
-            "tokens-embedding",
-            "digits",
-            "digits-badscale",
-            "regression-1e4",
-        ),
+        STANDARD_TASKS,
         tuple(range(10)),
         20,
         (5, 10, 20),
@@ -100,6 +101,7 @@ SUITES = {
         (
             "adamtune",
             "adamtune-schedules",
+            "adamtune-default-schedule",
             "optuna-tpe-hyperband",
             "kt-hyperband",
             "keras-defaults",
@@ -107,6 +109,17 @@ SUITES = {
         retrain_seeds=2,
         about="issue 19: a post-LN Transformer (the warmup case), adamtune with schedules, warmup, "
         "Nadam and clipping against constant-rate adamtune and the strongest peers, 6 seeds",
+    ),
+    "default-schedule": Suite(
+        STANDARD_TASKS,
+        tuple(range(6)),
+        20,
+        (5, 10, 20),
+        ("adamtune", "adamtune-default-schedule"),
+        retrain_seeds=2,
+        about="issue 19: what the default space's schedule choice (a constant rate, or a cosine "
+        "decay after warmup) costs or gains on the standard suite's six tasks, against "
+        "constant-rate adamtune, 6 paired seeds",
     ),
     "full": Suite(
         tuple(tasks.TASKS),

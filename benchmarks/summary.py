@@ -25,7 +25,12 @@ SURVIVAL_STEPS = 100  # the survival curve's budget grid: 0..cap in this many st
 FIRST_ONLY = "first-trial-only"  # the textbook first config alone: compared with adamtune
 FIRST_SUFFIX = "+first"  # a peer given adamtune's first trial: compared with the peer alone
 # adamtune with one thing changed (tools.EXTRA): compared with adamtune as it ships
-ABLATIONS = ("adamtune-schedules", "adamtune-no-first-trial", "adamtune-lr-range")
+ABLATIONS = (
+    "adamtune-schedules",
+    "adamtune-default-schedule",
+    "adamtune-no-first-trial",
+    "adamtune-lr-range",
+)
 
 
 def _finite(value: float | None) -> float | None:

@@ -37,23 +37,38 @@ __all__ = ["EXTRA", "PEERS", "TOOLS"]
 # -- adamtune ----------------------------------------------------------------------------------
 
 
-def _adamtune_space(task: Task, schedules: bool = False) -> Any:
-    """The shared space as an adamtune Space; with ``schedules``, also how Adam is run over a
-    trial (search_spaces/schedules.yaml's fields): Adam or Nadam, a constant, cosine or linear
-    schedule with warmup, and global-norm clipping."""
+def _adam_fields(variant: str) -> dict[str, Any]:
+    """How Adam runs over a trial in adamtune's space, by ``variant``: ``constant`` (the shared
+    space's constant rate), ``default`` (the shipped default space's schedule fields: a constant
+    rate or a cosine decay after warmup) or ``schedules`` (search_spaces/schedules.yaml's
+    fields: Adam or Nadam, a constant, cosine or linear schedule with warmup, global-norm
+    clipping)."""
+    from adamtune import load_space
+    from adamtune.spaces import FloatRange
+
+    if variant == "constant":
+        return {}
+    if variant == "default":
+        shipped = load_space("default")
+        keys = ("schedule", "warmup", "warmup_schedules", "decay_to")
+        return {key: getattr(shipped, key) for key in keys}
+    return {
+        "optimizer": ("adam", "nadam"),
+        "schedule": ("constant", "cosine", "linear"),
+        "warmup": FloatRange(0.0, 0.2),
+        "decay_to": FloatRange(0.0, 0.1),
+        "global_clipnorm": FloatRange(0.1, 10.0, log=True),
+    }
+
+
+def _adamtune_space(task: Task, variant: str = "constant") -> Any:
+    """The shared space as an adamtune Space, with Adam run over a trial as ``variant`` says
+    (:func:`_adam_fields`)."""
     from adamtune.spaces import FloatRange, LearningRate, Space
 
-    extra: dict[str, Any] = {}
-    if schedules:
-        extra = {
-            "optimizer": ("adam", "nadam"),
-            "schedule": ("constant", "cosine", "linear"),
-            "warmup": FloatRange(0.0, 0.2),
-            "decay_to": FloatRange(0.0, 0.1),
-            "global_clipnorm": FloatRange(0.1, 10.0, log=True),
-        }
+    extra = _adam_fields(variant)
     return Space(
-        name="benchmark-schedules" if schedules else "benchmark",
+        name="benchmark" if variant == "constant" else f"benchmark-{variant}",
         learning_rate=LearningRate(LR[0], LR[1], reference_batch_size=32, rule="sqrt"),
         batch_size=BATCHES,
         regularizer={
@@ -67,7 +82,7 @@ def _adamtune_space(task: Task, schedules: bool = False) -> Any:
     )
 
 
-def _adamtune(strategy: str, schedules: bool = False, **options: Any) -> Callable[..., Config]:
+def _adamtune(strategy: str, variant: str = "constant", **options: Any) -> Callable[..., Config]:
     def run(task: Task, s: Splits, seed: int, workdir: Path) -> Config:
         import adamtune
         from adamtune.cli._where import open_result
@@ -78,7 +93,7 @@ def _adamtune(strategy: str, schedules: bool = False, **options: Any) -> Callabl
             adamtune.search(
                 task.model_fn,
                 ((s.x_train, s.y_train), (s.x_val, s.y_val)),
-                space=_adamtune_space(task, schedules),
+                space=_adamtune_space(task, variant),
                 strategy=strategy,
                 objective=task.objective,
                 trials=100_000,
@@ -169,6 +184,7 @@ PEERS = tuple(name for name in TOOLS if not name.startswith("adamtune"))
 # Ablations, run by name (``--tools``), not part of a suite.
 EXTRA: dict[str, Callable[..., Config]] = {
     "adamtune-no-first-trial": _adamtune("tpe", first_trials=None),
-    "adamtune-schedules": _adamtune("tpe", schedules=True),
+    "adamtune-schedules": _adamtune("tpe", variant="schedules"),
+    "adamtune-default-schedule": _adamtune("tpe", variant="default"),
     "adamtune-lr-range": _adamtune("tpe", lr_range="auto"),
 }

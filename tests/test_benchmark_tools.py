@@ -3,6 +3,7 @@ take, and every training step counted (``fit`` and ``train_on_batch`` alike)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ import peers_kerastuner
 import peers_optuna
 import protocol
 import run
+import summary
 import tasks
 import tools
 
@@ -151,7 +153,7 @@ def test_the_schedules_suite_sets_adamtune_with_schedules_against_constant_rate_
         suite.tools
     )
     task = tasks.get("transformer-postln")
-    plain, scheduled = tools._adamtune_space(task), tools._adamtune_space(task, schedules=True)
+    plain, scheduled = tools._adamtune_space(task), tools._adamtune_space(task, "schedules")
     assert plain.schedule is None and plain.global_clipnorm is None and plain.optimizer is None
     assert scheduled.schedule == ("constant", "cosine", "linear")
     assert scheduled.optimizer == ("adam", "nadam")
@@ -160,6 +162,23 @@ def test_the_schedules_suite_sets_adamtune_with_schedules_against_constant_rate_
     # everything else is the shared space both adamtune runs search
     assert scheduled.learning_rate == plain.learning_rate
     assert scheduled.batch_size == plain.batch_size and scheduled.regularizer == plain.regularizer
+
+
+def test_the_default_schedule_ablation_adds_the_shipped_default_spaces_schedule_only() -> None:
+    """``adamtune-default-schedule``: the shared space plus what the shipped default space
+    searches of the schedule (constant, or cosine with warmup), nothing else."""
+    from adamtune import load_space
+
+    task = tasks.get("digits")
+    plain, variant = tools._adamtune_space(task), tools._adamtune_space(task, "default")
+    shipped = load_space("default")
+    assert variant.schedule == shipped.schedule == ("constant", "cosine")
+    assert variant.warmup_schedules == ("cosine",) and variant.warmup == shipped.warmup
+    assert variant.decay_to == shipped.decay_to
+    assert variant.optimizer is None and variant.global_clipnorm is None
+    cleared = dict(schedule=None, warmup=None, warmup_schedules=None, decay_to=None)
+    assert dataclasses.replace(variant, name=plain.name, **cleared) == plain
+    assert "adamtune-default-schedule" in summary.ABLATIONS
 
 
 def test_every_peer_given_the_first_trial_has_its_base_tool() -> None:

@@ -69,6 +69,50 @@ def test_a_bad_schedule_field_is_refused_by_name(changes: dict[str, Any], messag
         Space.from_dict({**FILE, **changes}, "bad.yaml")
 
 
+@pytest.mark.parametrize(
+    ("schedules", "message"),
+    [
+        (["linear"], r"`warmup.schedules\[0\]`: must be a schedule the space lists that can warm "
+         r"up: one of \['constant', 'cosine'\] \(Keras' linear decay has no warmup\)\. "
+         r"Received: 'linear'"),
+        (["step"], r"`warmup.schedules\[0\]`: .* Received: 'step'"),
+        ([], r"`warmup.schedules`: must list at least one choice"),
+        ("cosine", r"`warmup.schedules`: must be a list of choices"),
+    ],
+)  # fmt: skip
+def test_warmup_names_only_schedules_the_space_lists_that_can_warm_up(
+    schedules: Any, message: str
+) -> None:
+    bad = {**FILE, "warmup": {"low": 0.0, "high": 0.1, "schedules": schedules}}
+    with pytest.raises(ValueError, match=r"^bad\.yaml: field " + message):
+        Space.from_dict(bad, "bad.yaml")
+    only_cosine = {**FILE, "schedule": ["constant", "linear"], "warmup": {**FILE["warmup"],
+                   "schedules": ["cosine"]}}  # fmt: skip
+    with pytest.raises(ValueError, match=r"one of \['constant'\] .* Received: 'cosine'"):
+        Space.from_dict(only_cosine, "bad.yaml")
+
+
+def test_the_default_space_is_constant_or_cosine_with_warmup_and_only_cosine_warms_up() -> None:
+    """The shipped default: a constant rate (no warmup drawn) or a cosine decay after a warmup;
+    the choice round-trips through every file form."""
+    space = adamtune.load_space("default")
+    assert space.schedule == ("constant", "cosine")
+    assert space.warmup_schedules == ("cosine",)
+    assert space.schedule_ranges("constant") == {}
+    assert space.schedule_ranges("cosine") == {
+        "warmup": FloatRange(0.0, 0.1),
+        "decay_to": FloatRange(0.0, 0.1),
+    }
+    assert space.to_dict()["warmup"] == {"low": 0.0, "high": 0.1, "log": False,
+                                         "schedules": ["cosine"]}  # fmt: skip
+    assert Space.from_dict(yaml.safe_load(space.to_yaml())) == space
+    assert Space.from_dict(tomllib.loads(space.to_toml())) == space
+    # Without `schedules`, warmup stays with each schedule that can warm up.
+    every = Space.from_dict(FILE)
+    assert (every.warmup_schedules, set(every.schedule_ranges("constant"))) == (None, {"warmup"})
+    assert set(every.schedule_ranges("linear")) == {"decay_to"}
+
+
 def _at(schedule: Any, step: int) -> float:
     return float(schedule(step))
 
@@ -178,6 +222,33 @@ def test_first_trials_may_start_on_a_schedule_the_space_searches(
     result = start(Space.from_dict(FILE), {"schedule": "linear", "decay_to": 0.1}, storage=storage)
     table = result.trials
     assert (table["schedule"][0], table["decay_to"][0]) == ("linear", 0.1)
+
+
+def test_a_default_search_draws_warmup_only_for_cosine_trials(
+    digits: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """On the default space a constant trial never warms up and a cosine one carries its own
+    warmup and end; a first trial asking a constant rate to warm up is refused by name."""
+    x, y = digits
+    data = (x[:300], y[:300])
+    with pytest.raises(
+        ValueError,
+        match=r"first_trials\[0\]\['warmup'\]` must be left out: the space does not search it "
+        r"for constant",
+    ):
+        adamtune.search(digits_mlp, data, trials=1, epochs=1, verbose=0,
+                        first_trials=[{"schedule": "constant", "warmup": 0.05}])  # fmt: skip
+    result = adamtune.search(
+        digits_mlp, data, trials=8, epochs=1, verbose=0, strategy="random", seed=3
+    )
+    table = result.trials
+    kinds = list(table["schedule"])
+    assert set(kinds) == {"constant", "cosine"}, kinds
+    for kind, warmup in zip(kinds, table["warmup"], strict=True):
+        assert (warmup == 0.0) if kind == "constant" else 0.0 <= warmup <= 0.1
+    params = [set(t.params) for t in result.study.trials]
+    assert not any("constant_warmup" in p for p in params)
+    assert any("cosine_warmup" in p and "cosine_decay_to" in p for p in params)
 
 
 def _unknown_length_stream(n: int = 3000) -> tuple[Any, Any]:

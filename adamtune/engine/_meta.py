@@ -60,5 +60,20 @@ def check_same(study_name: str, stored: dict[str, Any] | None, given: dict[str, 
         raise StudyMismatchError(
             f"study {study_name!r} was created with different settings, so its trials cannot be "
             f"continued with these:\n  {listed}\nUse a new `study_name`, or call with the stored "
-            "settings to resume"
+            f"settings to resume{_same_name_hint(study_name, stored, given)}"
         )
+
+
+def _same_name_hint(study_name: str, stored: dict[str, Any], given: dict[str, Any]) -> str:
+    """What to do when a space of the study's space's name now differs: a shipped space (the
+    ``default``) can change between adamtune versions, and the study keeps its own."""
+    old, new = stored.get("space"), given.get("space")
+    if not (isinstance(old, dict) and isinstance(new, dict)) or old == new:
+        return ""
+    if old.get("name") != new.get("name"):
+        return ""
+    return (
+        f". The space is still named {new.get('name')!r} but is not the one the study was made "
+        "with (a shipped space can change between adamtune versions); the study keeps its own: "
+        f"`adamtune worker --study {study_name} --storage <url>` resumes it on that space"
+    )

@@ -128,14 +128,8 @@ def _schedule(space: Space, source: ParamSource) -> dict[str, Any]:
     kind = str(_pick(source, "schedule", kinds))
     condition = ("schedule", kind) if len(kinds) > 1 else None
     out: dict[str, Any] = {"schedule": kind}
-    for key, rng, applies in (
-        ("warmup", space.warmup, kind != "linear"),
-        ("decay_to", space.decay_to, kind != "constant"),
-    ):
-        if rng is not None and applies:
-            out[key] = source.float(
-                f"{kind}_{key}", rng.low, rng.high, rng.log, condition=condition
-            )
+    for key, rng in space.schedule_ranges(kind).items():
+        out[key] = source.float(f"{kind}_{key}", rng.low, rng.high, rng.log, condition=condition)
     return out
 
 

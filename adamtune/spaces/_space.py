@@ -49,9 +49,11 @@ class Space:
     whether to clip the gradients' global norm and, if so, at what norm in that range (Keras'
     ``global_clipnorm``); ``None`` never clips. ``schedule`` chooses how the learning rate runs
     over a trial's steps (``"constant"``, ``"cosine"``, ``"linear"``; ``None``: constant);
-    ``warmup`` is the range of the share of a trial's steps spent rising from 0 (constant and
-    cosine schedules; ``None``: no warmup); ``decay_to`` the range of the fraction of the peak a
-    decaying schedule ends at (``None``: 0).
+    ``warmup`` is the range of the share of a trial's steps spent rising from 0, drawn for the
+    schedules in ``warmup_schedules`` (``None``: each of ``constant`` and ``cosine`` listed; Keras'
+    linear decay has no warmup); ``None`` is no warmup. ``decay_to`` is the range of the fraction
+    of the peak a decaying schedule ends at (``None``: 0). :meth:`schedule_ranges` says which of
+    them a schedule draws.
     """
 
     name: str
@@ -72,12 +74,13 @@ class Space:
     schedule: tuple[str, ...] | None = None
     warmup: FloatRange | None = None
     decay_to: FloatRange | None = None
+    warmup_schedules: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         # Lists from code compare equal to the tuples a file loads into.
         for key in ("batch_size", "batch_norm", "scaling"):
             object.__setattr__(self, key, tuple(getattr(self, key)))
-        for key in ("class_weight", "optimizer", "schedule"):
+        for key in ("class_weight", "optimizer", "schedule", "warmup_schedules"):
             if getattr(self, key) is not None:
                 object.__setattr__(self, key, tuple(getattr(self, key)))
         object.__setattr__(self, "regularizer", dict(self.regularizer))
@@ -104,6 +107,19 @@ class Space:
             rng = getattr(self, key)
             if rng is not None:
                 out[key] = rng.to_dict()
+        if self.warmup is not None and self.warmup_schedules is not None:
+            out["warmup"]["schedules"] = list(self.warmup_schedules)
+        return out
+
+    def schedule_ranges(self, kind: str) -> dict[str, FloatRange]:
+        """The ranges a trial on schedule ``kind`` draws, by name: ``warmup`` (where ``kind``
+        warms up) and ``decay_to`` (where it decays); a trial records each as ``{kind}_{name}``."""
+        warms = self.warmup_schedules or ("constant", "cosine")
+        out: dict[str, FloatRange] = {}
+        if self.warmup is not None and kind in warms:
+            out["warmup"] = self.warmup
+        if self.decay_to is not None and kind != "constant":
+            out["decay_to"] = self.decay_to
         return out
 
     @classmethod

@@ -234,6 +234,30 @@ def _fraction(ctx: _Ctx, value: Any, fieldname: str, high: float) -> FloatRange 
     return rng
 
 
+def _warmup(
+    ctx: _Ctx, value: Any, kinds: tuple[str, ...]
+) -> tuple[FloatRange | None, tuple[str, ...] | None]:
+    """``warmup``'s range and, when it names them (``schedules``), the schedules that warm up:
+    each listed in ``schedule`` and able to warm up (constant, cosine)."""
+    if value is None:
+        return None, None
+    fields = dict(ctx.mapping(value, "warmup", ("low", "high", "log", "schedules")))
+    named = fields.pop("schedules", None)
+    rng = _fraction(ctx, fields, "warmup", 0.5)
+    if named is None:
+        return rng, None
+    warms = tuple(k for k in kinds if k != "linear")
+    chosen = ctx.nonempty_list(named, "warmup.schedules")
+    for i, kind in enumerate(chosen):
+        if kind not in warms:
+            raise ctx.fail(
+                f"warmup.schedules[{i}]",
+                f"must be a schedule the space lists that can warm up: one of {list(warms)} "
+                f"(Keras' linear decay has no warmup). Received: {_show(kind)}",
+            )
+    return rng, tuple(chosen)
+
+
 def _check_schedule_fields(ctx: _Ctx, raw: Mapping[str, Any], kinds: tuple[str, ...]) -> None:
     """``warmup`` needs a constant or cosine schedule to warm up, ``decay_to`` a decaying one."""
     if raw.get("warmup") is not None and not {"constant", "cosine"} & set(kinds):
@@ -284,6 +308,7 @@ def space_fields(data: Any, source: str) -> dict[str, Any]:
     _check_beta_scaling(ctx, raw, batch_sizes)
     schedule = _words(ctx, raw.get("schedule"), "schedule", SCHEDULES)
     _check_schedule_fields(ctx, raw, schedule or ("constant",))
+    warmup, warmup_schedules = _warmup(ctx, raw.get("warmup"), schedule or ("constant",))
     extras = {
         key: _adam_constant(ctx, raw[key], key)
         for key in ("beta_1", "beta_2", "epsilon")
@@ -303,7 +328,8 @@ def space_fields(data: Any, source: str) -> dict[str, Any]:
         "optimizer": _optimizer(ctx, raw.get("optimizer")),
         "global_clipnorm": _clipnorm(ctx, raw.get("global_clipnorm")),
         "schedule": schedule,
-        "warmup": _fraction(ctx, raw.get("warmup"), "warmup", 0.5),
+        "warmup": warmup,
+        "warmup_schedules": warmup_schedules,
         "decay_to": _fraction(ctx, raw.get("decay_to"), "decay_to", 1.0),
         **extras,
     }

@@ -129,12 +129,8 @@ def grid_values(context: StrategyContext) -> dict[str, list[Any]]:
     kind = (space.schedule or ("constant",))[0]
     if space.schedule is not None and len(space.schedule) > 1:
         grid["schedule"] = [kind]
-    for key, rng, applies in (
-        ("warmup", space.warmup, kind != "linear"),
-        ("decay_to", space.decay_to, kind != "constant"),
-    ):
-        if rng is not None and applies:
-            grid[f"{kind}_{key}"] = [rng.low]
+    for key, rng in space.schedule_ranges(kind).items():
+        grid[f"{kind}_{key}"] = [rng.low]
     for key in ("beta_1", "beta_2", "epsilon"):
         rng = getattr(space, key)
         if rng is not None:

@@ -19,7 +19,8 @@ The probes, in order, each skipped when an earlier one shows it cannot run:
    after the last;
 4. the remedy probes, only on a failing run: the same model, seed and data with the learning rate
    warmed up over the first epoch (the run failed early), and with the gradients' global norm
-   clipped (the gradients exploded or the loss spiked) (:mod:`adamtune.doctor._stability`).
+   clipped (the gradients exploded or the loss spiked) (:mod:`adamtune.doctor._remedies` runs
+   them, :mod:`adamtune.doctor._stability` calls for them and judges them).
 
 Loss inference, the validation split (seeded with 0) and the chance level are the ones
 ``adamtune.search`` uses, so the doctor and a search judge the same numbers. A tf.data or
@@ -34,7 +35,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from adamtune._util import check_positive_int
@@ -181,17 +182,6 @@ class Diagnosis:
 
 
 # --- argument checks ---------------------------------------------------------------------------
-
-
-def _after_warmup(finding: Finding) -> Finding:
-    """A finding once warmup-needed is found: a collapse to chance is its symptom, and its cure
-    is the warmup (not a search for a lower learning rate)."""
-    if finding.code != "collapsed-to-chance":
-        return finding
-    return replace(
-        finding,
-        advice="warm the learning rate up (see warmup-needed): the same run warmed up trains",
-    )
 
 
 def _check_arguments(
@@ -610,56 +600,19 @@ class _Doctor:
             keras.backend.clear_session()
 
     def _remedies(self, prepared: Any, spec: Any, probe: Any) -> None:
-        """The remedy probes the training probe calls for: warmup when the run failed early,
-        clipping when the gradients exploded; each a second training run of the same model,
-        seed and data, judged against the first (:mod:`adamtune.doctor._stability`)."""
-        from adamtune.doctor import _stability as st
+        """The remedy probes the training probe calls for (:mod:`adamtune.doctor._remedies`)."""
+        from adamtune.doctor._remedies import run_remedies
 
-        steps = math.ceil(len(prepared.x_train) / self.batch_size)
-        why = st.early_failure(probe, self.setup["chance_loss"], steps)
-        evidence = st.exploding(probe)
-        ran, warmup_cured = [], False
-        if why is not None and self.opt.schedule is None:
-            warm = st.warmup_steps_for(steps, self.epochs)
-            remedy = self._remedy(
-                prepared,
-                spec,
-                lambda: self.opt.warmed_up(warm),
-                f"the learning rate warmed up from 0 over the first {warm} steps",
-                warm,
-            )
-            ran.append("warmup")
-            found = st.warmup_finding(probe, why, remedy, self.opt.lr, warm)
-            if found is not None:  # the lr trains once reached gradually: not "too high"
-                warmup_cured = True
-                self.findings = [_after_warmup(f) for f in self.findings if f.code != "lr-too-high"]
-                self._add(found)
-        if evidence is not None:
-            remedy = None
-            if not self.opt.clips and st.symptomatic(probe, evidence):
-                norm = st.clip_norm(probe)
-                remedy = self._remedy(
-                    prepared,
-                    spec,
-                    lambda: self.opt.clipped(norm),
-                    f"global_clipnorm={norm:.2g}",
-                    norm,
-                )
-                ran.append("clipping")
-            self._add(
-                st.exploding_finding(probe, evidence, remedy, warmup_cured, clips=self.opt.clips)
-            )
-        self.probes["remedies"] = f"ran: {', '.join(ran)}" if ran else "not needed"
-
-    def _remedy(
-        self, prepared: Any, spec: Any, optimizer: Callable[[], Any], change: str, value: float
-    ) -> Any:
-        from adamtune.doctor._stability import Remedy
-
-        try:
-            return Remedy(change, value, self._train(prepared, spec, optimizer()))
-        except Exception as exc:  # a remedy that cannot run is reported, the diagnosis stands
-            return Remedy(change, value, None, f"{type(exc).__name__}: {exc}")
+        done = run_remedies(
+            probe,
+            self.findings,
+            self.opt,
+            chance=self.setup["chance_loss"],
+            steps_per_epoch=math.ceil(len(prepared.x_train) / self.batch_size),
+            epochs=self.epochs,
+            train=lambda optimizer: self._train(prepared, spec, optimizer),
+        )
+        self.findings, self.probes["remedies"] = done.findings, done.ran
 
     def _judge(self, probe: Any, ranges: _Ranges) -> None:
         from adamtune.doctor._verdicts import Context, judge

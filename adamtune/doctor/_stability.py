@@ -12,7 +12,7 @@ from typing import Any
 
 from adamtune.doctor._findings import Finding, sentence
 from adamtune.doctor._probes import TrainingProbe
-from adamtune.doctor._verdicts import LR_BLOWUP_FACTOR, LR_SLOW_DROP
+from adamtune.doctor._verdicts import LR_SLOW_DROP, blowup
 
 __all__ = [
     "CURE_GAIN",
@@ -85,13 +85,10 @@ def _first_loss(probe: TrainingProbe) -> float:
 
 
 def _blowup_step(probe: TrainingProbe) -> int | None:
-    """The step where the running loss went non-finite or over 10x its first value (lr-too-high's
-    rule, LR_BLOWUP_FACTOR), or None."""
-    first = _first_loss(probe)
-    for step, value in enumerate(probe.batch_losses, start=1):
-        if not math.isfinite(value) or (first > 0 and value > LR_BLOWUP_FACTOR * first):
-            return step
-    return None
+    """The first step of lr-too-high's blow-up (non-finite, or over LR_BLOWUP_FACTOR x the first
+    running loss), or None."""
+    evidence = blowup(probe)
+    return None if evidence is None else int(evidence["first_step"])
 
 
 def _at_chance(probe: TrainingProbe, chance: float | None) -> float | None:

@@ -30,6 +30,7 @@ __all__ = [
     "VANISHING_MIN_LAYERS",
     "VANISHING_RATIO",
     "Context",
+    "blowup",
     "judge",
     "lr_caveat",
     "range_text",
@@ -220,8 +221,10 @@ def _last(values: list[float]) -> float | None:
 # --- the learning rate -------------------------------------------------------------------------
 
 
-def _blowup(probe: TrainingProbe) -> dict[str, Any] | None:
-    """Training evidence of a too-high lr: NaN/inf, or the running loss far above its start."""
+def blowup(probe: TrainingProbe) -> dict[str, Any] | None:
+    """Training evidence of a too-high lr: NaN/inf, or the running loss over LR_BLOWUP_FACTOR x
+    its start. ``steps`` is where it went non-finite or peaked, ``first_step`` the first step
+    over the line (where warmup would have to act)."""
     losses = probe.batch_losses
     if not losses:
         return None
@@ -232,17 +235,33 @@ def _blowup(probe: TrainingProbe) -> dict[str, Any] | None:
             "first_loss": first,
             "peak_loss": losses[bad - 1],
             "steps": bad,
+            "first_step": _first_over(losses, first) or bad,
             "kind": "nonfinite",
         }
     peak_step = max(range(len(losses)), key=lambda i: losses[i])
     peak = losses[peak_step]
     if math.isfinite(first) and first > 0 and peak > LR_BLOWUP_FACTOR * first:
-        return {"first_loss": first, "peak_loss": peak, "steps": peak_step + 1, "kind": "blowup"}
+        return {
+            "first_loss": first,
+            "peak_loss": peak,
+            "steps": peak_step + 1,
+            "first_step": _first_over(losses, first) or peak_step + 1,
+            "kind": "blowup",
+        }
+    return None
+
+
+def _first_over(losses: list[float], first: float) -> int | None:
+    """The first step (from 1) whose running loss is non-finite or over LR_BLOWUP_FACTOR x the
+    first, or None."""
+    for step, value in enumerate(losses, start=1):
+        if not math.isfinite(value) or (first > 0 and value > LR_BLOWUP_FACTOR * first):
+            return step
     return None
 
 
 def _lr_high(ctx: Context, probe: TrainingProbe | None) -> Finding | None:
-    evidence = _blowup(probe) if probe is not None else None
+    evidence = blowup(probe) if probe is not None else None
     above = ctx.suggested is not None and ctx.lr > LR_HIGH_MARGIN * ctx.suggested[1]
     if evidence is None and not above:
         return None

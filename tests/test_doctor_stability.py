@@ -18,8 +18,10 @@ from conftest import digits_mlp
 from test_examples import load_example
 
 from adamtune.doctor import Diagnosis, diagnose
+from adamtune.doctor._findings import Finding
 from adamtune.doctor._optimizer import resolve_optimizer
 from adamtune.doctor._probes import TrainingProbe, checkpoint_steps
+from adamtune.doctor._remedies import run_remedies
 from adamtune.doctor._stability import (
     CURE_GAIN,
     GRAD_GROWTH,
@@ -181,6 +183,31 @@ def test_a_warmup_schedules_peak_is_the_probed_learning_rate() -> None:
 
 
 # --- real diagnoses ----------------------------------------------------------------------------
+
+
+def test_warmup_does_not_excuse_a_rate_far_past_the_lr_range() -> None:
+    """A warmed-up run that beats the failing one is a cure only near the LR range test's range:
+    10x past its top, lr-too-high stays and warmup-needed is a note beside it."""
+    failing = probe(losses=[2.3, 30.0, *([25.0] * 58)], data_loss=[2.3, 2.2])
+    warmed = probe(data_loss=[1.2, 0.95])
+    opt = resolve_optimizer({"learning_rate": 0.5})
+
+    def found(top: float) -> dict[str, Finding]:
+        high = Finding("lr-too-high", "error", "e", "a", {"lr": 0.5, "suggested": [top / 10, top]})
+        done = run_remedies(
+            failing, [high], opt, chance=2.3, steps_per_epoch=45, epochs=3, train=lambda o: warmed
+        )
+        assert done.ran.startswith("ran: warmup")
+        return {f.code: f for f in done.findings}
+
+    far = found(0.0087)  # the KerasTuner guide's MLP on digits at lr 0.5
+    assert far["lr-too-high"].severity == "error"
+    assert far["warmup-needed"].severity == "info"
+    assert "the rate is 57x the top of the LR range test's range" in far["warmup-needed"].evidence
+    assert far["warmup-needed"].advice.startswith("lower the learning rate first")
+    near = found(0.05)  # exactly LR_FAR x: warmup is the fix
+    assert "lr-too-high" not in near and near["warmup-needed"].severity == "error"
+    assert near["warmup-needed"].evidence.endswith("trains when it is reached gradually.")
 
 
 @pytest.fixture(scope="module")
@@ -367,3 +394,48 @@ def test_the_probe_recovers_each_steps_loss_and_measures_the_gradient_at_its_che
     assert len(found.layer_grad_norms) == 2  # the two Dense kernels
     assert all(len(v) == len(found.grad_steps) for v in found.layer_grad_norms.values())
     assert found.grad_norms[-1] < found.grad_norms[0]  # a healthy run's gradient shrinks
+
+
+def _kerastuner_guide_model(hp: Any) -> Any:
+    """KerasTuner's "Getting started" build_model(hp), as published (it compiles with 'adam';
+    the doctor trains with the optimizer it is given)."""
+    import keras
+    from keras import layers
+
+    model = keras.Sequential()
+    model.add(layers.Flatten())
+    model.add(
+        layers.Dense(
+            # Define the hyperparameter.
+            units=hp.Int("units", min_value=32, max_value=512, step=32),
+            activation="relu",
+        )
+    )
+    model.add(layers.Dense(10, activation="softmax"))
+    model.compile(
+        optimizer="adam",
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+@pytest.mark.slow  # the LR range test and three 3-epoch trainings of a small MLP: ~30 s
+def test_the_kerastuner_guide_model_at_a_huge_rate_is_told_to_lower_it_not_to_warm_up(
+    digits: Arrays,
+) -> None:
+    import keras
+
+    x, y = digits
+    onehot = keras.utils.to_categorical(y, 10)
+    found = diagnose(
+        _kerastuner_guide_model,
+        (x / 16.0, onehot),
+        optimizer=keras.optimizers.Adam(0.5),
+        epochs=3,
+    )
+    assert found["lr-too-high"].severity == "error"
+    assert found["warmup-needed"].severity == "info", found.table()
+    assert found["warmup-needed"].advice.startswith("lower the learning rate first")
+    top = found.lr_range[1] if found.lr_range else None
+    assert top is not None and 10 * top < 0.5

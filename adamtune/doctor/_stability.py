@@ -249,8 +249,8 @@ def warmup_finding(
         f"warm the learning rate up from 0 over the first ~{warm} steps: learning_rate="
         f"keras.optimizers.schedules.CosineDecay(0.0, decay_steps=<your steps - {warm}>, "
         f"alpha=1.0, warmup_target={_g(lr)}, warmup_steps={warm}) (alpha < 1 also decays it); "
-        "to search it: search_spaces/schedules.yaml, or `schedule: [constant, cosine]` and "
-        "`warmup: {low: 0.0, high: 0.2}` (a share of the run's steps) in your space",
+        "to search it: adamtune.search(model_fn, data), whose default space tries a cosine "
+        "decay after a 0-10% warmup beside a constant rate (the 'schedules' space: more)",
         {"lr": lr, "warmup_steps": warm, "failure": why, "remedy": _remedy_data(failing, remedy)},
     )
 

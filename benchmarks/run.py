@@ -101,7 +101,6 @@ SUITES = {
         (
             "adamtune",
             "adamtune-schedules",
-            "adamtune-default-schedule",
             "optuna-tpe-hyperband",
             "kt-hyperband",
             "keras-defaults",

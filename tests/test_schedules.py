@@ -170,10 +170,8 @@ def test_a_search_trains_on_a_schedule_over_its_steps_and_the_export_carries_it(
     steps = math.ceil(480 / 64)  # 600 samples, 20% held out for validation
     assert (best.adam.schedule, best.adam.warmup, best.adam.decay_to) == ("cosine", 0.1, 0.05)
     assert best.adam.decay_steps == 3 * steps  # every epoch of the trial, at its batch size
-    assert "cosine to 0.05x, 10% warmup schedule" in repr(best)
-    assert "  schedule:       cosine to 0.05x, 10% warmup schedule (2 warmup steps of 24)" in str(
-        best
-    )
+    assert "cosine to 0.05x, 10% warmup" in repr(best)
+    assert "  schedule:       cosine to 0.05x, 10% warmup (2 warmup steps of 24)" in str(best)
     for path in (tmp_path / "tuned.json", tmp_path / "tuned.yaml"):
         loaded = load_config(best.export(path))
         assert loaded.adam == best.adam

@@ -7,6 +7,7 @@ from adamtune.params._schedule import (
     learning_rate_schedule,
     needs_steps,
     schedule_class,
+    schedule_config,
     schedule_values,
     warmup_steps,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "sample_adam_params",
     "scale_for_batch",
     "schedule_class",
+    "schedule_config",
     "schedule_values",
     "warmup_steps",
 ]

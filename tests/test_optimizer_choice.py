@@ -4,6 +4,7 @@ training code through ``load_config`` alone."""
 
 from __future__ import annotations
 
+import copy
 import json
 import runpy
 from pathlib import Path
@@ -195,6 +196,13 @@ def test_an_exported_config_whose_optimizer_contradicts_its_adam_choices_is_refu
     path = config.export(tmp_path / "tuned.json")
     assert load_config(path).compile_kwargs()["optimizer"].global_clipnorm == 1.0
     data = json.loads(path.read_text())
+    both = copy.deepcopy(data)
+    both["adam"]["clipnorm"] = 2.0
+    path.write_text(json.dumps(both))
+    with pytest.raises(
+        ValueError, match=r"adam.clipnorm`?: must be null when adam.global_clipnorm is set"
+    ):
+        load_config(path)
     data["optimizer"]["config"]["global_clipnorm"] = None
     path.write_text(json.dumps(data))
     with pytest.raises(

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from adamtune.params._adam import CLIPPING, AdamParams, scale_for_batch
+from adamtune.params import CLIPPING
+from adamtune.params._adam import AdamParams, scale_for_batch
 from adamtune.spaces import Space
 
 __all__ = ["FIRST_KEYS", "first_trial_params", "regression_lr_scale"]

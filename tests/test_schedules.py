@@ -318,6 +318,40 @@ def test_training_longer_rebuilds_the_same_schedule_over_more_steps() -> None:
     assert [float(schedule(s)) for s in (100, 1000)] == pytest.approx([1e-2, 1e-3])
 
 
+def test_compile_kwargs_spreads_the_schedule_over_the_steps_you_will_train() -> None:
+    """compile_kwargs(total_steps=...): the same schedule over a longer run (warmup 10% of it,
+    the peak there, the end at 0.1x); None keeps the trial's; a constant rate is left alone."""
+    from adamtune.result import TunedConfig
+    from adamtune.training import make_optimizer
+
+    def config(adam: AdamParams) -> TunedConfig:
+        return TunedConfig(
+            adam=adam,
+            epochs=3,
+            optimizer=keras.optimizers.serialize(make_optimizer(adam)),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+
+    cfg = config(AdamParams(1e-2, 32, schedule="cosine", warmup=0.1, decay_to=0.1, decay_steps=100))
+
+    def rates(optimizer: Any, steps: tuple[int, ...]) -> list[float]:
+        schedule = keras.optimizers.schedules.deserialize(optimizer.get_config()["learning_rate"])
+        return [float(schedule(s)) for s in steps]
+
+    as_trial = cfg.compile_kwargs()["optimizer"]
+    assert rates(as_trial, (10, 100, 500)) == pytest.approx([1e-2, 1e-3, 1e-3])
+    longer = cfg.compile_kwargs(total_steps=1000)["optimizer"]
+    assert rates(longer, (50, 100, 1000)) == pytest.approx([5e-3, 1e-2, 1e-3])
+    assert cfg.adam.decay_steps == 100  # the config itself is unchanged
+    flat = config(AdamParams(3e-3, 32)).compile_kwargs(total_steps=1000)["optimizer"]
+    assert float(flat.get_config()["learning_rate"]) == pytest.approx(3e-3)
+    with pytest.raises(ValueError, match=r"`total_steps` must be a positive integer .*=0"):
+        cfg.compile_kwargs(total_steps=0)
+    with pytest.raises(TypeError, match=r"`total_steps` must be a positive integer.* float"):
+        cfg.compile_kwargs(total_steps=10.0)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("strategy", ["random", "kt-hyperband"])
 def test_the_schedules_space_runs_every_trial_on_the_optimizer_it_records(
     strategy: str, digits: tuple[np.ndarray, np.ndarray], tmp_path: Path

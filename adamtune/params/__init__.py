@@ -1,6 +1,12 @@
 """One trial's parameters: the Adam choices drawn from a space and the model_fn's own ``hp.*``."""
 
-from adamtune.params._adam import RESERVED, AdamParams, sample_adam_params, scale_for_batch
+from adamtune.params._adam import (
+    CLIPPING,
+    RESERVED,
+    AdamParams,
+    sample_adam_params,
+    scale_for_batch,
+)
 from adamtune.params._hp import HP
 from adamtune.params._regularizer import make_regularizer
 from adamtune.params._schedule import (
@@ -14,6 +20,7 @@ from adamtune.params._schedule import (
 from adamtune.params._sources import Condition, DefaultSource, FixedSource, ParamSource
 
 __all__ = [
+    "CLIPPING",
     "HP",
     "RESERVED",
     "AdamParams",

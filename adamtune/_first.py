@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from adamtune.params import CLIPPING
 from adamtune.params._adam import AdamParams, scale_for_batch
 from adamtune.spaces import Space
 
@@ -171,20 +172,33 @@ def _optimizer(
         raise _fail(i, "optimizer", f"one of {list(space.optimizer)}", cfg["optimizer"])
     else:
         out["optimizer"] = cfg["optimizer"]
-    clip, rng = cfg.get("global_clipnorm"), space.global_clipnorm
-    if rng is None:
-        if clip is not None:
-            raise _fail(i, "global_clipnorm", "None: the space does not search it", clip)
-        return out
-    if clip is None:
-        return {**out, "clipping": "off"}
-    if (
-        isinstance(clip, bool)
-        or not isinstance(clip, int | float)
-        or not rng.low <= clip <= rng.high
-    ):
-        raise _fail(i, "global_clipnorm", f"None or {rng.low:g} to {rng.high:g}", clip)
-    return {**out, "clipping": "on", "global_clipnorm": float(clip)}
+    return {**out, **_clipping(space, cfg, i)}
+
+
+def _clipping(space: Space, cfg: dict[str, Any], i: int) -> dict[str, Any]:
+    """A first trial's ``clipping`` choice and its norm (``global_clipnorm`` or ``clipnorm``):
+    only a way the space offers; unclipped (``off``) unless one is given."""
+    given = {key: cfg[key] for key in CLIPPING if cfg.get(key) is not None}
+    if len(given) > 1:
+        raise _fail(
+            i,
+            "clipnorm",
+            "None when global_clipnorm is given (Keras clips one way)",
+            given["clipnorm"],
+        )
+    for key, clip in given.items():
+        rng = getattr(space, key)
+        if rng is None:
+            raise _fail(i, key, "None: the space does not search it", clip)
+        if (
+            isinstance(clip, bool)
+            or not isinstance(clip, int | float)
+            or not rng.low <= clip <= rng.high
+        ):
+            raise _fail(i, key, f"None or {rng.low:g} to {rng.high:g}", clip)
+        return {"clipping": CLIPPING[key], key: float(clip)}
+    offered = any(getattr(space, key) is not None for key in CLIPPING)
+    return {"clipping": "off"} if offered else {}
 
 
 def _class_weight(

@@ -107,9 +107,10 @@ def search(
             ``None``: the sampler's own start; or a list of dicts of settings to try first
             (``learning_rate`` at that ``batch_size``, ``regularizer``, ``regularizer_strength``,
             ``batch_norm``, ``scaling``, ``beta_1``, ``beta_2``, ``epsilon``, ``class_weight``,
-            ``optimizer``, ``global_clipnorm``, ``schedule``, ``warmup``, ``decay_to`` where the
-            space searches it; a key left out takes the textbook value: no class weights, Adam,
-            no clipping, a constant rate where the space allows one, a range's low end).
+            ``optimizer``, ``global_clipnorm``, ``clipnorm``, ``schedule``, ``warmup``,
+            ``decay_to`` where the space searches it; a key left out takes the textbook value: no
+            class weights, Adam, no clipping, a constant rate where the space allows one, a
+            range's low end).
             Optuna strategies, except ``grid``; a resumed study is not changed.
         trust_storage: allow ``cmaes``, whose sampler unpickles state read from the study, on a
             shared storage (anything but a local ``sqlite:///`` or ``journal:///`` file): only when

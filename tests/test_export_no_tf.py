@@ -4,6 +4,7 @@ exactly what an export with them loaded writes (issue 15, item 4)."""
 from __future__ import annotations
 
 import copy
+import json
 import os
 import subprocess
 import sys
@@ -39,7 +40,10 @@ def study(digits: tuple[np.ndarray, np.ndarray], tmp_path_factory: Any) -> tuple
         study_name=STUDY,
         seed=0,
         verbose=0,
+        # the default space's two kinds of trial: a warmup-cosine schedule and a constant rate
+        first_trials=[{"schedule": "cosine", "warmup": 0.05, "decay_to": 0.1}, {}],
     )
+    assert sorted(result.trials["schedule"]) == ["constant", "cosine"]
     for suffix in FORMATS:
         result.export(folder / f"with_tf{suffix}")
     return storage, folder
@@ -85,6 +89,9 @@ best = result.best
 print(best)
 for suffix in (".json", ".yaml", ".py"):
     best.export(f"no_tf{suffix}")
+from adamtune.result import config_from_trial
+for trial in result.study.trials:  # a warmup-cosine schedule is checked without Keras too
+    config_from_trial(trial, result.meta, sys.argv[2]).export(f"trial{trial.number}.json")
 print("LOADED:", sorted(m for m in ("tensorflow", "keras") if m in sys.modules))
 """
 
@@ -95,6 +102,8 @@ def test_reading_printing_and_exporting_a_study_imports_no_tensorflow(
     storage, folder = study
     done = _run(["-c", _READ, storage, STUDY], folder)
     assert done.stdout.splitlines()[-1] == "LOADED: []"
+    exported = [json.loads((folder / f"trial{n}.json").read_text()) for n in (0, 1)]
+    assert [e["adam"]["schedule"] for e in exported] == ["cosine", "constant"]
     assert f"Result of study '{STUDY}'" in done.stdout
     for suffix in FORMATS:
         ours = (folder / f"no_tf{suffix}").read_text()
@@ -127,14 +136,22 @@ def test_a_study_from_before_the_stored_optimizer_exports_the_same(
 
 
 def test_a_stored_optimizer_that_disagrees_with_adam_is_refused(study: tuple[str, Path]) -> None:
-    result, best = _best(study[0])
-    tampered = copy.deepcopy(best)
-    optimizer = copy.deepcopy(best.user_attrs["optimizer"])
-    optimizer["config"]["learning_rate"] *= 10
-    tampered.user_attrs = {**best.user_attrs, "optimizer": optimizer}
-    with pytest.raises(
-        ValueError,
-        match=rf"^study '{STUDY}', trial {best.number}: field `optimizer\.config\.learning_rate`: "
-        r"must equal adam's value .*Received: ",
-    ):
-        config_from_trial(tampered, result.meta, STUDY)
+    result, _ = _best(study[0])
+    for trial in result.study.trials:  # one on a constant rate, one on a warmup-cosine schedule
+        optimizer = copy.deepcopy(trial.user_attrs["optimizer"])
+        rate = optimizer["config"]["learning_rate"]
+        if isinstance(rate, dict):
+            rate["config"]["warmup_target"] *= 10
+            where = (
+                r"learning_rate\.config\.warmup_target`: must be .*, as adam's schedule gives it"
+            )
+        else:
+            optimizer["config"]["learning_rate"] *= 10
+            where = r"learning_rate`: must equal adam's value"
+        tampered = copy.deepcopy(trial)
+        tampered.user_attrs = {**trial.user_attrs, "optimizer": optimizer}
+        with pytest.raises(
+            ValueError,
+            match=rf"^study '{STUDY}', trial {trial.number}: field `optimizer\.config\.{where}",
+        ):
+            config_from_trial(tampered, result.meta, STUDY)

@@ -4,6 +4,7 @@ training code through ``load_config`` alone."""
 
 from __future__ import annotations
 
+import copy
 import json
 import runpy
 from pathlib import Path
@@ -195,6 +196,13 @@ def test_an_exported_config_whose_optimizer_contradicts_its_adam_choices_is_refu
     path = config.export(tmp_path / "tuned.json")
     assert load_config(path).compile_kwargs()["optimizer"].global_clipnorm == 1.0
     data = json.loads(path.read_text())
+    both = copy.deepcopy(data)
+    both["adam"]["clipnorm"] = 2.0
+    path.write_text(json.dumps(both))
+    with pytest.raises(
+        ValueError, match=r"adam.clipnorm`?: must be null when adam.global_clipnorm is set"
+    ):
+        load_config(path)
     data["optimizer"]["config"]["global_clipnorm"] = None
     path.write_text(json.dumps(data))
     with pytest.raises(
@@ -209,3 +217,79 @@ def test_an_exported_config_whose_optimizer_contradicts_its_adam_choices_is_refu
     path.write_text(json.dumps(data))
     with pytest.raises(ValueError, match=r"adam.optimizer`?: must be one of adam, nadam"):
         load_config(path)
+
+
+# -- per-variable clipping (Keras' clipnorm) -----------------------------------------------------
+
+BOTH = {**FILE, "clipnorm": {"low": 0.5, "high": 5.0}}
+
+
+def test_a_space_may_clip_each_variable_or_the_global_norm_and_round_trips() -> None:
+    space = Space.from_dict(BOTH, "both.yaml")
+    assert space.clipnorm == FloatRange(0.5, 5.0, log=True)
+    assert Space.from_dict(yaml.safe_load(space.to_yaml())) == space
+    assert Space.from_dict(tomllib.loads(space.to_toml())) == space
+    with pytest.raises(ValueError, match=r"^bad\.yaml: field `clipnorm.low`: must be > 0"):
+        Space.from_dict({**FILE, "clipnorm": {"low": 0.0, "high": 1.0, "log": False}}, "bad.yaml")
+
+
+def test_a_trial_clips_one_way_or_none_and_keras_gets_that_way() -> None:
+    opt = make_optimizer(AdamParams(1e-3, 32, clipnorm=2.0))
+    assert (opt.clipnorm, opt.global_clipnorm) == (2.0, None)
+    config = keras.optimizers.serialize(opt)["config"]
+    assert (config["clipnorm"], config["global_clipnorm"]) == (2.0, None)
+
+
+def test_a_search_offering_both_clips_each_trial_one_way_and_the_export_carries_it(
+    digits: tuple[np.ndarray, np.ndarray], tmp_path: Path
+) -> None:
+    x, y = digits
+    space = fixed_space(
+        lr=3e-3,
+        batch=64,
+        epochs=1,
+        global_clipnorm=FloatRange(0.5, 0.5, log=True),
+        clipnorm=FloatRange(2.0, 2.0, log=True),
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"first_trials\[0\]\['clipnorm'\]` must be None when global_clipnorm is given",
+    ):
+        adamtune.search(digits_mlp, (x, y), space=space, trials=1, epochs=1, verbose=0,
+                        first_trials=[{"clipnorm": 2.0, "global_clipnorm": 0.5}])  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=r"first_trials\[0\]\['clipnorm'\]` must be None: the space does not search it",
+    ):
+        adamtune.search(digits_mlp, (x, y), space=Space.from_dict(FILE), trials=1, epochs=1,
+                        verbose=0, first_trials=[{"clipnorm": 2.0}])  # fmt: skip
+    result = adamtune.search(
+        digits_mlp,
+        (x[:600], y[:600]),
+        space=space,
+        trials=8,
+        epochs=1,
+        verbose=0,
+        strategy="random",
+        seed=1,
+        first_trials=[{"clipnorm": 2.0}],
+        storage=f"sqlite:///{tmp_path / 's.db'}",
+    )
+    seen = set()
+    for trial in result.study.get_trials(deepcopy=False):
+        record = TrialRecord.from_attrs(trial.user_attrs)
+        assert record.adam is not None and record.optimizer is not None
+        clips = (record.adam["global_clipnorm"], record.adam["clipnorm"])
+        assert None in clips, clips  # never both: Keras takes one
+        config = record.optimizer["config"]
+        assert (config["global_clipnorm"], config["clipnorm"]) == clips
+        seen.add(trial.params["clipping"])
+    assert seen == {"off", "on", "per_variable"}, seen
+    assert result.study.trials[0].params["clipping"] == "per_variable"
+    best = result.best
+    loaded = load_config(best.export(tmp_path / "tuned.json"))
+    assert loaded.adam == best.adam
+    opt = loaded.compile_kwargs()["optimizer"]
+    assert (opt.clipnorm, opt.global_clipnorm) == (best.adam.clipnorm, best.adam.global_clipnorm)
+    if best.adam.clipnorm is not None:
+        assert ", clipnorm=2\n" in str(best)

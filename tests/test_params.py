@@ -139,6 +139,7 @@ def test_fixed_source_reproduces_a_stored_trial() -> None:
         "adamw_strength": 0.01,
         "batch_norm": True,
         "scaling": "robust",
+        "schedule": "constant",  # the default space's choice (a constant rate draws no more)
     }
     params = sample_adam_params(space, FixedSource(values))
     assert params.learning_rate == pytest.approx(2e-3)

@@ -53,7 +53,8 @@ def test_result_prints_a_short_summary(result: Result) -> None:
     assert f"best: val_loss={best.value:.4g} at trial {best.number}, epoch " in text
     assert f"learning_rate={adam['learning_rate']:.4g}" in text
     assert f"batch_size={adam['batch_size']}" in text
-    assert f"trials: 3 finished (ok {result.outcomes['ok']}" in text
+    counts = [f"{name} {n}" for name, n in result.outcomes.items() if n]
+    assert f"trials: 3 finished ({', '.join(counts)})" in text, (counts, text)
     assert ".summary()" in text
 
 
@@ -127,7 +128,9 @@ def test_best_config_prints_as_a_readable_block(result: Result) -> None:
     assert re.search(r"^  optimizer: .*beta_1=0\.8, epsilon=1e-05", str(tuned_betas), re.M)
 
     short = repr(best)
-    assert "\n" not in short and len(short) < 200
+    # one line naming each choice adamtune made (a regularizer, scaling and a warmup-cosine
+    # schedule, as the default space may give, come to ~200 characters)
+    assert "\n" not in short and len(short) < 250
     assert short.startswith(f"TunedConfig(study='{SHOWN}', trial={best.trial_number}, ")
     assert f"epochs={best.epochs}" in short
     assert "optimizer" not in short  # not the 1 KB dataclass repr

@@ -170,10 +170,8 @@ def test_a_search_trains_on_a_schedule_over_its_steps_and_the_export_carries_it(
     steps = math.ceil(480 / 64)  # 600 samples, 20% held out for validation
     assert (best.adam.schedule, best.adam.warmup, best.adam.decay_to) == ("cosine", 0.1, 0.05)
     assert best.adam.decay_steps == 3 * steps  # every epoch of the trial, at its batch size
-    assert "cosine to 0.05x, 10% warmup schedule" in repr(best)
-    assert "  schedule:       cosine to 0.05x, 10% warmup schedule (2 warmup steps of 24)" in str(
-        best
-    )
+    assert "cosine to 0.05x, 10% warmup" in repr(best)
+    assert "  schedule:       cosine to 0.05x, 10% warmup (2 warmup steps of 24)" in str(best)
     for path in (tmp_path / "tuned.json", tmp_path / "tuned.yaml"):
         loaded = load_config(best.export(path))
         assert loaded.adam == best.adam
@@ -318,6 +316,40 @@ def test_training_longer_rebuilds_the_same_schedule_over_more_steps() -> None:
     longer = make_optimizer(dataclasses.replace(adam, decay_steps=1000))
     schedule = keras.optimizers.schedules.deserialize(longer.get_config()["learning_rate"])
     assert [float(schedule(s)) for s in (100, 1000)] == pytest.approx([1e-2, 1e-3])
+
+
+def test_compile_kwargs_spreads_the_schedule_over_the_steps_you_will_train() -> None:
+    """compile_kwargs(total_steps=...): the same schedule over a longer run (warmup 10% of it,
+    the peak there, the end at 0.1x); None keeps the trial's; a constant rate is left alone."""
+    from adamtune.result import TunedConfig
+    from adamtune.training import make_optimizer
+
+    def config(adam: AdamParams) -> TunedConfig:
+        return TunedConfig(
+            adam=adam,
+            epochs=3,
+            optimizer=keras.optimizers.serialize(make_optimizer(adam)),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+
+    cfg = config(AdamParams(1e-2, 32, schedule="cosine", warmup=0.1, decay_to=0.1, decay_steps=100))
+
+    def rates(optimizer: Any, steps: tuple[int, ...]) -> list[float]:
+        schedule = keras.optimizers.schedules.deserialize(optimizer.get_config()["learning_rate"])
+        return [float(schedule(s)) for s in steps]
+
+    as_trial = cfg.compile_kwargs()["optimizer"]
+    assert rates(as_trial, (10, 100, 500)) == pytest.approx([1e-2, 1e-3, 1e-3])
+    longer = cfg.compile_kwargs(total_steps=1000)["optimizer"]
+    assert rates(longer, (50, 100, 1000)) == pytest.approx([5e-3, 1e-2, 1e-3])
+    assert cfg.adam.decay_steps == 100  # the config itself is unchanged
+    flat = config(AdamParams(3e-3, 32)).compile_kwargs(total_steps=1000)["optimizer"]
+    assert float(flat.get_config()["learning_rate"]) == pytest.approx(3e-3)
+    with pytest.raises(ValueError, match=r"`total_steps` must be a positive integer .*=0"):
+        cfg.compile_kwargs(total_steps=0)
+    with pytest.raises(TypeError, match=r"`total_steps` must be a positive integer.* float"):
+        cfg.compile_kwargs(total_steps=10.0)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("strategy", ["random", "kt-hyperband"])

@@ -9,7 +9,7 @@ from typing import Any
 from adamtune.params._sources import ParamSource
 from adamtune.spaces import RULES, Space
 
-__all__ = ["RESERVED", "AdamParams", "sample_adam_params", "scale_for_batch"]
+__all__ = ["CLIPPING", "RESERVED", "AdamParams", "sample_adam_params", "scale_for_batch"]
 
 # Names the space's own parameters use in a trial; a model_fn's hp.* names must differ.
 RESERVED = frozenset(
@@ -29,6 +29,7 @@ RESERVED = frozenset(
         "optimizer",
         "clipping",
         "global_clipnorm",
+        "clipnorm",
         "schedule",
         "warmup",
         "decay_to",
@@ -50,7 +51,8 @@ class AdamParams:
     ``class_weight`` names the trial's class weighting: ``"none"``, ``"balanced"`` or ``"custom"``
     (a dict given to ``search``); the numbers live with the study and the exported config.
     ``optimizer`` is ``"adam"`` or ``"nadam"`` (either carries the ``adamw`` regularizer's decay);
-    ``global_clipnorm`` the norm the gradients are clipped to as a whole, or None (no clipping).
+    ``global_clipnorm`` the norm the gradients are clipped to as a whole, ``clipnorm`` the norm
+    each variable's gradient is clipped to on its own; at most one is set (None: no clipping).
     ``schedule`` is how the learning rate runs over the trial's ``decay_steps`` steps (set once
     the trial's data feed knows them): ``"constant"``, ``"cosine"`` or ``"linear"``, after a
     linear ``warmup`` over that share of the steps, falling to ``decay_to`` x the learning rate
@@ -70,6 +72,7 @@ class AdamParams:
     class_weight: str = "none"
     optimizer: str = "adam"
     global_clipnorm: float | None = None
+    clipnorm: float | None = None
     schedule: str = "constant"
     warmup: float = 0.0
     decay_to: float = 0.0
@@ -112,13 +115,25 @@ def _pick(source: ParamSource, name: str, choices: tuple[Any, ...]) -> Any:
     return choices[0] if len(choices) == 1 else source.choice(name, list(choices))
 
 
-def _clipnorm(space: Space, source: ParamSource) -> float | None:
-    """Whether to clip the gradients' global norm (a choice ``clipping``: off/on) and at what
-    norm (``global_clipnorm``, drawn only when on); None when the space does not search it."""
-    rng = space.global_clipnorm
-    if rng is None or source.choice("clipping", ["off", "on"]) == "off":
-        return None
-    return source.float("global_clipnorm", rng.low, rng.high, rng.log, condition=("clipping", "on"))
+# The ``clipping`` choice's values, by the norm they clip: ``on`` is the global norm (the first
+# and, in most spaces, the only way offered), ``per_variable`` each variable's own norm.
+CLIPPING = {"global_clipnorm": "on", "clipnorm": "per_variable"}
+
+
+def _clipping(space: Space, source: ParamSource) -> dict[str, Any]:
+    """Whether and how to clip the gradients: a choice ``clipping`` among ``off`` and the ways
+    the space offers (``on``: the global norm, ``per_variable``: each variable's), then the norm
+    (``global_clipnorm`` or ``clipnorm``, drawn only for its way); empty when the space clips
+    neither way."""
+    ways = {key: getattr(space, key) for key in CLIPPING if getattr(space, key) is not None}
+    if not ways:
+        return {}
+    mode = source.choice("clipping", ["off", *(CLIPPING[key] for key in ways)])
+    for key, rng in ways.items():
+        if mode == CLIPPING[key]:
+            condition = ("clipping", mode)
+            return {key: source.float(key, rng.low, rng.high, rng.log, condition=condition)}
+    return {}
 
 
 def _schedule(space: Space, source: ParamSource) -> dict[str, Any]:
@@ -177,7 +192,7 @@ def sample_adam_params(
             else str(_pick(source, "class_weight", space.class_weight))
         ),
         optimizer=str(_pick(source, "optimizer", space.optimizer or ("adam",))),
-        global_clipnorm=_clipnorm(space, source),
+        **_clipping(space, source),
         **_schedule(space, source),
         **constants,
     )

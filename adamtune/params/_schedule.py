@@ -14,6 +14,7 @@ __all__ = [
     "learning_rate_schedule",
     "needs_steps",
     "schedule_class",
+    "schedule_config",
     "schedule_values",
     "warmup_steps",
 ]
@@ -31,37 +32,63 @@ def schedule_class(adam: AdamParams) -> str | None:
     return "PolynomialDecay" if adam.schedule == "linear" else "CosineDecay"
 
 
-def learning_rate_schedule(adam: AdamParams) -> Any:
-    """The trial's ``learning_rate`` argument: a float, or a Keras schedule over
-    ``adam.decay_steps`` steps in all (imports Keras only then).
+def schedule_config(adam: AdamParams) -> tuple[str, dict[str, Any]] | None:
+    """The trial's Keras schedule as its class name and constructor arguments, without Keras
+    (None for a constant rate): what :func:`learning_rate_schedule` builds, and what an
+    exported optimizer's ``learning_rate`` config must hold.
 
     The first ``round(warmup x decay_steps)`` steps rise linearly from 0 to the learning rate
     (``CosineDecay``'s warmup); the rest stay there (``constant``) or fall to ``decay_to`` times
     it, along a cosine or a straight line (``PolynomialDecay``, power 1, which has no warmup).
     """
     if not needs_steps(adam):
-        return adam.learning_rate
+        return None
     total = adam.decay_steps
     if total is None or total < 1:
         raise ValueError(
             f"a {adam.schedule} schedule with warmup {adam.warmup:g} needs the trial's number of "
             f"steps. Received: decay_steps={total!r}"
         )
-    import keras
-
-    schedules = keras.optimizers.schedules
     peak = adam.learning_rate
     if adam.schedule == "linear":
-        return schedules.PolynomialDecay(
-            peak, decay_steps=total, end_learning_rate=peak * adam.decay_to, power=1.0
-        )
+        end = peak * adam.decay_to
+        return "PolynomialDecay", {
+            "initial_learning_rate": peak,
+            "decay_steps": total,
+            "end_learning_rate": end,
+            "power": 1.0,
+            "cycle": False,
+        }
     alpha = 1.0 if adam.schedule == "constant" else adam.decay_to
     warm = warmup_steps(adam.warmup, total)
     if warm < 1:
-        return schedules.CosineDecay(peak, decay_steps=total, alpha=alpha)
-    return schedules.CosineDecay(
-        0.0, decay_steps=total - warm, alpha=alpha, warmup_target=peak, warmup_steps=warm
-    )
+        return "CosineDecay", {
+            "initial_learning_rate": peak,
+            "decay_steps": total,
+            "alpha": alpha,
+            "warmup_target": None,
+            "warmup_steps": 0,
+        }
+    return "CosineDecay", {
+        "initial_learning_rate": 0.0,
+        "decay_steps": total - warm,
+        "alpha": alpha,
+        "warmup_target": peak,
+        "warmup_steps": warm,
+    }
+
+
+def learning_rate_schedule(adam: AdamParams) -> Any:
+    """The trial's ``learning_rate`` argument: a float, or the Keras schedule
+    :func:`schedule_config` describes, over ``adam.decay_steps`` steps in all (imports Keras
+    only then)."""
+    spec = schedule_config(adam)
+    if spec is None:
+        return adam.learning_rate
+    import keras
+
+    name, kwargs = spec
+    return getattr(keras.optimizers.schedules, name)(**kwargs)
 
 
 def warmup_steps(warmup: float, total: int) -> int:

@@ -247,7 +247,10 @@ def export_name(param: str) -> tuple[str, str | None]:
         if param.endswith(f"_{key}") and kind in kinds:
             return key, f"searched as {param}: the {key} when schedule = {kind}"
     if param == "clipping":
-        return "global_clipnorm", "searched as clipping: off (global_clipnorm None) or on"
+        return "global_clipnorm", (
+            "searched as clipping: off (global_clipnorm None), on (clipped to global_clipnorm) "
+            "or, where the space offers it, per_variable (each variable clipped to clipnorm)"
+        )
     if param in _BATCH_SCALED:
         return param, (
             "searched at the space's reference batch size, then scaled to each trial's batch size "

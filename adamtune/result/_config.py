@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adamtune.params import AdamParams
+from adamtune.params import AdamParams, needs_steps
 from adamtune.result._losses import copy_metrics
 from adamtune.result._validate import FORMAT_VERSION
 
@@ -52,17 +53,30 @@ class TunedConfig:
         """Every tuned value: the Adam choices, the epochs and the model_fn's own."""
         return {**self.adam.to_dict(), "epochs": self.epochs, **self.user_params}
 
-    def compile_kwargs(self) -> dict[str, Any]:
+    def compile_kwargs(self, total_steps: int | None = None) -> dict[str, Any]:
         """``optimizer`` (a fresh Keras Adam/AdamW), ``loss`` and ``metrics`` for ``model.compile``
         (per output, by output name, for a model with several), and ``loss_weights`` when the
-        search trained with them."""
+        search trained with them.
+
+        ``total_steps``: the steps your run will take (epochs x steps per epoch), when it differs
+        from the trial's: a learning-rate schedule is spread over them (its warmup keeps its share,
+        its end its fraction of the peak) instead of over the trial's ``adam.decay_steps``. A
+        constant rate does not change. ``None``: the optimizer exactly as the trial ran it."""
         import keras
 
+        from adamtune._util import check_positive_int
         from adamtune.result._losses import compile_loss
 
-        out = {
+        check_positive_int(total_steps, "total_steps", allow_none=True)
+        if total_steps is not None and needs_steps(self.adam):
+            from adamtune.training import make_optimizer
+
+            optimizer = make_optimizer(dataclasses.replace(self.adam, decay_steps=total_steps))
+        else:
             # A copy: Keras builds a schedule inside the config it is given, in place.
-            "optimizer": keras.optimizers.deserialize(copy.deepcopy(self.optimizer)),
+            optimizer = keras.optimizers.deserialize(copy.deepcopy(self.optimizer))
+        out = {
+            "optimizer": optimizer,
             "loss": compile_loss(self.loss),
             "metrics": copy_metrics(self.metrics),
         }

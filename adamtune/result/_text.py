@@ -74,17 +74,25 @@ def regularizer_words(adam: Mapping[str, Any]) -> str:
 
 
 def schedule_words(adam: Mapping[str, Any]) -> str:
-    """``"cosine to 0.1x, 5% warmup schedule"``: a trial's learning-rate schedule in a few words
-    (a value read from a file that is not a known word or a number is shown quoted)."""
+    """``"cosine to 0.1x, 5% warmup"``: a trial's learning-rate schedule in a few words, its
+    numbers in 2 digits (the config holds them whole; a value read from a file that is not a
+    known word or a number is shown quoted)."""
     kind = adam.get("schedule", "constant")
     words = bare(kind, 12) if kind in ("constant", "cosine", "linear") else show(kind, 20)
     if kind != "constant":
-        words += f" to {number(adam.get('decay_to', 0.0))}x"
+        words += f" to {_two(adam.get('decay_to', 0.0))}x"
     warmup = adam.get("warmup", 0.0)
     if warmup:
-        share = number(100 * warmup) if isinstance(warmup, int | float) else show(warmup, 20)
+        share = _two(100 * warmup) if isinstance(warmup, int | float) else show(warmup, 20)
         words += f", {share}% warmup"
-    return words + " schedule"
+    return words
+
+
+def _two(value: Any) -> str:
+    """A number in 2 significant digits; anything else as :func:`number` gives it."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:.2g}"
+    return number(value)
 
 
 def adam_words(adam: Mapping[str, Any]) -> list[str]:
@@ -107,8 +115,7 @@ def adam_words(adam: Mapping[str, Any]) -> list[str]:
         )
     if adam.get("schedule", "constant") != "constant" or adam.get("warmup", 0.0):
         words.append(schedule_words(adam))
-    if adam.get("global_clipnorm") is not None:
-        words.append(f"global_clipnorm={number(adam.get('global_clipnorm'))}")
+    words.extend(_clipping(adam))
     for key, default in _ADAM_DEFAULTS.items():
         value = adam.get(key, default)
         if value != default:
@@ -173,6 +180,13 @@ def _optimizer_words(config: Any, adam: Mapping[str, Any]) -> list[str]:
             words.append(f"{key}={number(adam[key])}")
     if adam.get("regularizer") == "adamw":
         words.append(f"weight_decay={number(adam.get('regularizer_strength'))}")
-    if adam.get("global_clipnorm") is not None:
-        words.append(f"global_clipnorm={number(adam.get('global_clipnorm'))}")
-    return words
+    return words + _clipping(adam)
+
+
+def _clipping(adam: Mapping[str, Any]) -> list[str]:
+    """``global_clipnorm=1`` or ``clipnorm=1``: how the gradients are clipped, where they are."""
+    return [
+        f"{key}={number(adam.get(key))}"
+        for key in ("global_clipnorm", "clipnorm")
+        if adam.get(key) is not None
+    ]

@@ -12,13 +12,7 @@ import re
 from typing import Any
 
 from adamtune.data import CLASS_WEIGHT_MODES
-from adamtune.params import (
-    RESERVED,
-    AdamParams,
-    learning_rate_schedule,
-    needs_steps,
-    schedule_class,
-)
+from adamtune.params import RESERVED, AdamParams, needs_steps, schedule_config
 from adamtune.result._losses import (
     check_loss,
     check_metric_names,
@@ -175,9 +169,18 @@ def _adam(source: str, raw: Any) -> AdamParams:
             "epsilon",
             "base_learning_rate",
             "global_clipnorm",
+            "clipnorm",
         )
         if raw.get(k) is not None
     }
+    if "global_clipnorm" in numbers and "clipnorm" in numbers:
+        raise _fail(
+            source,
+            "adam.clipnorm",
+            "must be null when adam.global_clipnorm is set (Keras clips one way at a time). "
+            f"Received: clipnorm={numbers['clipnorm']!r}, "
+            f"global_clipnorm={numbers['global_clipnorm']!r}",
+        )
     for key, high in (("warmup", 0.5), ("decay_to", 1.0)):
         if raw.get(key) is not None:
             value = _number(source, raw[key], f"adam.{key}", positive=False)
@@ -222,19 +225,19 @@ def _check_optimizer_matches(source: str, optimizer: dict[str, Any], adam: AdamP
             f"must be {expected!r} for optimizer {adam.optimizer!r} and regularizer "
             f"{adam.regularizer!r}. Received: {optimizer['class_name']!r}",
         )
-    clip = config.get("global_clipnorm")
-    if (clip is None) != (adam.global_clipnorm is None) or (
-        clip is not None
-        and not (
-            isinstance(clip, int | float)
-            and math.isclose(clip, adam.global_clipnorm or 0.0, rel_tol=1e-6)
-        )
-    ):
-        raise _fail(
-            source,
-            "optimizer.config.global_clipnorm",
-            f"must equal adam's value {adam.global_clipnorm!r}. Received: {show(clip)}",
-        )
+    for key in ("global_clipnorm", "clipnorm"):
+        clip, mine = config.get(key), getattr(adam, key)
+        if (clip is None) != (mine is None) or (
+            clip is not None
+            and not (
+                isinstance(clip, int | float) and math.isclose(clip, mine or 0.0, rel_tol=1e-6)
+            )
+        ):
+            raise _fail(
+                source,
+                f"optimizer.config.{key}",
+                f"must equal adam's value {mine!r}. Received: {show(clip)}",
+            )
     _check_schedule_matches(source, config.get("learning_rate"), adam)
     pairs = [
         ("beta_1", adam.beta_1),
@@ -256,7 +259,8 @@ def _check_optimizer_matches(source: str, optimizer: dict[str, Any], adam: AdamP
 def _check_schedule_matches(source: str, got: Any, adam: AdamParams) -> None:
     """``optimizer.config.learning_rate``: adam's number, or the Keras schedule adam describes
     (its class and every number of its config)."""
-    if schedule_class(adam) is None:
+    spec = schedule_config(adam)
+    if spec is None:
         if not isinstance(got, int | float) or not math.isclose(
             got, adam.learning_rate, rel_tol=1e-6
         ):
@@ -266,19 +270,17 @@ def _check_schedule_matches(source: str, got: Any, adam: AdamParams) -> None:
                 f"must equal adam's value {adam.learning_rate!r}. Received: {show(got)}",
             )
         return
-    import keras
-
-    want = keras.optimizers.schedules.serialize(learning_rate_schedule(adam))
+    name, want = spec  # Keras' own arguments, known without importing it
     where = "optimizer.config.learning_rate"
-    if not isinstance(got, dict) or got.get("class_name") != want["class_name"]:
+    if not isinstance(got, dict) or got.get("class_name") != name:
         raise _fail(
             source,
             where,
-            f"must be a Keras-serialized {want['class_name']} for adam's {adam.schedule} "
+            f"must be a Keras-serialized {name} for adam's {adam.schedule} "
             f"schedule with warmup {adam.warmup:g}. Received: {show(got)}",
         )
     config = got.get("config")
-    for key, value in want["config"].items():
+    for key, value in want.items():
         have = config.get(key) if isinstance(config, dict) else None
         same = (
             have == value

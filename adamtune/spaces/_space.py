@@ -47,7 +47,9 @@ class Space:
     ``search(class_weight=...)``. ``optimizer``, when given, chooses between Adam and Nesterov
     Adam (``"adam"``, ``"nadam"``); ``None`` is Adam. ``global_clipnorm``, when given, searches
     whether to clip the gradients' global norm and, if so, at what norm in that range (Keras'
-    ``global_clipnorm``); ``None`` never clips. ``schedule`` chooses how the learning rate runs
+    ``global_clipnorm``); ``clipnorm`` likewise clips each variable's gradient on its own (Keras'
+    ``clipnorm``); with both, a trial clips one way or the other or not at all (Keras takes one);
+    ``None`` for both never clips. ``schedule`` chooses how the learning rate runs
     over a trial's steps (``"constant"``, ``"cosine"``, ``"linear"``; ``None``: constant);
     ``warmup`` is the range of the share of a trial's steps spent rising from 0, drawn for the
     schedules in ``warmup_schedules`` (``None``: each of ``constant`` and ``cosine`` listed; Keras'
@@ -75,6 +77,7 @@ class Space:
     warmup: FloatRange | None = None
     decay_to: FloatRange | None = None
     warmup_schedules: tuple[str, ...] | None = None
+    clipnorm: FloatRange | None = None
 
     def __post_init__(self) -> None:
         # Lists from code compare equal to the tuples a file loads into.
@@ -103,7 +106,15 @@ class Space:
             if getattr(self, key) is not None:
                 out[key] = list(getattr(self, key))
         out["epochs"] = self.epochs
-        for key in ("beta_1", "beta_2", "epsilon", "global_clipnorm", "warmup", "decay_to"):
+        for key in (
+            "beta_1",
+            "beta_2",
+            "epsilon",
+            "global_clipnorm",
+            "clipnorm",
+            "warmup",
+            "decay_to",
+        ):
             rng = getattr(self, key)
             if rng is not None:
                 out[key] = rng.to_dict()

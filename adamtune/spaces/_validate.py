@@ -35,6 +35,7 @@ _TOP_KEYS = (
     "beta_2",
     "epsilon",
     "global_clipnorm",
+    "clipnorm",
     "schedule",
     "warmup",
     "decay_to",
@@ -211,13 +212,14 @@ def _optimizer(ctx: _Ctx, value: Any) -> tuple[str, ...] | None:
     return _words(ctx, value, "optimizer", OPTIMIZERS, " (AdamW is the regularizer `adamw`)")
 
 
-def _clipnorm(ctx: _Ctx, value: Any) -> FloatRange | None:
-    """The optional range of a clipped gradient's global norm (log by default, above 0)."""
+def _clipnorm(ctx: _Ctx, value: Any, fieldname: str) -> FloatRange | None:
+    """The optional range of a clipped gradient's norm, global or per variable (log by default,
+    above 0)."""
     if value is None:
         return None
-    rng = _range(ctx, value, "global_clipnorm", log_default=True)
+    rng = _range(ctx, value, fieldname, log_default=True)
     if rng.low <= 0:
-        raise ctx.fail("global_clipnorm.low", f"must be > 0. Received: {rng.low!r}")
+        raise ctx.fail(f"{fieldname}.low", f"must be > 0. Received: {rng.low!r}")
     return rng
 
 
@@ -326,7 +328,8 @@ def space_fields(data: Any, source: str) -> dict[str, Any]:
         "version": SCHEMA_VERSION,
         "class_weight": _class_weight(ctx, raw.get("class_weight")),
         "optimizer": _optimizer(ctx, raw.get("optimizer")),
-        "global_clipnorm": _clipnorm(ctx, raw.get("global_clipnorm")),
+        "global_clipnorm": _clipnorm(ctx, raw.get("global_clipnorm"), "global_clipnorm"),
+        "clipnorm": _clipnorm(ctx, raw.get("clipnorm"), "clipnorm"),
         "schedule": schedule,
         "warmup": warmup,
         "warmup_schedules": warmup_schedules,

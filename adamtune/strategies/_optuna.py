@@ -124,7 +124,7 @@ def grid_values(context: StrategyContext) -> dict[str, list[Any]]:
         grid["class_weight"] = list(space.class_weight)  # whether to weight: both, each point
     if space.optimizer is not None and len(space.optimizer) > 1:
         grid["optimizer"] = [space.optimizer[0]]
-    if space.global_clipnorm is not None:
+    if space.global_clipnorm is not None or space.clipnorm is not None:
         grid["clipping"] = ["off"]
     kind = (space.schedule or ("constant",))[0]
     if space.schedule is not None and len(space.schedule) > 1:

@@ -169,8 +169,9 @@ def make_optimizer(adam: AdamParams) -> Any:
         "beta_2": adam.beta_2,
         "epsilon": adam.epsilon,
     }
-    if adam.global_clipnorm is not None:
-        common["global_clipnorm"] = adam.global_clipnorm
+    for key in ("global_clipnorm", "clipnorm"):
+        if getattr(adam, key) is not None:
+            common[key] = getattr(adam, key)
     if adam.regularizer == "adamw":
         common["weight_decay"] = adam.regularizer_strength
     if adam.optimizer == "nadam":

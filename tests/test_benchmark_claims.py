@@ -67,3 +67,36 @@ def test_the_notes_quote_the_schedules_suites_tables_and_the_readme_its_interval
         assert quoted in readme, f"README.md does not quote the schedules ablation {quoted}"
     first = result["runs"][0]  # the suite's run; a later --redo reran one tool's jobs
     assert f"{first['wall_minutes']:.1f} min" in readme
+
+
+def test_the_notes_and_readme_quote_the_default_schedule_suite_as_measured() -> None:
+    """Issue 19's default-space measurement: NOTES.md section 10's table is the JSON's ablation
+    rows, and the counts and intervals the README gives are the JSON's."""
+    result = json.loads((RESULTS / "default-schedule.json").read_text())
+    notes = (ROOT / "benchmarks" / "NOTES.md").read_text().split("## 10.", 1)[1]
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    verdicts = []
+    for task in result["tasks"]:
+        rows = {
+            r["metric"]: r
+            for r in result["paired"][task]
+            if r["comparison"] == "ablation" and r["tool"] == "adamtune-default-schedule"
+        }
+        cells = [
+            f"{rows[m]['estimate']:+.3f} [{rows[m]['low']:.3f}, {rows[m]['high']:.3f}] "
+            f"{rows[m]['verdict']}"
+            for m in ("5", "10", "20", "test")
+        ]
+        assert f"| {task} | " + " | ".join(cells) + " |" in notes, task
+        verdicts += [rows[m]["verdict"] for m in ("5", "10", "20", "test")]
+    ahead, behind = verdicts.count("ahead"), verdicts.count("behind")
+    assert f"ahead in {ahead} of {len(verdicts)} comparisons and behind in none" in readme
+    assert behind == 0
+    cosine = [
+        r
+        for r in result["records"]
+        if r["tool"] == "adamtune-default-schedule" and r["config"]["schedule"] == "cosine"
+    ]
+    runs = sum(r["tool"] == "adamtune-default-schedule" for r in result["records"])
+    assert f"exported a cosine schedule in {len(cosine)} of {runs} runs" in readme
+    assert f"{result['runs'][0]['wall_minutes']:.1f} min" in readme

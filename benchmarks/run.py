@@ -101,13 +101,15 @@ SUITES = {
         (
             "adamtune",
             "adamtune-schedules",
+            "adamtune-default-schedule",
             "optuna-tpe-hyperband",
             "kt-hyperband",
             "keras-defaults",
         ),
         retrain_seeds=2,
         about="issue 19: a post-LN Transformer (the warmup case), adamtune with schedules, warmup, "
-        "Nadam and clipping against constant-rate adamtune and the strongest peers, 6 seeds",
+        "Nadam and clipping, and with the default space's schedule choice, against constant-rate "
+        "adamtune and the strongest peers, 6 seeds",
     ),
     "default-schedule": Suite(
         STANDARD_TASKS,

@@ -100,3 +100,19 @@ def test_the_notes_and_readme_quote_the_default_schedule_suite_as_measured() -> 
     runs = sum(r["tool"] == "adamtune-default-schedule" for r in result["records"])
     assert f"exported a cosine schedule in {len(cosine)} of {runs} runs" in readme
     assert f"{result['runs'][0]['wall_minutes']:.1f} min" in readme
+
+
+def test_the_readme_quotes_the_default_schedule_on_the_transformer_as_measured() -> None:
+    result = json.loads((RESULTS / "schedules.json").read_text())
+    rows = {
+        r["metric"]: r
+        for r in result["paired"]["transformer-postln"]
+        if r["comparison"] == "ablation" and r["tool"] == "adamtune-default-schedule"
+    }
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    notes = " ".join((ROOT / "benchmarks" / "NOTES.md").read_text().split())
+    r = rows["8"]
+    quoted = f"+{r['estimate']:.3f} [{r['low']:.3f}, {r['high']:.3f}]"
+    assert r["verdict"] == "ahead" and rows["test"]["verdict"] == "tie"
+    assert f"ahead of constant-rate adamtune at 8 full runs ({quoted})" in readme
+    assert f"ahead of constant-rate adamtune at 8 FRE ({quoted}, " in notes

@@ -12,7 +12,6 @@ from adamtune.params._regularizer import make_regularizer
 from adamtune.params._schedule import (
     learning_rate_schedule,
     needs_steps,
-    schedule_class,
     schedule_config,
     schedule_values,
     warmup_steps,
@@ -33,7 +32,6 @@ __all__ = [
     "needs_steps",
     "sample_adam_params",
     "scale_for_batch",
-    "schedule_class",
     "schedule_config",
     "schedule_values",
     "warmup_steps",

@@ -13,7 +13,6 @@ if TYPE_CHECKING:
 __all__ = [
     "learning_rate_schedule",
     "needs_steps",
-    "schedule_class",
     "schedule_config",
     "schedule_values",
     "warmup_steps",
@@ -23,13 +22,6 @@ __all__ = [
 def needs_steps(adam: AdamParams) -> bool:
     """Whether the trial's learning rate changes over its steps (so it needs their number)."""
     return adam.schedule != "constant" or adam.warmup > 0
-
-
-def schedule_class(adam: AdamParams) -> str | None:
-    """The Keras class the trial's schedule is (None for a constant rate)."""
-    if not needs_steps(adam):
-        return None
-    return "PolynomialDecay" if adam.schedule == "linear" else "CosineDecay"
 
 
 def schedule_config(adam: AdamParams) -> tuple[str, dict[str, Any]] | None:

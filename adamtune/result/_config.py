@@ -54,7 +54,7 @@ class TunedConfig:
         return {**self.adam.to_dict(), "epochs": self.epochs, **self.user_params}
 
     def compile_kwargs(self, total_steps: int | None = None) -> dict[str, Any]:
-        """``optimizer`` (a fresh Keras Adam/AdamW), ``loss`` and ``metrics`` for ``model.compile``
+        """``optimizer`` (a fresh Keras Adam, AdamW or Nadam), ``loss`` and ``metrics`` for ``model.compile``
         (per output, by output name, for a model with several), and ``loss_weights`` when the
         search trained with them.
 

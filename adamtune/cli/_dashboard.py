@@ -9,7 +9,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import ipaddress
+import signal
+import socket
 import sys
+from types import FrameType
+from typing import Any
 
 __all__ = ["add_parser", "cmd_dashboard"]
 
@@ -119,11 +123,47 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     print("adamtune dashboard: press Ctrl-C to stop", file=sys.stderr)
+    app = optuna_dashboard.wsgi(storage)
     try:
-        optuna_dashboard.run_server(storage, host=host, port=port)
+        _serve(app, host, port)
     except OSError as exc:  # address in use, unknown host, no permission
         reason = exc.strerror or type(exc).__name__
         raise ValueError(f"cannot listen on {url}: {reason}") from None
-    # run_server hands over to bottle.run, which swallows KeyboardInterrupt and returns: the
-    # server only stops on Ctrl-C, so end the command the way every other Ctrl-C does.
+    # The server only stops on Ctrl-C: end the command the way every other Ctrl-C does.
     raise KeyboardInterrupt
+
+
+def _serve(app: Any, host: str, port: int) -> None:
+    """Serve the WSGI ``app`` on ``host:port`` until Ctrl-C.
+
+    Not ``optuna_dashboard.run_server``: it serves with ``bottle.run`` on wsgiref, whose request
+    handler catches every exception while it answers, KeyboardInterrupt included, logs it and
+    serves on, so a Ctrl-C that lands mid-request was lost (seen as a test that waited in vain
+    on a loaded machine). Here the SIGINT handler also leaves a flag the loop reads between
+    requests."""
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    class Server(WSGIServer):
+        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        timeout = 0.5  # handle_request returns this often without a request: the flag is read
+
+    class Handler(WSGIRequestHandler):
+        def address_string(self) -> str:  # no reverse DNS lookup per logged request
+            return str(self.client_address[0])
+
+    stopped: list[int] = []
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        stopped.append(signum)
+        raise KeyboardInterrupt
+
+    # A process started with SIGINT ignored (a shell's background job) keeps ignoring it.
+    watch = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    previous = signal.signal(signal.SIGINT, on_sigint) if watch else None
+    try:
+        with make_server(host.strip("[]"), port, app, Server, Handler) as server:
+            while not stopped:
+                server.handle_request()
+    finally:
+        if watch:
+            signal.signal(signal.SIGINT, previous)

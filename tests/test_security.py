@@ -400,9 +400,12 @@ def test_the_dashboard_is_the_only_server_adamtune_starts() -> None:
 
 def test_the_dashboard_listens_on_its_host_option_which_defaults_to_loopback() -> None:
     tree = ast.parse((PACKAGE / "cli" / "_dashboard.py").read_text(encoding="utf-8"))
-    serving = [call for name, call in _calls(tree) if name.endswith("run_server")]
-    assert len(serving) == 1
-    assert {k.arg: ast.unparse(k.value) for k in serving[0].keywords}["host"] == "host"
+    # cmd_dashboard hands --host to _serve, the one place a server socket is made.
+    (serve,) = [call for name, call in _calls(tree) if name == "_serve"]
+    assert [ast.unparse(a) for a in serve.args] == ["app", "host", "port"]
+    (made,) = [call for name, call in _calls(tree) if name.endswith("make_server")]
+    assert ast.unparse(made.args[0]) == "host.strip('[]')"
+    assert not [name for name, _ in _calls(tree) if name.endswith(("run_server", ".run"))]
     args = build_parser().parse_args(["dashboard", "--storage", "sqlite:///x.db"])
     assert args.host == "127.0.0.1"
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import job
+import machine
 import summary
 import tasks
 import tools
@@ -355,6 +356,15 @@ def _suite_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Suit
     return suite
 
 
+def _calibrate(when: str) -> dict[str, Any]:
+    """Time the machine (``machine.calibrate``) in a job's kind of process: one TensorFlow
+    thread, the libraries preloaded."""
+    _say(f"timing the machine {when} the jobs: " + ", ".join(machine.CALIBRATION_TASKS))
+    with _pool(1) as pool:
+        timed: dict[str, Any] = pool.submit(machine.calibrate).result()
+    return timed
+
+
 def drop_jobs(out: Path, redo: list[str]) -> dict[str, Any]:
     """Remove ``redo``'s records from ``out`` (so that the run after this does them again) and
     return the file as it was. Its ``jobs_minutes`` restarts at 0: the dropped jobs' time is no
@@ -421,7 +431,9 @@ def main(argv: list[str] | None = None) -> int:
     if reuse:
         records, jobs_minutes = previous["records"], float(previous.get("jobs_minutes", 0.0))
     else:
+        speed = _calibrate("before")
         records, jobs_minutes = run_jobs(suite, args.out, args.jobs, task_file)
+        speed = {**machine.describe(), "before": speed, "after": _calibrate("after")}
     systems: dict[str, Any] = previous.get("systems", {})
     if args.systems_only or not (args.no_systems or args.report_only):
         _say("systems: overhead over bare fit, RSS over 100 trials, 1 vs 2 workers")
@@ -474,6 +486,7 @@ def main(argv: list[str] | None = None) -> int:
             "jobs_minutes": jobs_minutes,
             "jobs": len(records) - done_before,
             "redo": redo,
+            "machine": speed,
         }
         result["runs"] = [*history, this]
     result["verdicts"] = summary.verdicts(result["summary"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import machine
 import metrics
 import summary
 
@@ -153,6 +154,12 @@ def _runs(runs: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def _machine(runs: list[dict[str, Any]]) -> list[str]:
+    """The machine of the last run that timed it (runs before the harness did: nothing)."""
+    timed = [run["machine"] for run in runs if run.get("machine")]
+    return ["", machine.line(timed[-1])] if timed else []
+
+
 def markdown(result: dict[str, Any]) -> str:
     """The tables for ``benchmarks/README.md``: the summary, the verdict table (adamtune against
     the best peer per task and metric), then per task the tools' rows and the good-start /
@@ -162,6 +169,7 @@ def markdown(result: dict[str, Any]) -> str:
         f"Suite `{result['suite']}`: seeds {result['seeds']}, budget {cap} full-run "
         f"equivalents (FRE), {result['jobs']} worker processes, {result['wall_minutes']:.1f} min.",
         *_runs(result.get("runs", [])),
+        *_machine(result.get("runs", [])),
         "",
         f"Rules: {TARGET_RULE}. FRE to target is the median of the survival curve (the budget by "
         f'which half the seeds reached the target; "> {cap:g}" when fewer than half did by the '

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import job
 import ledger
+import machine
 import metrics
 import run
 import summary
@@ -157,6 +160,22 @@ def test_run_refuses_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--redo: missing.json holds no finished run to redo jobs of" in capsys.readouterr().err
 
 
+def test_the_machine_line_gives_the_cpu_and_each_timing() -> None:
+    timed = {"at": "x", "loadavg": [1.5, 1.0, 0.5], "tasks": {"digits": {"seconds": 1.234}}}
+    speed = {**machine.describe(), "before": timed, "after": None}
+    text = machine.line(speed)
+    assert text.startswith(f"Machine: {speed['cpu']}, {os.cpu_count()} cores; ")
+    assert "before the jobs digits 1.23 s (load 1.50)" in text and "after" not in text
+    assert machine.line({}) == "Machine: ?, ? cores; one full run (task_timing.py): not timed."
+    # describe() reads versions from the installed packages: no TensorFlow import for it.
+    code = "import machine, sys; machine.describe(); print('tensorflow' in sys.modules)"
+    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=bench, capture_output=True, text=True, check=True
+    )
+    assert done.stdout == "False\n"
+
+
 def test_each_job_gets_a_fresh_process_forked_with_tensorflow_already_imported() -> None:
     with run._pool(1) as pool:
         facts = [pool.submit(job.worker_facts).result(timeout=120) for _ in range(2)]
@@ -169,7 +188,6 @@ def test_each_job_gets_a_fresh_process_forked_with_tensorflow_already_imported()
 @pytest.mark.slow
 def test_the_smoke_suite_runs_end_to_end(tmp_path: Path) -> None:
     import json
-    import subprocess
 
     out = tmp_path / "smoke.json"
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
@@ -199,6 +217,13 @@ def test_the_smoke_suite_runs_end_to_end(tmp_path: Path) -> None:
     assert (tmp_path / "smoke-plots" / "digits.png").stat().st_size > 10_000
     assert (tmp_path / "smoke-plots" / "digits-survival.png").stat().st_size > 10_000
     assert [r["jobs"] for r in result["runs"]] == [3]
+    # The machine's speed, timed before and after the jobs, is in the run and in the tables.
+    speed = result["runs"][0]["machine"]
+    for when in ("before", "after"):
+        assert set(speed[when]["tasks"]) == set(machine.CALIBRATION_TASKS)
+        assert all(0.05 < t["seconds"] < 60 for t in speed[when]["tasks"].values()), speed
+    assert speed["cores"] == os.cpu_count()
+    assert machine.line(speed) in out.with_suffix(".md").read_text()
 
     # --redo runs one tool's jobs again and keeps the rest; KerasTuner now repeats from its seed
     # in a new process, so the job it redoes trains the same fits to the same scores.

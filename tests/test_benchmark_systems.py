@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import systems
 import systems_bare
 import systems_idle
+import systems_long
 import systems_plan
 import systems_stats
 
@@ -291,3 +292,39 @@ def test_the_smoke_measurement_reports_every_figure(tmp_path: Path) -> None:
         assert "busy_cores" in run["idle_check_before"]
     assert isinstance(details["warnings"], list)
     assert any("speedup" in line for line in said)
+
+
+def test_a_long_study_is_read_in_windows_of_trials(tmp_path: Path) -> None:
+    import datetime as dt
+
+    import optuna
+
+    storage = f"sqlite:///{tmp_path / 'long.db'}"
+    study = optuna.create_study(study_name=systems_long.STUDY, storage=storage)
+    start = dt.datetime(2026, 12, 1, 12, 0, 0)
+    # Trials 0-3 end every 2 s and take 1 s each; trials 4-7 end every 4 s and take 3 s.
+    for n in range(8):
+        inside = 1 if n < 4 else 3
+        end = start + dt.timedelta(seconds=(2 * n if n < 4 else 6 + 4 * (n - 3)))
+        study.add_trial(
+            optuna.trial.FrozenTrial(
+                number=n,
+                trial_id=n,
+                state=optuna.trial.TrialState.COMPLETE,
+                value=float(n),
+                datetime_start=end - dt.timedelta(seconds=inside),
+                datetime_complete=end,
+                params={},
+                distributions={},
+                user_attrs={},
+                system_attrs={},
+                intermediate_values={},
+            )
+        )
+    rows = systems_long.windows(storage, 4)
+    assert rows == [
+        {"trials": "0-3", "per_minute": 30.0, "inside_seconds": 1.0, "inside_median": 1.0},
+        {"trials": "4-7", "per_minute": 15.0, "inside_seconds": 3.0, "inside_median": 3.0},
+    ]
+    with pytest.raises(SystemExit):
+        systems_long.main(["--trials", "10", "--window", "10"])  # fewer than two windows

@@ -22,8 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from systems_parallel import SUBPROCESS_ENV
-from systems_setup import SEED, TARGET_TEMPLATE
+from systems_setup import SEED, SUBPROCESS_ENV, TARGET_TEMPLATE
 
 __all__ = ["main", "run_study", "windows"]
 

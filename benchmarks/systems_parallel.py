@@ -16,6 +16,7 @@ from systems_idle import wait_for_idle, warn_if_busy
 from systems_plan import Plan
 from systems_setup import (
     SEED,
+    SUBPROCESS_ENV,
     TARGET_TEMPLATE,
     finished_trials,
     space_for,
@@ -23,14 +24,6 @@ from systems_setup import (
     trial_states,
 )
 from systems_stats import alternating_order, rounded, seconds_between, speedup_including_startup
-
-# The CLI's subprocesses: quiet TensorFlow, one thread each (see `_cli_thread_env` for what the
-# CLI itself then sets).
-SUBPROCESS_ENV = {
-    "TF_CPP_MIN_LOG_LEVEL": "3",
-    "TF_NUM_INTRAOP_THREADS": "1",
-    "TF_NUM_INTEROP_THREADS": "1",
-}
 
 
 def _cli_thread_env(workers: int) -> dict[str, str]:

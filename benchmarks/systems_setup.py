@@ -17,6 +17,14 @@ SEED = 0
 
 # The CLI target file for the parallel measurement: the same MLP, and digits tiled so one epoch
 # is long enough that the per-trial costs (model build, tracing) do not dominate.
+# The CLI's subprocesses: quiet TensorFlow, one thread each (see systems_parallel's
+# `_cli_thread_env` for what the CLI itself then sets).
+SUBPROCESS_ENV = {
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
+}
+
 TARGET_TEMPLATE = '''"""adamtune CLI target written by benchmarks/systems_parallel.py."""
 
 from typing import Any

@@ -23,10 +23,10 @@ def _quiet_experimental() -> Iterator[None]:
 
 
 def _tpe(context: StrategyContext) -> Any:
-    import optuna
+    from adamtune.strategies._bounded import BoundedTPESampler
 
     with _quiet_experimental():
-        return optuna.samplers.TPESampler(
+        return BoundedTPESampler(
             multivariate=True, group=True, seed=context.seed, n_startup_trials=8
         )
 
@@ -147,7 +147,11 @@ def _grid(context: StrategyContext) -> Any:
 
 
 BUILTINS: dict[str, tuple[Callable[[StrategyContext], Any], str]] = {
-    "tpe": (_tpe, "multivariate TPE, grouped per regularizer type (the default)"),
+    "tpe": (
+        _tpe,
+        "multivariate TPE, grouped per regularizer type (the default); past 225 trials it models "
+        "the best 25 and the latest 200",
+    ),
     "random": (_random, "uniform random sampling: a baseline, and fine for under ~10 trials"),
     "qmc": (_qmc, "scrambled Sobol points: even coverage of the space for small budgets"),
     "gp": (_gp, "Gaussian-process Bayesian optimization (pip install 'adamtune[gp]')"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import socket
 import subprocess
@@ -219,22 +220,48 @@ def _adamtune(
     return run_adamtune(*args, cwd=cwd, env=env, timeout=timeout)
 
 
-def _cmdlines() -> dict[int, list[str]]:
-    """The whole argv of every running process that mentions adamtune (what ``ps`` would show).
+def _parent_of(pid: str) -> int | None:
+    """The parent pid of ``pid`` (``/proc/PID/stat``: the field after the name, which may hold
+    spaces and parentheses, so read from its last ``)``), or None when it is gone."""
+    try:
+        stat = (Path("/proc") / pid / "stat").read_text()
+    except OSError:
+        return None
+    return int(stat[stat.rindex(")") + 2 :].split()[1])
+
+
+def _cmdlines(root: int) -> dict[int, list[str]]:
+    """The whole argv of every running process that mentions adamtune and descends from
+    ``root`` (what ``ps`` would show of the processes this test started).
 
     Read from ``/proc/PID/cmdline`` (never cut, unlike ``ps`` at a terminal's width), split on its
-    NUL separators so that a path with spaces stays one argument.
+    NUL separators so that a path with spaces stays one argument. Only ``root``'s descendants:
+    under ``pytest -n 2`` the other test process runs adamtune commands of its own (one passes a
+    password on its command line on purpose), and they are not this test's to judge.
     """
+    pids = [entry.name for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+    parents = {int(pid): _parent_of(pid) for pid in pids}
+
+    def descends(pid: int) -> bool:
+        seen: set[int] = set()
+        while pid not in seen and pid > 1:
+            if pid == root:
+                return True
+            seen.add(pid)
+            pid = parents.get(pid) or 0
+        return False
+
     found = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                raw = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            argv = [part.decode(errors="replace") for part in raw.split(b"\0")[:-1]]
-            if any("adamtune" in part for part in argv):
-                found[int(entry.name)] = argv
+    for pid in pids:
+        if int(pid) == root or not descends(int(pid)):
+            continue
+        try:
+            raw = (Path("/proc") / pid / "cmdline").read_bytes()
+        except OSError:
+            continue
+        argv = [part.decode(errors="replace") for part in raw.split(b"\0")[:-1]]
+        if any("adamtune" in part for part in argv):
+            found[int(pid)] = argv
     return found
 
 
@@ -249,13 +276,15 @@ def _is_adamtune_worker(argv: list[str]) -> bool:
 
 @contextlib.contextmanager
 def watching_ps() -> Iterator[dict[int, list[str]]]:
-    """Every adamtune command line seen while the block runs, polled every 50 ms."""
+    """Every adamtune command line of this process's descendants seen while the block runs,
+    polled every 50 ms."""
     seen: dict[int, list[str]] = {}
     done = threading.Event()
+    root = os.getpid()
 
     def poll() -> None:
         while not done.is_set():
-            seen.update(_cmdlines())
+            seen.update(_cmdlines(root))
             time.sleep(0.05)
 
     thread = threading.Thread(target=poll, daemon=True)

@@ -41,7 +41,8 @@ OUTCOME_TEXT = {
     "diverged-nan": "the loss became NaN or infinite",
     "diverged-blowup": "the loss rose far above its start",
     "collapsed-to-chance": "the loss stuck at chance level: the model learned nothing",
-    "too-slow": "ran all its epochs, but the training loss barely fell",
+    "too-slow": "the training loss barely fell: over all its epochs, or (stopped by the guard "
+    "at chance level) it never left where it started",
     "overfit": "the validation loss rose while the training loss kept falling",
     "crashed-oom": "ran out of memory",
     "crashed-error": "an exception stopped it (also failed trials with no recorded outcome)",

@@ -33,8 +33,10 @@ def test_a_search_freezes_the_first_trials_survivors_and_gives_them_back(tmp_pat
     settle()
     frozen = gc.get_freeze_count()
     assert frozen > 0
-    settle()  # once only
-    assert gc.get_freeze_count() == frozen
+    settle()  # once only: a second freeze would add the objects made since. Frozen objects can
+    # still be freed (another thread let go of two between the reads in a clean-clone CI run),
+    # so the count may fall, never rise.
+    assert gc.get_freeze_count() <= frozen
     release()
     assert gc.get_freeze_count() == 0
     tiny_study(f"sqlite:///{tmp_path / 's.db'}", "s", trials=2)

@@ -43,7 +43,7 @@ def copied_study(trials: list[Any], size: int, direction: Any, sampler: Any, epo
     """An in-memory study holding ``size`` copies of ``trials`` (in order, repeated)."""
     import optuna
 
-    from adamtune.engine._optuna import make_pruner
+    from adamtune.engine import make_pruner
 
     study = optuna.create_study(
         direction=direction, sampler=sampler, pruner=make_pruner("hyperband", epochs)

@@ -6,8 +6,9 @@ them).
     python benchmarks/systems_long.py [--trials 400] [--workers 2] [--window 100] [--keep DIR]
 
 Issue 20 measured 94 -> 70 trials a minute between trials 0-100 and 300-400 (1.26 -> 1.63 s inside
-a trial) with 2 workers, though workers restart every 100 trials: so the cost that grows is the
-sampler's or the storage's, which every trial pays in proportion to the trials before it.
+a trial) with 2 workers, and guessed that the sampler's or the storage's cost grows with the study.
+On an idle machine this script found no decline by window, and what grows is TensorFlow's time
+within a worker process between restarts (NOTES.md section 11).
 """
 
 from __future__ import annotations

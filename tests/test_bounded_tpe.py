@@ -4,6 +4,7 @@ a study is past 225, every trial before that (then it samples exactly as Optuna'
 from __future__ import annotations
 
 import math
+from collections.abc import Container
 from typing import Any
 
 import optuna
@@ -37,7 +38,7 @@ def test_below_the_bound_it_samples_exactly_as_optunas_tpe() -> None:
     assert runs[0] == runs[1]
 
 
-def _finished(values: list[float], pruned: set[int] = frozenset()) -> list[Any]:  # type: ignore[assignment]
+def _finished(values: list[float], pruned: Container[int] = ()) -> list[Any]:
     return [
         optuna.trial.create_trial(
             state=TrialState.PRUNED if i in pruned else TrialState.COMPLETE,

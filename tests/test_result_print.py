@@ -145,7 +145,8 @@ def test_best_epoch_is_one_based_wherever_it_shows(result: Result) -> None:
         assert trials.loc[trial.number, "best_epoch"] == first_best + 1
         assert 1 <= first_best + 1 <= trial.user_attrs["epochs_run"]
     best = result.study.best_trial
-    assert result.best.epochs == best_epoch(best.user_attrs)  # train as far as the best epoch
+    # 3-epoch trials are too short to tell noise from the curve: the export trains to the best epoch
+    assert result.best.epochs == best_epoch(best.user_attrs)
 
 
 @pytest.mark.parametrize(

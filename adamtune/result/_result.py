@@ -12,10 +12,11 @@ from typing import Any
 from adamtune._record import TrialRecord
 from adamtune.params import AdamParams
 from adamtune.result._config import TunedConfig
+from adamtune.result._epochs import ExportedEpochs, exported_epochs
 from adamtune.result._losses import copy_metrics
 from adamtune.result._text import adam_words, bare, cut, number, user_words, wrapped
 
-__all__ = ["Result", "best_epoch", "config_from_trial"]
+__all__ = ["Result", "best_epoch", "config_from_trial", "export_epochs"]
 
 _FINISHED = ("COMPLETE", "PRUNED", "FAIL")
 
@@ -55,7 +56,7 @@ def config_from_trial(trial: Any, meta: dict[str, Any], study_name: str | None) 
     _check_optimizer_matches(f"study {study_name!r}, trial {trial.number}", optimizer, adam)
     return TunedConfig(
         adam=adam,
-        epochs=record.best_epoch_1based or int(meta["epochs"]),
+        epochs=export_epochs(record, meta).epochs,
         optimizer=optimizer,
         loss=meta["loss"],
         metrics=copy_metrics(meta["metrics"]),
@@ -68,6 +69,25 @@ def config_from_trial(trial: Any, meta: dict[str, Any], study_name: str | None) 
         changes=list(record.changes or ()),
         class_weight=_class_weight(adam, meta),
     )
+
+
+def export_epochs(record: TrialRecord, meta: Mapping[str, Any]) -> ExportedEpochs:
+    """The epochs a trial's config exports (:func:`exported_epochs` on its objective's curve): its
+    best epoch, or a later one its curve does not tell apart from it. A trial that stored no best
+    epoch exports the study's epochs; one whose curve is missing (a study written before curves
+    were kept), its best epoch."""
+    from adamtune.training import monitored_key
+
+    best = record.best_epoch_1based
+    if best is None:
+        epochs = int(meta["epochs"])
+        return ExportedEpochs(epochs=epochs, best=epochs, noise=0.0)
+    curves = record.curves or {}
+    objective = str(meta.get("objective", ""))
+    curve = curves.get(monitored_key(objective), curves.get(objective))
+    if not isinstance(curve, list) or best > len(curve):
+        return ExportedEpochs(epochs=best, best=best, noise=0.0)
+    return exported_epochs(curve, best, minimize=meta.get("direction") != "maximize")
 
 
 def _class_weight(adam: AdamParams, meta: dict[str, Any]) -> dict[int, float] | None:
@@ -204,6 +224,11 @@ class Result:
         run = "?" if record.epochs_run is None else record.epochs_run
         at = "" if epoch is None else f", epoch {epoch} of {run}"
         lines = [f"  best: {objective}={number(best.value)} at trial {best.number}{at}"]
+        exported = export_epochs(record, self.meta)
+        if epoch is not None and exported.epochs != epoch:
+            lines.extend(
+                wrapped("  exports: ", f"epochs={exported.epochs} ({exported.why})", max_lines=2)
+            )
         key = [
             f"learning_rate={number(adam.get('learning_rate'))}",
             f"batch_size={bare(adam.get('batch_size'), 12)}",

@@ -39,6 +39,7 @@ from adamtune.training._task import (
     check_loss,
     infer_loss,
     infer_loss_and_target,
+    monitored_key,
     output_units_and_activation,
 )
 from adamtune.training._trial import PruneHook, TrialResult, TrialSetup, run_trial
@@ -75,6 +76,7 @@ __all__ = [
     "middle_hp",
     "model_facts",
     "model_io",
+    "monitored_key",
     "optimizer_config",
     "output_units_and_activation",
     "placement_table",

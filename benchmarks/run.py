@@ -310,8 +310,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--redo",
         help="comma-separated tools of the suite whose jobs in --out run again (after a fix to "
-        "how that tool runs); the other jobs and the systems numbers are kept, and the file's "
-        "`runs` lists every run that wrote it",
+        "how that tool runs); the other jobs are kept, the systems numbers too with "
+        "--no-systems (else measured again), and the file's `runs` lists every run that wrote it",
     )
     parser.add_argument(
         "--tools",

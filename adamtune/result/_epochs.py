@@ -48,9 +48,14 @@ class ExportedEpochs:
         """In words, for a summary line."""
         if self.epochs == self.best:
             return f"the best epoch ({self.best})"
+        later = (
+            f"epoch {self.epochs}"
+            if self.epochs == self.best + 1
+            else f"epochs {self.best + 1}-{self.epochs}"
+        )
         return (
-            f"the best epoch was {self.best}; epochs {self.best + 1}-{self.epochs} stayed within "
-            f"{NOISE_SPREADS:g} x the curve's noise ({self.noise:.3g}) of it"
+            f"the best epoch was {self.best}; {later} stayed within {NOISE_SPREADS:g} x the "
+            f"curve's noise ({self.noise:.3g}) of it"
         )
 
 

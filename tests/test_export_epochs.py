@@ -15,9 +15,8 @@ from conftest import mlp
 
 import adamtune
 from adamtune._record import TrialRecord
-from adamtune.result import Result, best_epoch, config_from_trial
-from adamtune.result._epochs import NOISE_SPREADS, exported_epochs
-from adamtune.result._result import export_epochs
+from adamtune.result import Result, best_epoch, config_from_trial, export_epochs, exported_epochs
+from adamtune.result._epochs import NOISE_SPREADS
 
 
 def _noise(curve: list[float]) -> float:

@@ -60,11 +60,13 @@ class ExportedEpochs:
 
 
 def _value(raw: float | str | None) -> float:
-    try:
-        value = float(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    """A stored value as a float: text ("nan", "inf") as the number it names, anything else NaN."""
+    if raw is None:
         return math.nan
-    return value
+    try:
+        return float(raw)
+    except ValueError:
+        return math.nan
 
 
 def exported_epochs(

@@ -57,6 +57,7 @@ def search(
     trust_storage: bool = False,
     class_weight: Any = None,
     steps_per_epoch: int | None = None,
+    confirm: int = 0,
 ) -> Result:
     """Search Adam's settings for ``model_fn`` on ``data``; return a :class:`~adamtune.Result`.
 
@@ -127,6 +128,12 @@ def search(
             length (needed then; refused with arrays). A PyDataset's epoch is this many of its
             batches; a re-batched tf.data stream's is ``steps_per_epoch x 32`` samples, the
             same for every batch size.
+        confirm: how many more runs, with other seeds, each trial that beats every earlier one
+            gets (0 by default). With ``confirm=1`` the study's best is the config with the best
+            mean over its two runs, among those run twice, so a config that won by one lucky
+            seed is not exported; a second run that diverges rules its config out. The second
+            runs are trials of the study (they count toward ``trials``, the pruner never stops
+            them) marked ``repeat_of`` in their attributes. Optuna strategies only.
     """
     from adamtune._search_args import check_arguments
     from adamtune._tfquiet import start_quietly
@@ -138,7 +145,7 @@ def search(
         timeout=timeout, epochs=epochs, storage=storage, study_name=study_name, seed=seed,
         strategy=strategy, pruner=pruner, metrics=metrics, max_failures=max_failures,
         verbose=verbose, heartbeat=heartbeat, lr_range=lr_range, first_trials=first_trials,
-        trust_storage=trust_storage, steps_per_epoch=steps_per_epoch,
+        trust_storage=trust_storage, steps_per_epoch=steps_per_epoch, confirm=confirm,
     )  # fmt: skip
     # The arguments hold: TensorFlow starts now, its start-up notices kept off the terminal.
     start_quietly()
@@ -164,6 +171,8 @@ def search(
     )
     engine_object = _engine_object(checked, strategy, seed, report, setup, storage, trust_storage)
     meta = _meta(setup, strategy, report, notes, weighting, narrowed)
+    if confirm:  # read by the study's loop and by `adamtune worker`; not compared on resume
+        meta["confirm"] = confirm
 
     # 3. The study: created, or resumed after checking it was made with the same settings.
     first = _first_trials(first_trials, the_space, prepared)

@@ -92,6 +92,25 @@ def _check_lr_range(lr_range: Any) -> None:
         )
 
 
+def _check_confirm(confirm: Any, engine: Engine, strategy: Any) -> None:
+    if isinstance(confirm, bool) or not isinstance(confirm, int):
+        raise TypeError(
+            "`confirm` must be an int: how many more runs each new best gets (0: none, 1: judge "
+            f"a best by the mean of two runs). Received: confirm={confirm!r}"
+        )
+    if not 0 <= confirm <= 5:
+        raise ValueError(
+            "`confirm` must be between 0 and 5 (each new best runs that many more times; 1 is "
+            f"usually enough). Received: confirm={confirm!r}"
+        )
+    if confirm and not engine.repeats:
+        raise ValueError(
+            "`confirm` runs a new best again in an Optuna study; KerasTuner strategies run each "
+            f"set of values once. Received: confirm={confirm!r} with strategy={strategy!r}; use "
+            "strategy='tpe' (or another Optuna strategy), or confirm=0"
+        )
+
+
 def check_arguments(
     model_fn: Callable[..., Any],
     *,
@@ -114,6 +133,7 @@ def check_arguments(
     first_trials: Any,
     trust_storage: bool,
     steps_per_epoch: int | None,
+    confirm: int = 0,
 ) -> CheckedArgs:
     """Check every argument of :func:`adamtune.search` (in the order it always has been)."""
     from adamtune._first import first_trial_params
@@ -132,6 +152,7 @@ def check_arguments(
     n_epochs = epochs or the_space.epochs
     engine = engine_for(strategy)
     first_trial_params(first_trials, the_space)  # checked now; enqueued once the study exists
+    _check_confirm(confirm, engine, strategy)
     the_pruner = engine.check_arguments(
         strategy,
         storage,

@@ -30,6 +30,7 @@ ABLATIONS = (
     "adamtune-default-schedule",
     "adamtune-no-first-trial",
     "adamtune-lr-range",
+    "adamtune-confirm",
 )
 
 

@@ -187,4 +187,6 @@ EXTRA: dict[str, Callable[..., Config]] = {
     "adamtune-schedules": _adamtune("tpe", variant="schedules"),
     "adamtune-default-schedule": _adamtune("tpe", variant="default"),
     "adamtune-lr-range": _adamtune("tpe", lr_range="auto"),
+    # each new best run once more with another seed, the best judged by its mean (issue 20)
+    "adamtune-confirm": _adamtune("tpe", confirm=1),
 }

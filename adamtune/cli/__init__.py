@@ -124,6 +124,14 @@ def _search_plan_args(search: argparse.ArgumentParser) -> None:
     search.add_argument(
         "--epochs", type=int, default=None, help="epochs per trial (default: the space's)"
     )
+    search.add_argument(
+        "--confirm",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run each new best N more times with other seeds and judge bests by their mean "
+        "(default 0; 1 keeps a config that won by one lucky seed from being exported)",
+    )
 
 
 def _search_study_args(search: argparse.ArgumentParser) -> None:

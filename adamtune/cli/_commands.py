@@ -145,6 +145,7 @@ def _search_here(
         heartbeat=args.heartbeat,
         class_weight=parse_class_weight(args.class_weight),
         steps_per_epoch=args.steps_per_epoch,
+        confirm=args.confirm,
     )
 
 
@@ -192,12 +193,14 @@ def status_dict(result: Any, storage: str) -> dict[str, Any]:
     )
     complete = [t for t in trials if t.state.name == "COMPLETE"]
     best: dict[str, Any] | None = None
-    if complete:  # read from the stored attributes: status needs no TensorFlow
-        top = result.study.best_trial
+    judged = result.judged if complete else None
+    if judged is not None:  # read from the stored attributes: status needs no TensorFlow
+        top = judged.trial
         stored = TrialRecord.from_attrs(top.user_attrs)
         best = {
-            "value": top.value,
+            "value": judged.value,
             "trial": top.number,
+            "runs": [list(run) for run in judged.runs],
             "params": {**(stored.adam or {}), **(stored.user_params or {})},
             "adam": dict(stored.adam or {}),
             "user_params": dict(stored.user_params or {}),
@@ -241,7 +244,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         *adam_words(adam),
         *user_words(best["user_params"]),
     ]
-    print(f"best: {info['objective']}={best['value']:.6g} (trial {best['trial']})")
+    runs = best["runs"]
+    how = f"trial {best['trial']}"
+    if len(runs) > 1:
+        how = "mean of " + ", ".join(f"trial {n}: {v:.6g}" for n, v in runs)
+    print(f"best: {info['objective']}={best['value']:.6g} ({how})")
     for line in wrapped("  settings: ", ", ".join(words)):
         print(line)
     for change in best["changes"]:

@@ -49,7 +49,8 @@ def save_best_so_far(output: str, storage: str, study: str | None) -> None:
         _say(f"no trial finished, so nothing was written to {output}")
         return
     assert result is not None
-    best = result.study.best_trial
+    judged = result.judged
+    assert judged is not None  # a trial is complete
     finished = sum(t.state.name in ("COMPLETE", "PRUNED") for t in trials)
     try:
         path = result.export(output)
@@ -57,9 +58,9 @@ def save_best_so_far(output: str, storage: str, study: str | None) -> None:
         _say(f"could not write the best so far to {output}: {exc}")
         return
     _say(
-        f"wrote the best so far (trial {best.number}, {result.meta['objective']} "
-        f"{best.value:.6g}, {finished} trials finished) to {path}; run the same command to "
-        "continue"
+        f"wrote the best so far (trial {judged.trial.number}, {result.meta['objective']} "
+        f"{judged.value:.6g}{_runs(judged)}, {finished} trials finished) to {path}; run the same "
+        "command to continue"
     )
 
 
@@ -81,3 +82,8 @@ def where_it_went(args: argparse.Namespace, storage: str, study: str) -> list[st
         f"adamtune report{where} --study {name} -o {shlex.quote(study + '.html')}"
     )
     return lines
+
+
+def _runs(judged: Any) -> str:
+    """`` (mean of N runs)`` for a best judged over repeats, else nothing."""
+    return f" (mean of {len(judged.runs)} runs)" if judged.repeated else ""

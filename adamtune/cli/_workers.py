@@ -252,6 +252,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             class_weight=_stored_class_weight(meta),
             # A stream's epoch length is part of the study's data fingerprint: the same here.
             steps_per_epoch=meta.get("data", {}).get("steps_per_epoch"),
+            confirm=meta.get("confirm", 0),  # the second runs of a new best, as the study asks
         )
 
     log = StudyLog(log_path(args.storage, args.study))

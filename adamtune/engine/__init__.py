@@ -27,6 +27,7 @@ from adamtune.engine._optuna import (
 from adamtune.engine._optuna_study import RUN_KEY, OptunaStudy, wait_for_record
 from adamtune.engine._process import rss_mb
 from adamtune.engine._quiet import quiet_optuna
+from adamtune.engine._repeats import REPEAT_ATTR, Judged, repeat_of
 from adamtune.engine._storage import (
     DEFAULT_HEARTBEAT,
     DEFAULT_STORAGE,
@@ -52,6 +53,7 @@ from adamtune.engine._view import (
     IMPORTANCE_EVALUATOR,
     STATES,
     StudySummary,
+    best_of,
     complete_trials,
     param_importances,
     state_of,
@@ -68,11 +70,13 @@ __all__ = [
     "IMPORTANCE_EVALUATOR",
     "META_KEY",
     "PRUNERS",
+    "REPEAT_ATTR",
     "RUN_KEY",
     "STATES",
     "Callback",
     "Engine",
     "FailureStreak",
+    "Judged",
     "KerasTunerSource",
     "KerasTunerStudy",
     "NoStudy",
@@ -84,6 +88,7 @@ __all__ = [
     "TrialObjective",
     "TrialRecord",
     "TrialRun",
+    "best_of",
     "check_existing",
     "check_kt_storage",
     "check_same",
@@ -106,6 +111,7 @@ __all__ = [
     "open_study",
     "param_importances",
     "quiet_optuna",
+    "repeat_of",
     "rss_mb",
     "run_hooks",
     "run_study",

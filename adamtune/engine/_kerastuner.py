@@ -441,6 +441,7 @@ class _KerasTuner:
     parallel = False
     prunes = False
     finite_scores = True  # KerasTuner's Bayesian oracle turns inf into 0 and fails on NaN
+    repeats = False  # an oracle runs each set of values once
 
     def default_storage(self, storage: Any) -> Any:
         return storage or DEFAULT_KT_STORAGE

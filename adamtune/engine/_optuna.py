@@ -19,6 +19,7 @@ from adamtune._record import ERROR_ATTR, INTERRUPTED_OUTCOME, OUTCOME_ATTR, RSS_
 from adamtune.engine._meta import META_KEY, check_same
 from adamtune.engine._process import rss_mb, worker_identity
 from adamtune.engine._records import error_attrs
+from adamtune.engine._repeats import repeat_of
 from adamtune.engine._storage import retry_trial
 from adamtune.engine._study import TrialObjective
 from adamtune.params import Condition
@@ -206,11 +207,12 @@ class Objective:
 
     def _run(self, trial: optuna.Trial) -> float:
         setup = self.setup
+        repeat = repeat_of(trial) is not None  # a second run of a best: judged to its end
 
         def prune(value: float, epoch: int) -> bool:
             with protected():  # storage work mid-training: a Ctrl-C waits for it
                 trial.report(value, epoch)
-                return trial.should_prune()
+                return not repeat and trial.should_prune()
 
         # Who runs the trial: a later worker fails it at once if this process dies.
         trial.set_user_attr(WORKER_ATTR, worker_identity(trial.number))

@@ -106,8 +106,12 @@ class OptunaStudy:
     ) -> None:
         from adamtune.engine._loop import optimize
         from adamtune.engine._optuna import make_objective
+        from adamtune.engine._repeats import QueueRepeats
 
         assert self._setup is not None, "open() the study before running it"
+        confirm = int(self.meta.get("confirm", 0))
+        if confirm:  # after the trial is counted, before the hooks that may stop the search
+            callbacks = [QueueRepeats(confirm, self.meta["direction"] == "maximize"), *callbacks]
         optimize(self.study, make_objective(self._setup), target, timeout, callbacks, should_stop)
 
     def view(self) -> optuna.Study:
@@ -207,6 +211,7 @@ class _Optuna:
     parallel = True
     prunes = True
     finite_scores = False
+    repeats = True
 
     def default_storage(self, storage: Any) -> Any:
         from adamtune.engine._storage import DEFAULT_STORAGE

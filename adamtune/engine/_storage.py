@@ -139,7 +139,10 @@ def is_shared(storage: Any) -> bool:
 
 
 def retry_trial(study: optuna.Study, trial: FrozenTrial) -> None:
-    """Queue a failed trial's parameters again (up to 3 times), without its recorded attributes."""
+    """Queue a failed trial's parameters again (up to 3 times), without its recorded attributes
+    but for the mark of a repeat (``search(confirm=N)``): a retried repeat is still one."""
+    from adamtune.engine._repeats import REPEAT_ATTR
+
     history = [*trial.system_attrs.get("retry_history", []), trial.number]
     if len(history) > _MAX_RETRY:
         return
@@ -148,6 +151,7 @@ def retry_trial(study: optuna.Study, trial: FrozenTrial) -> None:
             state=TrialState.WAITING,
             params=trial.params,
             distributions=trial.distributions,
+            user_attrs={k: v for k, v in trial.user_attrs.items() if k == REPEAT_ATTR},
             system_attrs={"failed_trial": history[0], "retry_history": history},
         )
     )

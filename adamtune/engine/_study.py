@@ -176,7 +176,8 @@ class Engine(Protocol):
     ``folder``: it keeps a study in a folder named by ``storage``, not behind a URL, so the CLI's
     commands (whose default is a URL) must be told where; ``parallel``: several processes may
     share one of its studies (``--workers``, ``adamtune worker``); ``prunes``: it takes a
-    ``pruner``; ``finite_scores``: a diverged trial is reported to it as a finite bad score.
+    ``pruner``; ``finite_scores``: a diverged trial is reported to it as a finite bad score;
+    ``repeats``: it can run a new best again with other seeds (``search(confirm=N)``).
     """
 
     name: str
@@ -184,6 +185,7 @@ class Engine(Protocol):
     parallel: bool
     prunes: bool
     finite_scores: bool
+    repeats: bool
 
     def default_storage(self, storage: Any) -> Any:
         """``storage`` or, when None, what this engine stores in by default."""

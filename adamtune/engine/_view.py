@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from adamtune.engine._engines import open_existing, stored_studies
+from adamtune.engine._repeats import Judged, judged_best, repeat_of
 from adamtune.engine._study import NoStudy, Study, kind_of_storage
 
 __all__ = [
     "IMPORTANCE_EVALUATOR",
     "STATES",
     "StudySummary",
+    "best_of",
     "complete_trials",
     "param_importances",
     "state_of",
@@ -61,6 +63,19 @@ def trials_in(view: Any, *states: str) -> list[Any]:
 def complete_trials(view: Any) -> list[Any]:
     """The complete trials of ``view`` (those with a value), in trial order."""
     return trials_in(view, "COMPLETE")
+
+
+def best_of(view: Any, maximize: bool) -> Judged | None:
+    """The study's best config (see :func:`~adamtune.engine._repeats.judged_best`): with repeats
+    (``search(confirm=N)``), judged by the mean over a config's runs; without, the view's own best
+    trial, as it always was. None without a complete trial."""
+    trials = view.get_trials(deepcopy=False)
+    if any(repeat_of(t) is not None for t in trials):
+        return judged_best(trials, maximize)
+    if not complete_trials(view):
+        return None
+    best = view.best_trial
+    return Judged(best, float(best.value), ((best.number, float(best.value)),))
 
 
 def param_importances(view: Any, params: Sequence[str]) -> tuple[dict[str, float], list[str]]:

@@ -29,7 +29,8 @@ class ReportConfig(Protocol):
 class ReportSource(Protocol):
     """A study to report on (a :class:`~adamtune.Result`): ``study``, its read-only view (see
     :meth:`adamtune.engine.Study.view`); ``meta``, adamtune's settings of the study; ``best``, the
-    best complete trial's config (raising when it cannot be read)."""
+    best complete trial's config (raising when it cannot be read); ``judged``, that trial and the
+    value it was chosen by (the mean over its runs when the search repeated its bests)."""
 
     @property
     def study(self) -> Any: ...
@@ -39,3 +40,6 @@ class ReportSource(Protocol):
 
     @property
     def best(self) -> ReportConfig: ...
+
+    @property
+    def judged(self) -> Any: ...

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
-import math
 import os
 from collections import Counter
 from pathlib import Path
@@ -73,8 +72,9 @@ def _best(result: ReportSource) -> _html.Best | None:
     study = result.study
     if not complete_trials(study):
         return None
-    trial = study.best_trial
-    value = float(trial.value) if trial.value is not None else math.nan
+    judged = result.judged
+    assert judged is not None  # a trial is complete
+    trial, value = judged.trial, judged.value
     params = {**trial.params}
     changes = list(TrialRecord.from_attrs(trial.user_attrs).changes or ())
     try:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adamtune._record import TrialRecord
 from adamtune.params import AdamParams
@@ -15,6 +16,9 @@ from adamtune.result._config import TunedConfig
 from adamtune.result._epochs import ExportedEpochs, exported_epochs
 from adamtune.result._losses import copy_metrics
 from adamtune.result._text import adam_words, bare, cut, number, user_words, wrapped
+
+if TYPE_CHECKING:
+    from adamtune.engine import Judged
 
 __all__ = ["Result", "best_epoch", "config_from_trial", "export_epochs"]
 
@@ -137,21 +141,27 @@ class Result:
 
     @property
     def best(self) -> TunedConfig:
-        best = self._best_trial()
-        if best is None:
+        judged = self.judged
+        if judged is None:
             counts = ", ".join(f"{k}: {v}" for k, v in sorted(self.outcomes.items())) or "none"
             raise ValueError(
                 f"study {self.study.study_name!r} has no completed trial yet (outcomes: {counts}); "
                 "see Result.trials for the reasons, widen the space or run more trials"
             )
-        return config_from_trial(best, self.meta, self.study.study_name)
+        config = config_from_trial(judged.trial, self.meta, self.study.study_name)
+        if judged.repeated:  # the value it was chosen by: the mean of its runs
+            config = dataclasses.replace(config, value=judged.value)
+        return config
 
-    def _best_trial(self) -> Any:
-        """The best completed trial, or None."""
-        from adamtune.engine import complete_trials
+    @property
+    def judged(self) -> Judged | None:
+        """How the best config was chosen: its ``trial``, its ``value`` and every run of it
+        (``runs``: number and value). Without repeats (``search(confirm=0)``) the single best
+        trial; with them, the mean over a config's runs (see :func:`adamtune.search`'s
+        ``confirm``). None without a completed trial."""
+        from adamtune.engine import best_of
 
-        complete = complete_trials(self.study)
-        return self.study.best_trial if complete else None
+        return best_of(self.study, self.meta.get("direction") == "maximize")
 
     @property
     def outcomes(self) -> Counter[str]:
@@ -206,24 +216,30 @@ class Result:
                 f"({bare(self.meta.get('direction', '?'), 10)})"
             )
         ]
-        best = self._best_trial()
-        if best is None:
+        judged = self.judged
+        if judged is None:
             lines.append("  best: none yet (no completed trial)")
         else:
-            lines.extend(self._best_lines(best, objective))
+            lines.extend(self._best_lines(judged, objective))
         lines.append(cut(f"  trials: {self._counts()}"))
         lines.append("  .summary(): the top trials; .best: the tuned config; .export(path)")
         return "\n".join(lines)
 
     __str__ = __repr__
 
-    def _best_lines(self, best: Any, objective: str) -> list[str]:
+    def _best_lines(self, judged: Judged, objective: str) -> list[str]:
+        best = judged.trial
         record = TrialRecord.from_attrs(best.user_attrs)
         adam = record.adam or {}
         epoch = record.best_epoch_1based
         run = "?" if record.epochs_run is None else record.epochs_run
         at = "" if epoch is None else f", epoch {epoch} of {run}"
-        lines = [f"  best: {objective}={number(best.value)} at trial {best.number}{at}"]
+        if judged.repeated:
+            runs = ", ".join(f"trial {n}: {number(v)}" for n, v in judged.runs)
+            text = f"{objective}={number(judged.value)}, the mean of {runs} (exported: trial "
+            lines = wrapped("  best: ", f"{text}{best.number}{at})", max_lines=3)
+        else:
+            lines = [f"  best: {objective}={number(best.value)} at trial {best.number}{at}"]
         exported = export_epochs(record, self.meta)
         if epoch is not None and exported.epochs != epoch:
             lines.extend(

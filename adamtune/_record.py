@@ -30,7 +30,7 @@ __all__ = [
     "TrialRecord",
 ]
 
-# Keys engine code sets one at a time (``trial.set_user_attr(WORKER_ATTR, ...)``), outside a
+# Keys engine code sets on its own (``trial.set_user_attr(WORKER_ATTR, ...)``), outside a
 # whole record's ``to_attrs()``.
 OUTCOME_ATTR = "outcome"
 ERROR_ATTR = "error"

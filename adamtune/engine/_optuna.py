@@ -20,7 +20,7 @@ from adamtune.engine._meta import META_KEY, check_same
 from adamtune.engine._process import rss_mb, worker_identity
 from adamtune.engine._records import error_attrs
 from adamtune.engine._repeats import repeat_of
-from adamtune.engine._storage import retry_trial
+from adamtune.engine._storage import retry_trial, write_attrs
 from adamtune.engine._study import TrialObjective
 from adamtune.params import Condition
 
@@ -220,18 +220,15 @@ class Objective:
             with interruptible():
                 result = setup.run(OptunaSource(trial), prune, number=trial.number)
         except KeyboardInterrupt:
-            trial.set_user_attr(OUTCOME_ATTR, INTERRUPTED_OUTCOME)
-            trial.set_user_attr(ERROR_ATTR, INTERRUPTED)
+            write_attrs(trial, {OUTCOME_ATTR: INTERRUPTED_OUTCOME, ERROR_ATTR: INTERRUPTED})
             # The sampler's pick was not measured: the same parameters run first on resume.
             retry_trial(trial.study, trial.storage.get_trial(trial._trial_id))
             raise
         except Exception as exc:
-            for key, text in error_attrs(exc).items():
-                trial.set_user_attr(key, text)
-            trial.set_user_attr(RSS_ATTR, rss_mb())
+            # One storage operation (see write_attrs): a crash leaves the record whole or absent.
+            write_attrs(trial, {**error_attrs(exc), RSS_ATTR: rss_mb()})
             raise
-        for key, value in {**result.record(), RSS_ATTR: rss_mb()}.items():
-            trial.set_user_attr(key, value)
+        write_attrs(trial, {**result.record(), RSS_ATTR: rss_mb()})
         if result.diverged:
             # Report the worst value at the epoch it failed, so samplers rank the region last.
             trial.report(setup.worst, result.epochs_run - 1 if result.epochs_run else 0)

@@ -14,18 +14,19 @@ adamtune's own lease, recorded in the journal, for journal files.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote_plus
 
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
-from optuna.storages import BaseStorage, RDBStorage
+from optuna.storages import BaseStorage, RDBStorage, _CachedStorage
 from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.storages.journal import BaseJournalBackend, JournalStorage
 from optuna.trial import FrozenTrial, TrialState
@@ -47,6 +48,7 @@ __all__ = [
     "mask_url",
     "open_storage",
     "retry_trial",
+    "write_attrs",
 ]
 
 DEFAULT_STORAGE = "sqlite:///adamtune.db"
@@ -177,15 +179,15 @@ class _Reclaim:
         for trial_id, why in list(stale.items()):
             try:
                 record = TrialRecord(outcome="crashed-error", error=why).to_attrs()
-                for key, value in record.items():
-                    storage.set_trial_user_attr(trial_id, key, value)
+                storage.set_trial_user_attrs(trial_id, record)
             except (UpdateFinishedTrialError, KeyError):  # another worker got there first
                 del stale[trial_id]
         return list(stale)
 
 
 class LeasedRDBStorage(_Reclaim, RDBStorage):
-    """Optuna's RDB storage with its heartbeat, plus dead-local-process detection."""
+    """Optuna's RDB storage with its heartbeat, plus dead-local-process detection, and a trial's
+    record written in one transaction (:meth:`set_trial_user_attrs`)."""
 
     def _stale_ids(self, study_id: int) -> dict[int, str]:
         grace = self.grace_period or 0
@@ -194,6 +196,70 @@ class LeasedRDBStorage(_Reclaim, RDBStorage):
             "the trial was failed and its parameters queued again"
             for trial_id in RDBStorage._get_stale_trial_ids(self, study_id)
         }
+
+    def set_trial_user_attrs(self, trial_id: int, attrs: Mapping[str, Any]) -> None:
+        """Set several user attributes of a running trial in one transaction: all of them or none
+        is stored, with one commit (Optuna's ``set_trial_user_attr`` commits each).
+
+        The trial is looked up once and, on SQLite, PostgreSQL and MySQL, every key upserted by
+        one statement, values JSON-encoded as Optuna encodes them: building a statement per key
+        costs more than the commit saved. Other databases get Optuna's own write per key (look
+        the key up, then insert or update it), in the same transaction. There, two writers racing
+        to insert the same key clash on the unique key, which Optuna ignores; here the clash would
+        drop the whole record, so the attributes are then written one by one, as Optuna writes
+        them. An upsert cannot clash so: an integrity error there is raised, never ignored.
+        """
+        import sqlalchemy.exc
+        from optuna.storages._rdb import models
+        from optuna.storages._rdb.storage import _create_scoped_session
+
+        if not attrs:
+            return
+        upsert = self._upsert_user_attrs(trial_id, attrs)
+        try:
+            with _create_scoped_session(self.scoped_session) as session:
+                trial = models.TrialModel.find_or_raise_by_id(trial_id, session)
+                self.check_trial_is_updatable(trial_id, cast(TrialState, trial.state))
+                if upsert is not None:
+                    session.execute(upsert)
+                else:
+                    for key, value in attrs.items():
+                        self._set_trial_attr_without_commit(
+                            session, models.TrialUserAttributeModel, trial_id, key, value
+                        )
+        except sqlalchemy.exc.IntegrityError:
+            if upsert is not None:
+                raise
+            for key, value in attrs.items():
+                self.set_trial_user_attr(trial_id, key, value)
+
+    def _upsert_user_attrs(self, trial_id: int, attrs: Mapping[str, Any]) -> Any:
+        """One INSERT of every attribute that overwrites the keys already there, in the dialect of
+        Optuna's own upsert; None for a database Optuna has none for."""
+        from optuna.storages._rdb import models
+
+        model = models.TrialUserAttributeModel
+        rows = [
+            {"trial_id": trial_id, "key": key, "value_json": json.dumps(value)}
+            for key, value in attrs.items()
+        ]
+        name = self.engine.name
+        if name == "postgresql" or (name == "sqlite" and sqlite3.sqlite_version_info >= (3, 24)):
+            from sqlalchemy.dialects import postgresql
+            from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+            insert = (postgresql if name == "postgresql" else sqlite_dialect).insert(model)
+            stmt = insert.values(rows)
+            return stmt.on_conflict_do_update(
+                index_elements=[model.trial_id, model.key],
+                set_={"value_json": stmt.excluded.value_json},
+            )
+        if name == "mysql":
+            from sqlalchemy.dialects import mysql
+
+            mysql_stmt = mysql.insert(model).values(rows)
+            return mysql_stmt.on_duplicate_key_update(value_json=mysql_stmt.inserted.value_json)
+        return None
 
 
 class LeasedJournalStorage(_Reclaim, JournalStorage, BaseHeartbeat):
@@ -206,6 +272,63 @@ class LeasedJournalStorage(_Reclaim, JournalStorage, BaseHeartbeat):
 
     def record_heartbeat(self, trial_id: int) -> None:
         self.set_trial_system_attr(trial_id, _LEASE_ATTR, time.time())
+
+    def set_trial_user_attrs(self, trial_id: int, attrs: Mapping[str, Any]) -> None:
+        """Set several user attributes of a running trial in one append to the journal: one lock,
+        one write, one fsync, and a failed write (a full disk) cut back whole, so all of them or
+        none is stored. Optuna's ``set_trial_user_attr`` appends each on its own.
+
+        The journal format holds one attribute per record (Optuna's replay asserts it), so the
+        append is one ``SET_TRIAL_USER_ATTR`` record per key, each replayed as Optuna's own.
+        A trial already finished (or unknown) is refused before anything is written.
+        """
+        from optuna.storages.journal._storage import (
+            NOT_FOUND_MSG,
+            UNUPDATABLE_MSG,
+            JournalOperation,
+        )
+
+        if not attrs:
+            return
+        with self._thread_lock:
+            self._sync_with_backend()
+            trial = self._replay_result._trials.get(trial_id)
+            if trial is None:
+                raise KeyError(NOT_FOUND_MSG)
+            if trial.state.is_finished():
+                raise UpdateFinishedTrialError(UNUPDATABLE_MSG.format(trial_number=trial.number))
+            worker_id = self._replay_result.worker_id
+            self._backend.append_logs(
+                [
+                    {
+                        "op_code": JournalOperation.SET_TRIAL_USER_ATTR,
+                        "worker_id": worker_id,
+                        "trial_id": trial_id,
+                        "user_attr": {key: value},
+                    }
+                    for key, value in attrs.items()
+                ]
+            )
+            self._replay_own_records()
+
+    def _replay_own_records(self) -> None:
+        """Read the journal up to its end. Replaying one of this worker's records for a trial
+        another worker finished meanwhile raises (as for Optuna's one-record writes): the first
+        such error is raised only after every record is replayed, or the next read would meet
+        the rest of the batch and raise in an unrelated call."""
+        first: Exception | None = None
+        while True:
+            read = self._replay_result.log_number_read
+            try:
+                self._sync_with_backend()  # each record is counted read before it is replayed
+            except (KeyError, UpdateFinishedTrialError) as exc:
+                if self._replay_result.log_number_read == read:
+                    raise  # not a record's replay: nothing was read
+                first = first or exc
+                continue
+            break
+        if first is not None:
+            raise first
 
     def _stale_ids(self, study_id: int) -> dict[int, str]:
         now = time.time()
@@ -227,6 +350,24 @@ class LeasedJournalStorage(_Reclaim, JournalStorage, BaseHeartbeat):
         self,
     ) -> Callable[[optuna.Study, FrozenTrial], None] | None:
         return retry_trial
+
+
+def write_attrs(trial: optuna.Trial, attrs: Mapping[str, Any]) -> None:
+    """Store ``attrs`` as ``trial``'s user attributes: in one storage operation (one transaction,
+    one journal append) on a storage adamtune opened, so a crash leaves a trial's record whole or
+    absent, at one commit instead of one per attribute. Any other storage (Optuna's in-memory
+    one, a user's own object) gets them one by one, through ``trial.set_user_attr``."""
+    storage = trial.storage
+    # Optuna wraps an RDB storage in a cache of finished trials only; its set_trial_user_attr
+    # passes straight to the RDB storage, so writing to that storage directly skips nothing.
+    if type(storage) is _CachedStorage:
+        storage = storage._backend
+    if isinstance(storage, (LeasedRDBStorage, LeasedJournalStorage)):
+        storage.set_trial_user_attrs(trial._trial_id, attrs)
+        trial._cached_frozen_trial.user_attrs.update(attrs)  # as trial.set_user_attr keeps it
+    else:
+        for key, value in attrs.items():
+            trial.set_user_attr(key, value)
 
 
 def _open_journal(

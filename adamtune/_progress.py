@@ -80,11 +80,14 @@ class Progress:
             self.stream.flush()
 
     def line(self, trial: Any, best: str, workers: int = 1, states: str = "") -> str:
-        from adamtune.engine import state_of
+        from adamtune.engine import repeat_of, state_of
 
         record = TrialRecord.from_attrs(trial.user_attrs)
         outcome = trial.state.name.lower() if record.outcome is None else record.outcome
         detail = record.reason_or_error or ""
+        original = repeat_of(trial)
+        if original is not None:  # search(confirm=N): a second run of a new best
+            detail = f"repeat of trial {original}" + (f"; {detail}" if detail else "")
         value = "" if state_of(trial) != "COMPLETE" else f" {self.objective}={trial.value:.4g}"
         eta = self.eta()
         eta_text = "" if eta is None else f" | eta {time.strftime('%H:%M:%S', time.gmtime(eta))}"
@@ -100,7 +103,8 @@ class Progress:
 
 
 def _best_value(study: Any) -> str:
-    try:
-        return f"{study.best_value:.4g}"
-    except ValueError:
-        return "-"
+    """The best value so far: with ``confirm``, the best mean over a config's runs."""
+    from adamtune.engine import best_of
+
+    judged = best_of(study, study.direction.name == "MAXIMIZE")
+    return "-" if judged is None else f"{judged.value:.4g}"

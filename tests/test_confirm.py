@@ -116,8 +116,9 @@ def test_a_real_search_runs_each_new_best_again_and_exports_the_best_mean(
     x, y = digits
     result = adamtune.search(
         lambda: mlp(64, 10), (x[:600], y[:600]), space="quick", epochs=3, trials=10, seed=3,
-        objective="val_accuracy", storage=storage, study_name="confirm", confirm=1, verbose=0,
+        objective="val_accuracy", storage=storage, study_name="confirm", confirm=1, verbose=1,
     )  # fmt: skip
+    progress = capsys.readouterr().err
     trials = result.study.get_trials(deepcopy=False)
     repeats = [t for t in trials if repeat_of(t) is not None]
     assert repeats, "the first complete trial is a new best, so it runs again"
@@ -146,6 +147,16 @@ def test_a_real_search_runs_each_new_best_again_and_exports_the_best_mean(
     text = str(result)
     assert f"the mean of trial {judged.runs[0][0]}" in text
     assert result.meta["confirm"] == 1
+    # every view of the study says which trials are second runs, and of what
+    table = result.trials.set_index("number")
+    summary = result.summary(top=20)
+    for r in repeats:
+        assert table.loc[r.number, "repeat_of"] == repeat_of(r)
+        assert f"[adamtune] trial {r.number} " in progress
+        assert f"repeat of trial {repeat_of(r)}" in progress
+    ran = [r for r in repeats if r.state.name in ("COMPLETE", "PRUNED", "FAIL")]
+    assert summary.count("repeat of trial") == len(ran)
+    assert table["repeat_of"].isna().sum() == len(trials) - len(repeats)
 
 
 def test_the_cli_takes_confirm_and_status_shows_the_runs(tmp_path: Any) -> None:

@@ -178,9 +178,12 @@ class Result:
     def trials(self) -> Any:
         """A pandas DataFrame, one row per trial, with its state, outcome, reason and parameters.
 
-        ``best_epoch`` is 1-based (see :func:`best_epoch`), ``epochs_run`` the epochs trained.
+        ``best_epoch`` is 1-based (see :func:`best_epoch`), ``epochs_run`` the epochs trained;
+        ``repeat_of``, for a second run of a new best (``search(confirm=N)``), the trial it repeats.
         """
         import pandas as pd
+
+        from adamtune.engine import repeat_of
 
         rows = []
         for t in self.study.get_trials(deepcopy=False):
@@ -198,6 +201,7 @@ class Result:
                     "best_epoch": record.best_epoch_1based,
                     "epochs_run": record.epochs_run,
                     "seconds": record.seconds,
+                    "repeat_of": repeat_of(t),
                 }
             )
         return pd.DataFrame(rows)
@@ -308,10 +312,14 @@ _COLUMNS = ("trial", "value", "outcome", "learning_rate", "batch_size", "best_ep
 
 
 def _row(trial: Any) -> tuple[str, ...]:
+    from adamtune.engine import repeat_of
+
     record = TrialRecord.from_attrs(trial.user_attrs)
     adam = record.adam or {}
     epoch = record.best_epoch_1based
-    other = [*adam_words(adam), *user_words(record.user_params or {})]
+    original = repeat_of(trial)
+    again = [] if original is None else [f"repeat of trial {original}"]
+    other = [*again, *adam_words(adam), *user_words(record.user_params or {})]
     return (
         str(trial.number),
         "-" if trial.value is None else number(trial.value),

@@ -29,7 +29,12 @@ from adamtune.spaces import Space
 from adamtune.training._build import build_model, make_optimizer
 from adamtune.training._feed import make_feed
 from adamtune.training._outcome import label_finished, label_stopped
-from adamtune.training._state import build_state, settle
+from adamtune.training._state import (
+    build_state,
+    custom_gradients,
+    forget_custom_gradients,
+    settle,
+)
 from adamtune.training._task import DATA_LOSS, LossSpec, chance_loss, monitored_key
 
 __all__ = ["PruneHook", "TrialResult", "TrialSetup", "run_trial"]
@@ -309,6 +314,7 @@ def run_trial(
     from adamtune.training._guard import DivergenceGuard
 
     start = time.perf_counter()
+    gradients = custom_gradients()
     try:
         if setup.seed is not None:
             keras.utils.set_random_seed(setup.seed + number)
@@ -347,5 +353,6 @@ def run_trial(
             seconds=time.perf_counter() - start,
         )
     finally:
+        forget_custom_gradients(gradients)  # each holds the trial's graph (training/_state.py)
         keras.backend.clear_session()  # and a garbage collection: the model's cycles go now
         settle()

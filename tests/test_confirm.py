@@ -4,6 +4,7 @@ had won by one lucky seed). The judging rule on hand-made trials, then real stud
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import optuna
@@ -13,6 +14,7 @@ from conftest import cli_search_argv, mlp, run_adamtune
 import adamtune
 from adamtune.engine import REPEAT_ATTR, best_of, repeat_of
 from adamtune.engine._repeats import judged_best
+from adamtune.report._write import render_report
 
 _DIST = {"x": optuna.distributions.FloatDistribution(0.0, 1.0)}
 
@@ -157,6 +159,10 @@ def test_a_real_search_runs_each_new_best_again_and_exports_the_best_mean(
     ran = [r for r in repeats if r.state.name in ("COMPLETE", "PRUNED", "FAIL")]
     assert summary.count("repeat of trial") == len(ran)
     assert table["repeat_of"].isna().sum() == len(trials) - len(repeats)
+    page = html.unescape(render_report(result))
+    runs = ", ".join(f"trial {n}: " for n, _ in judged.runs)
+    assert f"trial {judged.trial.number}; the mean of trial {judged.runs[0][0]}: " in page
+    assert runs.split(", ")[1] in page
 
 
 def test_the_cli_takes_confirm_and_status_shows_the_runs(tmp_path: Any) -> None:

@@ -184,6 +184,15 @@ class Best:
     changes: list[str] = field(default_factory=list)  # what adamtune changed in the user's model
     # The learning rate over the trial's steps, a figure; None for a constant rate.
     schedule: str | None = None
+    # search(confirm=N): every run the best was judged by (number, value); value is their mean
+    runs: tuple[tuple[int, float], ...] = ()
+
+
+def _runs(runs: Sequence[tuple[int, float]]) -> str:
+    """``; the mean of trial 3: 0.95, trial 7: 0.93`` for a best judged over repeated runs."""
+    if len(runs) < 2:
+        return ""
+    return "; the mean of " + ", ".join(f"trial {n}: {e(fmt(v))}" for n, v in runs)
 
 
 def _changes(changes: Sequence[str]) -> str:
@@ -210,7 +219,7 @@ def best_section(best: Best | None, h: Header, outcomes: Sequence[tuple[str, int
     )
     parts = [
         f'<p><span class="value">{e(h.objective)} = {e(fmt(best.value))}</span> '
-        f"({e(h.direction)}), trial {best.number}</p>",
+        f"({e(h.direction)}), trial {best.number}{_runs(best.runs)}</p>",
         params,
         _changes(best.changes),
     ]

@@ -86,8 +86,9 @@ def _best(result: ReportSource) -> _html.Best | None:
         return _html.Best(trial.number, value, params, problem=problem, changes=changes)
     figure = _schedule_figure(config, result.meta.get("epochs"))
     return _html.Best(
-        trial.number, value, params, snippet=snippet, changes=changes, schedule=figure
-    )
+        trial.number, value, params, snippet=snippet, changes=changes, schedule=figure,
+        runs=judged.runs,
+    )  # fmt: skip
 
 
 def _schedule_figure(config: Any, study_epochs: Any) -> str | None:

@@ -118,3 +118,34 @@ def test_the_readme_quotes_the_default_schedule_on_the_transformer_as_measured()
     assert r["verdict"] == "ahead" and rows["test"]["verdict"] == "tie"
     assert f"ahead of constant-rate adamtune at 8 full runs ({quoted})" in readme
     assert f"ahead of constant-rate adamtune at 8 FRE ({quoted}, " in notes
+
+
+def test_the_notes_and_readme_quote_the_confirm_suite_as_measured() -> None:
+    """Issue 20's second-runs measurement: NOTES.md section 13 holds ``results/confirm.md``'s
+    ablation tables and ``cross_pair.py``'s table as they are, and the README quotes the JSON's
+    intervals."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from cross_pair import best_peer_rows
+
+    md = (RESULTS / "confirm.md").read_text()
+    notes = (ROOT / "benchmarks" / "NOTES.md").read_text().split("## 13.", 1)[1]
+    for task in ("italy-gru", "digits"):
+        section = md.split(f"### {task}:", 1)[1]
+        table = _table(section, "| good start / good search / ablation")
+        assert "\n".join(table) in notes, task
+    result = json.loads((RESULTS / "confirm.json").read_text())
+    standard = json.loads((RESULTS / "standard.json").read_text())
+    rows = best_peer_rows(result, "adamtune-confirm", standard)
+    for r in rows:
+        cell = f"{r['estimate']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}] | {r['verdict']} |"
+        assert f"| {r['task']} | {r['metric']} | {r['tool_value']:.3f} |" in notes
+        assert cell in notes, (r["task"], r["metric"])
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    italy = {r["metric"]: r for r in result["paired"]["italy-gru"] if r["comparison"] == "ablation"}
+    test = italy["test"]
+    assert f"+{test['estimate']:.3f} [{test['low']:.3f}, {test['high']:.3f}]" in readme
+    peer = next(r for r in rows if r["task"] == "italy-gru" and r["metric"] == "test")
+    assert f"{peer['estimate']:.3f} [{peer['low']:.3f}, {peer['high']:.3f}] (tie)" in readme
+    assert f"{result['runs'][0]['wall_minutes']:.1f} min" in notes

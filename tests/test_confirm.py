@@ -169,6 +169,7 @@ def test_the_cli_takes_confirm_and_status_shows_the_runs(tmp_path: Any) -> None:
     db = f"sqlite:///{tmp_path / 's.db'}"
     done = run_adamtune(*cli_search_argv(db, 4, "c", "--confirm", "1", "--seed", "0"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+    assert "best val_loss=" in done.stdout and "(mean of trial " in done.stdout
     status = run_adamtune("status", "--storage", db, "--study", "c", cwd=tmp_path)
     assert status.returncode == 0, status.stderr
     assert "best: val_loss=" in status.stdout

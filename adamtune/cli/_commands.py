@@ -46,8 +46,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         raise
     if args.output:
         print(f"wrote {result.export(args.output)}")
-    best = result.best
-    print(f"best {best.objective}={best.value:.6g} (trial {best.trial_number}): {best.params}")
+    best, judged = result.best, result.judged
+    how = f"trial {best.trial_number}"
+    if judged is not None and judged.repeated:  # --confirm: the mean of its runs
+        how = "mean of " + ", ".join(f"trial {n}: {v:.6g}" for n, v in judged.runs)
+    print(f"best {best.objective}={best.value:.6g} ({how}): {best.params}")
     for line in where_it_went(args, storage, study_name):
         print(line)
     return 0

@@ -70,6 +70,17 @@ def test_a_config_still_waiting_for_its_second_run_is_not_exported_over_a_judged
 def test_a_second_run_that_diverged_rules_its_config_out_and_a_crash_does_not() -> None:
     diverged = [_trial(0, 0.5), _trial(1, 0.49, of=0), _trial(2, 0.1), _trial(3, None, "PRUNED", 2)]
     assert judged_best(diverged, maximize=False).trial.number == 0  # type: ignore[union-attr]
+    # ... also when no config was judged yet: the next best single run is exported instead
+    alone = [
+        _trial(0, 0.5),
+        _trial(1, 0.1),
+        _trial(2, None, "PRUNED", 1),
+        _trial(3, None, "WAITING"),
+    ]
+    assert judged_best(alone, maximize=False).trial.number == 0  # type: ignore[union-attr]
+    # ... and when it is the only one, it is still what the study has
+    only = [_trial(0, 0.1), _trial(1, None, "PRUNED", 0)]
+    assert judged_best(only, maximize=False).trial.number == 0  # type: ignore[union-attr]
     crashed = [
         _trial(0, 0.5),
         _trial(1, 0.49, of=0),

@@ -53,8 +53,8 @@ def judged_best(trials: Sequence[Any], maximize: bool) -> Judged | None:
     Without repeats: the best complete trial. With them: among the trials whose repeats all
     finished, the best mean over a trial and its repeats; a repeat that ended without a value
     (diverged, stopped as too slow) rules its config out, one that crashed does not count (it is
-    queued again). Trials still waiting for a repeat count only when
-    no config has been repeated yet."""
+    queued again). Trials still waiting for a repeat count only when no config has been repeated
+    yet, and a config ruled out only when nothing else completed."""
     complete = [t for t in trials if t.state.name == "COMPLETE" and _finite(t.value)]
     if not complete:
         return None
@@ -65,6 +65,7 @@ def judged_best(trials: Sequence[Any], maximize: bool) -> Judged | None:
         if number is not None and t.state.name != "FAIL":  # a crashed repeat is queued again
             repeats.setdefault(number, []).append(t)
     groups: list[Judged] = []
+    ruled_out: set[int] = set()
     for t in complete:
         runs = repeats.get(t.number)
         if repeat_of(t) is not None or not runs:
@@ -72,13 +73,15 @@ def judged_best(trials: Sequence[Any], maximize: bool) -> Judged | None:
         if any(r.state.name in ("RUNNING", "WAITING") for r in runs):
             continue  # still being judged
         if not all(r.state.name == "COMPLETE" and _finite(r.value) for r in runs):
-            continue  # a run of it diverged: fragile, not exported
+            ruled_out.add(t.number)  # a run of it diverged: fragile, not exported
+            continue
         values = [(t.number, float(t.value))] + [(r.number, float(r.value)) for r in runs]
         mean = statistics.fmean(v for _, v in values)
         groups.append(Judged(t, mean, tuple(values)))
     if groups:
         return max(groups, key=lambda g: (sign * g.value, -g.trial.number))
-    singles = [t for t in complete if repeat_of(t) is None] or complete
+    originals = [t for t in complete if repeat_of(t) is None] or complete
+    singles = [t for t in originals if t.number not in ruled_out] or originals
     best = max(singles, key=lambda t: (sign * float(t.value), -t.number))
     return Judged(best, float(best.value), ((best.number, float(best.value)),))
 

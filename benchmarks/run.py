@@ -134,6 +134,17 @@ SUITES = {
         "configs retrained worst across seeds (italy-gru) and the one it trails at 5-20 FRE "
         "(digits), the standard suite's 10 paired seeds",
     ),
+    "levers": Suite(
+        ("mnist-cnn", "italy-gru", "tokens-embedding", "digits"),
+        tuple(range(10)),
+        20,
+        (5, 10, 20),
+        ("adamtune-sha", "adamtune-lr-range"),
+        about="issue 20: two levers, each alone, on the four held-out tasks: asynchronous "
+        "successive halving from 1 epoch instead of Hyperband's brackets (adamtune-sha), the "
+        "LR range test as a warm start, counted in the budget (adamtune-lr-range); "
+        "cross_pair.py reads them against the standard suite's adamtune and peers, 10 seeds",
+    ),
     "full": Suite(
         tuple(tasks.TASKS),
         tuple(range(10)),

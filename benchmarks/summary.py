@@ -31,6 +31,7 @@ ABLATIONS = (
     "adamtune-no-first-trial",
     "adamtune-lr-range",
     "adamtune-confirm",
+    "adamtune-sha",
 )
 
 

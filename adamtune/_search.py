@@ -87,7 +87,8 @@ def search(
             validation split is always seeded with 0, so resumes and workers share it.
         strategy: how to search: a name from ``adamtune.strategies.available()`` (``tpe`` by
             default, ``random``, ``qmc``, ``cmaes``, ``grid``) or an Optuna sampler instance.
-        pruner: ``hyperband`` (default), ``sha``, ``median``, ``none`` or an Optuna pruner.
+        pruner: ``hyperband`` (default), ``asha`` (rungs after epochs 1, 3, 9), ``sha`` (Optuna's:
+            after epochs 2, 4, 10), ``median``, ``none`` or an Optuna pruner.
         loss, metrics: override the loss and metrics inferred from ``y`` and the model's output.
         validation_split: share held out for validation when ``data`` has no validation set.
         max_failures: stop after this many crashed trials in a row.

@@ -11,7 +11,6 @@ see ``protocol.py``).
 from __future__ import annotations
 
 import contextlib
-import copy
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -83,22 +82,6 @@ def _adamtune_space(task: Task, variant: str = "constant") -> Any:
     )
 
 
-def _sha_after_epochs_done() -> Any:
-    """Optuna's ``SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)`` (asynchronous
-    successive halving) seeing each trial's steps as epochs done (Keras's epoch index + 1, which
-    adamtune reports as the step), so that its rungs fall after epochs 1, 3, 9 ... rather than 2,
-    4, 10."""
-    import optuna
-
-    class EpochsDone(optuna.pruners.SuccessiveHalvingPruner):
-        def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
-            shifted = copy.copy(trial)
-            shifted.intermediate_values = {k + 1: v for k, v in trial.intermediate_values.items()}
-            return super().prune(study, shifted)
-
-    return EpochsDone(min_resource=1, reduction_factor=3)
-
-
 def _adamtune(strategy: str, variant: str = "constant", **options: Any) -> Callable[..., Config]:
     def run(task: Task, s: Splits, seed: int, workdir: Path) -> Config:
         import adamtune
@@ -118,7 +101,7 @@ def _adamtune(strategy: str, variant: str = "constant", **options: Any) -> Calla
                 study_name="bench",
                 seed=seed,
                 verbose=0,
-                **{k: v() if callable(v) else v for k, v in options.items()},
+                **options,
             )
         best = open_result(storage, "bench").best
         adam = best.adam
@@ -206,8 +189,8 @@ EXTRA: dict[str, Callable[..., Config]] = {
     "adamtune-lr-range": _adamtune("tpe", lr_range="auto"),
     # each new best run once more with another seed, the best judged by its mean (issue 20)
     "adamtune-confirm": _adamtune("tpe", confirm=1),
-    # asynchronous successive halving with rungs after 1, 3, 9 ... epochs, a third promoted,
-    # instead of Hyperband's brackets (whose rungs fall after epochs 2 and 4: Keras numbers epochs
-    # from 0 and adamtune reports that number as the step)
-    "adamtune-sha": _adamtune("tpe", pruner=_sha_after_epochs_done),
+    # asynchronous successive halving with rungs after epochs 1, 3, 9, a third promoted, instead
+    # of Hyperband's brackets (pruner="asha"; the levers suite ran it at 48ae485 through the same
+    # pruner defined here, before it moved into adamtune/engine/_pruners.py)
+    "adamtune-sha": _adamtune("tpe", pruner="asha"),
 }

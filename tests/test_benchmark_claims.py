@@ -8,6 +8,8 @@ import itertools
 import json
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -149,3 +151,32 @@ def test_the_notes_and_readme_quote_the_confirm_suite_as_measured() -> None:
     peer = next(r for r in rows if r["task"] == "italy-gru" and r["metric"] == "test")
     assert f"{peer['estimate']:.3f} [{peer['low']:.3f}, {peer['high']:.3f}] (tie)" in readme
     assert f"{result['runs'][0]['wall_minutes']:.1f} min" in notes
+
+
+def test_cross_pair_against_adamtune_repeats_a_suites_own_ablation_rows() -> None:
+    """``cross_pair.py --against adamtune`` pairs an ablation with another file's adamtune: read
+    on the confirm suite (which ran adamtune again, to the same numbers as the standard suite),
+    it gives the confirm suite's own ablation rows; a tool that is not an ablation is refused."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from cross_pair import ablation_rows
+
+    result = json.loads((RESULTS / "confirm.json").read_text())
+    standard = json.loads((RESULTS / "standard.json").read_text())
+    rows = ablation_rows(result, "adamtune-confirm", standard)
+    assert {r["task"] for r in rows} == {"italy-gru", "digits"}
+    for r in rows:
+        own = next(
+            o
+            for o in result["paired"][r["task"]]
+            if o["comparison"] == "ablation" and o["metric"] == r["metric"]
+        )
+        assert (r["estimate"], r["low"], r["high"], r["verdict"]) == (
+            own["estimate"],
+            own["low"],
+            own["high"],
+            own["verdict"],
+        )
+    with pytest.raises(ValueError, match=r"tool must be one of summary\.ABLATIONS.*'kt-random'"):
+        ablation_rows(result, "kt-random", standard)

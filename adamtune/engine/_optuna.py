@@ -26,7 +26,7 @@ from adamtune.params import Condition
 
 __all__ = ["OptunaSource", "create_or_load", "make_objective", "make_pruner"]
 
-PRUNERS = ("hyperband", "sha", "median", "none")
+PRUNERS = ("hyperband", "asha", "sha", "median", "none")
 # The error of a trial closed by a signal: Ctrl-C, SIGTERM, or (a --workers helper) its parent's end.
 INTERRUPTED = "Interrupted: stopped mid-trial by Ctrl-C, SIGTERM or the end of its --workers parent"
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -90,7 +90,9 @@ class OptunaSource:
 def make_pruner(
     pruner: str | optuna.pruners.BasePruner | None, epochs: int
 ) -> optuna.pruners.BasePruner:
-    """``hyperband`` (default), ``sha``, ``median`` or ``none``; or an Optuna pruner instance."""
+    """``hyperband`` (default), ``asha`` (rungs after epochs 1, 3, 9: :mod:`._pruners`), ``sha``
+    (Optuna's, rungs after epochs 2, 4, 10), ``median`` or ``none``; or an Optuna pruner
+    instance."""
     if isinstance(pruner, optuna.pruners.BasePruner):
         return pruner
     name = "hyperband" if pruner is None else pruner
@@ -98,6 +100,10 @@ def make_pruner(
         return optuna.pruners.HyperbandPruner(
             min_resource=1, max_resource=epochs, reduction_factor=3
         )
+    if name == "asha":
+        from adamtune.engine._pruners import EpochsDoneHalving
+
+        return EpochsDoneHalving(min_resource=1, reduction_factor=3)
     if name == "sha":
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     if name == "median":

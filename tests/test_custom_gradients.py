@@ -108,3 +108,25 @@ def test_a_model_with_its_own_custom_gradient_trains_in_every_trial(
     outcomes = result.trials["outcome"].tolist()
     assert len(outcomes) == 4
     assert not any(str(o).startswith("crashed") for o in outcomes), result.trials[["reason"]]
+
+
+def test_the_doctor_and_the_lr_range_test_leave_no_custom_gradient(storage: str) -> None:
+    """Their probes train as trials do (one train step each): the registry is the same after."""
+    before = custom_gradients()
+    swept = adamtune.lr_range_test(lambda: _model(keras.layers.Identity), _data(), steps=30)
+    assert swept.lrs  # it ran
+    assert custom_gradients() == before
+    found = adamtune.diagnose(lambda: _model(keras.layers.Identity), _data(), epochs=2)
+    assert found.probes  # it ran its probes
+    assert custom_gradients() == before
+
+
+def test_a_model_with_its_own_custom_gradient_is_diagnosed_then_searched(storage: str) -> None:
+    """The doctor drops what its probes registered, including a user's ``tf.function``'s custom
+    gradient traced in a probe: the search after it still trains that model."""
+    found = adamtune.diagnose(lambda: _model(ClippedSquare), _data(), epochs=2, lr_range=False)
+    assert found.probes.get("training") == "ran", found.probes
+    result = _search(storage, 3, lambda: _model(ClippedSquare))
+    outcomes = result.trials["outcome"].tolist()
+    assert len(outcomes) == 3
+    assert not any(str(o).startswith("crashed") for o in outcomes), result.trials[["reason"]]

@@ -455,10 +455,15 @@ class _Doctor:
     def run(self) -> Diagnosis:
         import keras
 
+        from adamtune.training._state import custom_gradients, forget_custom_gradients
+
         start = time.perf_counter()
+        gradients = custom_gradients()
         try:
             curves, ranges = self._probe()
         finally:
+            # each probe's train step registered one, holding its graph (training/_state.py)
+            forget_custom_gradients(gradients)
             keras.backend.clear_session()
         range_result, raw_result = ranges.suggestion, ranges.raw
         return Diagnosis(

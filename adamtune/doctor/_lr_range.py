@@ -554,6 +554,9 @@ def _seeded_run(
     (scaled) training inputs ``x``; the Keras session cleared after."""
     import keras
 
+    from adamtune.training._state import custom_gradients, forget_custom_gradients
+
+    gradients = custom_gradients()
     try:
         keras.utils.set_random_seed(settings.seed)
         model, spec = _model_and_loss(model_fn, space, prepared, loss, checked)
@@ -562,6 +565,7 @@ def _seeded_run(
         )
         name = _model_name(model_fn, model)
     finally:
+        forget_custom_gradients(gradients)  # the sweep's train step (training/_state.py)
         keras.backend.clear_session()
     return _Run(losses, smoothed, reason, stopped, spec, name)
 

@@ -455,7 +455,7 @@ class _Doctor:
     def run(self) -> Diagnosis:
         import keras
 
-        from adamtune.training._state import custom_gradients, forget_custom_gradients
+        from adamtune.training import custom_gradients, forget_custom_gradients
 
         start = time.perf_counter()
         gradients = custom_gradients()

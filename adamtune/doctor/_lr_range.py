@@ -554,7 +554,7 @@ def _seeded_run(
     (scaled) training inputs ``x``; the Keras session cleared after."""
     import keras
 
-    from adamtune.training._state import custom_gradients, forget_custom_gradients
+    from adamtune.training import custom_gradients, forget_custom_gradients
 
     gradients = custom_gradients()
     try:

@@ -31,7 +31,7 @@ from adamtune.training._model_facts import ModelFacts, SpaceFit, fit_space, mode
 from adamtune.training._outcome import DIVERGED, OUTCOMES
 from adamtune.training._preflight import PreflightReport, model_io, preflight
 from adamtune.training._records import curves, optimizer_config, result_attrs
-from adamtune.training._state import release
+from adamtune.training._state import custom_gradients, forget_custom_gradients, release
 from adamtune.training._task import (
     REGRESSION_LOSSES,
     LossSpec,
@@ -67,7 +67,9 @@ __all__ = [
     "check_output",
     "check_output_shape",
     "curves",
+    "custom_gradients",
     "fit_space",
+    "forget_custom_gradients",
     "has_batch_norm",
     "infer_loss",
     "infer_loss_and_target",

@@ -174,6 +174,8 @@ def search(
     meta = _meta(setup, strategy, report, notes, weighting, narrowed)
     if confirm:  # read by the study's loop and by `adamtune worker`; not compared on resume
         meta["confirm"] = confirm
+    if pruner is not None and pruner != "hyperband":  # read by `adamtune worker`, likewise
+        meta["pruner"] = pruner if isinstance(pruner, str) else f"<{type(pruner).__name__}>"
 
     # 3. The study: created, or resumed after checking it was made with the same settings.
     first = _first_trials(first_trials, the_space, prepared)

@@ -74,3 +74,48 @@ def test_a_real_search_with_asha_cuts_trials_after_their_first_epoch(
     # cut at a rung: after epoch 1 (the default Hyperband never cuts there) or after epoch 3
     assert {len(t.intermediate_values) for t in cut} <= {1, 3}
     assert any(len(t.intermediate_values) == 1 for t in cut)
+
+
+def test_a_named_pruner_is_stored_for_workers_and_an_object_is_named(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``adamtune worker`` rebuilds the study's pruner from its name; an Optuna pruner object
+    cannot be rebuilt, and the worker says it prunes with Hyperband instead."""
+    from conftest import tiny_study
+
+    from adamtune.cli import main
+
+    storage = f"sqlite:///{tmp_path / 'p.db'}"
+    assert tiny_study(storage, "named", pruner="asha").meta["pruner"] == "asha"
+    assert "pruner" not in tiny_study(storage, "default").meta  # hyperband: nothing stored
+    halving = optuna.pruners.SuccessiveHalvingPruner()
+    assert tiny_study(storage, "object", pruner=halving).meta["pruner"] == (
+        "<SuccessiveHalvingPruner>"
+    )
+    targets = ["--model", "adamtune.testing:conformance_model"]
+    targets += ["--data", "adamtune.testing:conformance_data"]
+    assert main(["worker", "--storage", storage, "--study", "object", *targets, "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "prunes with an Optuna pruner object (SuccessiveHalvingPruner) that a worker" in err
+    assert main(["worker", "--storage", storage, "--study", "named", *targets, "-q"]) == 0
+    assert "pruner object" not in capsys.readouterr().err
+
+
+@pytest.mark.slow  # a search and its helper worker: about a minute on two cores
+def test_the_cli_takes_pruner_asha_and_its_helper_worker_prunes_the_same_way(
+    tmp_path: Any,
+) -> None:
+    from conftest import cli_search_argv, run_adamtune
+
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    argv = cli_search_argv(db, 14, "a", "--epochs", "4", "--pruner", "asha", "--workers", "2")
+    done = run_adamtune(*argv, "--seed", "0", "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    study = optuna.load_study(study_name="a", storage=db)
+    assert study.user_attrs["adamtune"]["pruner"] == "asha"
+    cut = [t for t in study.trials if t.user_attrs.get("outcome") == "pruned"]
+    pids = {t.user_attrs["worker"]["pid"] for t in cut}
+    assert len(pids) == 2, "both processes cut some trial"
+    assert {len(t.intermediate_values) for t in cut} <= {1, 3}  # after epochs 1 and 3 only
+    bad = run_adamtune(*cli_search_argv(db, 2, "b", "--pruner", "ashaa"), cwd=tmp_path)
+    assert bad.returncode != 0 and "invalid choice: 'ashaa'" in bad.stderr

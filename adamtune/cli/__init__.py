@@ -125,6 +125,13 @@ def _search_plan_args(search: argparse.ArgumentParser) -> None:
         "--epochs", type=int, default=None, help="epochs per trial (default: the space's)"
     )
     search.add_argument(
+        "--pruner",
+        choices=("hyperband", "asha", "sha", "median", "none"),
+        default=None,
+        help="how trials are cut early, Optuna strategies (default hyperband; asha compares "
+        "trials after epochs 1, 3, 9); adamtune worker reads it from the study",
+    )
+    search.add_argument(
         "--confirm",
         type=int,
         default=0,

@@ -149,6 +149,7 @@ def _search_here(
         class_weight=parse_class_weight(args.class_weight),
         steps_per_epoch=args.steps_per_epoch,
         confirm=args.confirm,
+        pruner=args.pruner,
     )
 
 

@@ -229,6 +229,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
     meta, run = _wait_for_run(args.storage, args.study, args.wait)
     model_fn, data = _load_targets(args, run)
     space = Space.from_dict(meta["space"], f"study {args.study!r}")
+    pruner = meta.get("pruner")
+    if pruner is not None and pruner.startswith("<"):  # search(pruner=<an Optuna pruner>)
+        print(
+            f"[adamtune] note: study {args.study!r} prunes with an Optuna pruner object "
+            f"({pruner.strip('<>')}) that a worker cannot rebuild; this worker prunes with "
+            "hyperband",
+            file=sys.stderr,
+        )
+        pruner = None
 
     def search(seconds: float | None) -> Any:
         return adamtune.search(
@@ -253,6 +262,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             # A stream's epoch length is part of the study's data fingerprint: the same here.
             steps_per_epoch=meta.get("data", {}).get("steps_per_epoch"),
             confirm=meta.get("confirm", 0),  # the second runs of a new best, as the study asks
+            pruner=pruner,  # the pruner the study was created with, by name
         )
 
     log = StudyLog(log_path(args.storage, args.study))

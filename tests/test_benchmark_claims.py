@@ -180,3 +180,50 @@ def test_cross_pair_against_adamtune_repeats_a_suites_own_ablation_rows() -> Non
         )
     with pytest.raises(ValueError, match=r"tool must be one of summary\.ABLATIONS.*'kt-random'"):
         ablation_rows(result, "kt-random", standard)
+
+
+def test_the_notes_quote_the_levers_suite_as_measured() -> None:
+    """Issue 20's two levers: NOTES.md section 14 holds ``cross_pair.py``'s tables for each, against
+    the standard suite's adamtune and against its best peer, as ``results/levers.json`` gives them."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from cross_pair import ablation_rows, best_peer_rows
+
+    result = json.loads((RESULTS / "levers.json").read_text())
+    standard = json.loads((RESULTS / "standard.json").read_text())
+    notes = (ROOT / "benchmarks" / "NOTES.md").read_text().split("## 14.", 1)[1]
+    for tool in ("adamtune-sha", "adamtune-lr-range"):
+        section = notes.split(f"#### {tool}", 1)[1].split("####", 1)[0]
+        for rows in (ablation_rows(result, tool, standard), best_peer_rows(result, tool, standard)):
+            assert len(rows) == 16  # four tasks, three checkpoints and test
+            for r in rows:
+                cell = (
+                    f"{r['estimate']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}] | {r['verdict']} |"
+                )
+                line = f"| {r['task']} | {r['metric']} | {r['tool_value']:.3f} | {r['against']} "
+                assert line + f"{r['against_value']:.3f} | {cell}" in section, (tool, r)
+    assert f"{result['runs'][0]['wall_minutes']:.1f} min" in notes
+    # the README's counts of verdicts and the interval it quotes
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    counts = {}
+    for tool in ("adamtune-sha", "adamtune-lr-range"):
+        for against, rows in (
+            ("adamtune", ablation_rows(result, tool, standard)),
+            ("peer", best_peer_rows(result, tool, standard)),
+        ):
+            verdicts = [r["verdict"] for r in rows]
+            counts[tool, against] = (verdicts.count("ahead"), verdicts.count("behind"))
+    assert counts["adamtune-lr-range", "adamtune"] == (8, 0)
+    assert counts["adamtune-lr-range", "peer"] == (7, 0)
+    assert counts["adamtune-sha", "adamtune"] == (4, 0)
+    assert counts["adamtune-sha", "peer"] == (3, 2)
+    italy = next(
+        r
+        for r in ablation_rows(result, "adamtune-lr-range", standard)
+        if r["task"] == "italy-gru" and r["metric"] == "test"
+    )
+    quoted = f"+{italy['estimate']:.3f} [{italy['low']:.3f}, {italy['high']:.3f}]"
+    assert f"ahead of adamtune in 8 (italy-gru on test {quoted})" in readme
+    assert "ahead of adamtune in 4 and behind in none" in readme
+    assert "ahead in 3 and behind in 2" in readme

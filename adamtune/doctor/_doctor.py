@@ -417,6 +417,7 @@ class _Doctor:
             "n_train": None,
             "n_val": None,
             "params": None,
+            "token_ids": [],  # the Embedding layers that read x as token ids
             "chance_loss": None,
             "seed": seed,
             "stream_sample": None,
@@ -495,10 +496,27 @@ class _Doctor:
             n_train=len(prepared.x_train),
             n_val=len(prepared.x_val),
         )
-        self._add(checks.check_scales(prepared), checks.check_class_balance(prepared))
+        self._add(checks.check_class_balance(prepared))
         self.probes["data"] = "ran" if nonfinite is None else "ran on the rows without NaN/inf"
 
         spec, params = self._labels(prepared)
+        if self.setup["token_ids"]:
+            # scaling token ids would change which token each id names: no scale finding and
+            # no range test on scaled ids (search() drops scaling from its space likewise)
+            names = ", ".join(self.setup["token_ids"])
+            self._add(
+                Finding(
+                    "token-ids",
+                    "info",
+                    f"x holds token ids read by Embedding {names}: their scale was not "
+                    "checked and no probe scaled them (scaling would change which token each "
+                    "id names; adamtune.search drops input scaling for this model too).",
+                    "none needed; scale other inputs of the model yourself if it has any",
+                    {"embeddings": list(self.setup["token_ids"])},
+                )
+            )
+        else:
+            self._add(checks.check_scales(prepared))
         self._add(checks.check_size(prepared, params, self.batch_size))
         if nonfinite is not None or spec is None:
             why = "non-finite data" if nonfinite is not None else "label-loss-mismatch"
@@ -558,7 +576,7 @@ class _Doctor:
         import keras
 
         from adamtune.doctor._labels import check_labels
-        from adamtune.training import check_model
+        from adamtune.training import check_model, token_embeddings
 
         keras.utils.set_random_seed(self.seed)
         built = check_model(
@@ -571,6 +589,7 @@ class _Doctor:
         )
         assert built.out_shape is not None  # a probe's model has one output
         params = built.params
+        self.setup["token_ids"] = list(token_embeddings(built.model, prepared.x_train))
         check = check_labels(prepared, built.model, built.out_shape, self.loss)
         keras.backend.clear_session()
         self._add(check.finding)

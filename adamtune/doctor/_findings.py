@@ -44,6 +44,7 @@ CODES: dict[str, str] = {
     "lr-range": "what the learning-rate range test found",
     "probe-failed": "a probe raised an error, so its checks are missing",
     "stream-sample": "the data is a stream: the diagnosis ran on its first samples only",
+    "token-ids": "x holds token ids an Embedding reads: not checked for scale, never scaled",
 }
 
 

@@ -27,7 +27,13 @@ from adamtune.training._layers import (
     placement_table,
     user_regularized_layers,
 )
-from adamtune.training._model_facts import ModelFacts, SpaceFit, fit_space, model_facts
+from adamtune.training._model_facts import (
+    ModelFacts,
+    SpaceFit,
+    fit_space,
+    model_facts,
+    token_embeddings,
+)
 from adamtune.training._outcome import DIVERGED, OUTCOMES
 from adamtune.training._preflight import PreflightReport, model_io, preflight
 from adamtune.training._records import curves, optimizer_config, result_attrs
@@ -88,6 +94,7 @@ __all__ = [
     "result_attrs",
     "run_trial",
     "takes_hp",
+    "token_embeddings",
     "user_regularized_layers",
 ]
 

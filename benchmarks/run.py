@@ -145,6 +145,17 @@ SUITES = {
         "LR range test as a warm start, counted in the budget (adamtune-lr-range); "
         "cross_pair.py reads them against the standard suite's adamtune and peers, 10 seeds",
     ),
+    "levers-design": Suite(
+        ("digits-badscale", "regression-1e4"),
+        tuple(range(10)),
+        20,
+        (5, 10, 20),
+        ("adamtune-lr-range", "adamtune-range-asha"),
+        about="issue 20: the levers suite's LR range test on the two tasks adamtune's heuristics "
+        "were designed on, and the range test with ASHA's rungs together (run on the four "
+        "held-out tasks with --suite levers --tools adamtune-range-asha); cross_pair.py reads "
+        "them against the standard suite's adamtune and peers, 10 seeds",
+    ),
     "full": Suite(
         tuple(tasks.TASKS),
         tuple(range(10)),

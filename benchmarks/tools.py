@@ -193,4 +193,6 @@ EXTRA: dict[str, Callable[..., Config]] = {
     # of Hyperband's brackets (pruner="asha"; the levers suite ran it at 48ae485 through the same
     # pruner defined here, before it moved into adamtune/engine/_pruners.py)
     "adamtune-sha": _adamtune("tpe", pruner="asha"),
+    # the two levers of section 14 together: the range test's warm start, then ASHA's rungs
+    "adamtune-range-asha": _adamtune("tpe", lr_range="auto", pruner="asha"),
 }

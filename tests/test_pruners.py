@@ -74,6 +74,9 @@ def test_a_real_search_with_asha_cuts_trials_after_their_first_epoch(
     # cut at a rung: after epoch 1 (the default Hyperband never cuts there) or after epoch 3
     assert {len(t.intermediate_values) for t in cut} <= {1, 3}
     assert any(len(t.intermediate_values) == 1 for t in cut)
+    # the record (progress lines, status, report) says which epoch a trial was cut after
+    for t in cut:
+        assert t.user_attrs["reason"] == f"after epoch {len(t.intermediate_values)} of 4"
 
 
 def test_a_named_pruner_is_stored_for_workers_and_an_object_is_named(
@@ -119,3 +122,18 @@ def test_the_cli_takes_pruner_asha_and_its_helper_worker_prunes_the_same_way(
     assert {len(t.intermediate_values) for t in cut} <= {1, 3}  # after epochs 1 and 3 only
     bad = run_adamtune(*cli_search_argv(db, 2, "b", "--pruner", "ashaa"), cwd=tmp_path)
     assert bad.returncode != 0 and "invalid choice: 'ashaa'" in bad.stderr
+
+
+def test_the_cli_offers_exactly_the_engines_pruners() -> None:
+    """The CLI lists its --pruner choices itself (importing the engine would import Optuna at
+    start-up): the two lists must not drift apart."""
+    from adamtune.cli import build_parser
+    from adamtune.engine import PRUNERS
+
+    search = next(
+        action.choices["search"]
+        for action in build_parser()._actions
+        if isinstance(getattr(action, "choices", None), dict) and "search" in action.choices
+    )
+    pruner = next(a for a in search._actions if "--pruner" in a.option_strings)
+    assert tuple(pruner.choices) == PRUNERS

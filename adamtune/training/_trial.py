@@ -264,8 +264,11 @@ def _label(guard: Any, reporter: Any, curves: dict[str, list[float]]) -> tuple[s
     """The trial's outcome and its reason: stopped by the guard, pruned, or finished."""
     if guard.outcome is not None:
         return label_stopped(guard.outcome, guard.reason, curves, guard.first_loss)
-    if reporter.pruned:
-        return "pruned", None
+    if reporter.pruned:  # the epoch it was cut after: with asha most cuts come after the first
+        return (
+            "pruned",
+            f"after epoch {reporter.epochs_run} of {reporter.params.get('epochs', '?')}",
+        )
     return label_finished(curves, guard.first_loss)
 
 

@@ -25,7 +25,7 @@ from adamtune.params import CLIPPING
 from adamtune.params._adam import AdamParams, scale_for_batch
 from adamtune.spaces import Space
 
-__all__ = ["FIRST_KEYS", "first_trial_params", "regression_lr_scale"]
+__all__ = ["FIRST_KEYS", "clipped_first_rates", "first_trial_params", "regression_lr_scale"]
 
 # What a user may set: every Adam parameter a trial has, the learning rate at its batch size.
 FIRST_KEYS = tuple(
@@ -214,6 +214,29 @@ def _class_weight(
     if cfg["class_weight"] not in space.class_weight:
         raise _fail(i, "class_weight", f"one of {list(space.class_weight)}", cfg["class_weight"])
     return {"class_weight": cfg["class_weight"]}
+
+
+def clipped_first_rates(first_trials: Any, space: Space) -> list[str]:
+    """Notes for the user's own first trials (a list, checked already) whose learning rate lies
+    outside ``space``'s range, narrowed by the LR range test: each is tried at the nearest end."""
+    if isinstance(first_trials, str | bytes) or not isinstance(first_trials, Sequence):
+        return []
+    lr_space, notes = space.learning_rate, []
+    for i, given in enumerate(first_trials):
+        if "learning_rate" not in given:
+            continue
+        batch = given.get("batch_size", _textbook(space, 1.0)["batch_size"])
+        factor = scale_for_batch(1.0, batch, lr_space.reference_batch_size, lr_space.rule)
+        base = float(given["learning_rate"]) / factor
+        kept = _clip(base, lr_space.low, lr_space.high)
+        if kept != base:
+            notes.append(
+                f"first_trials[{i}]'s learning_rate {given['learning_rate']:g} is outside the "
+                f"range the LR range test narrowed the space to ({lr_space.low * factor:.2g}.."
+                f"{lr_space.high * factor:.2g} at batch size {batch}): it is tried at "
+                f"{kept * factor:.2g} (lr_range=None keeps it as given)"
+            )
+    return notes
 
 
 def regression_lr_scale(y: Any, regression: bool) -> float:

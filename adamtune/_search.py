@@ -20,6 +20,7 @@ from adamtune.engine._optuna_study import RUN_KEY
 from adamtune.training import release as release_frozen
 
 if TYPE_CHECKING:
+    from adamtune._narrow import Narrowed
     from adamtune._search_args import CheckedArgs
     from adamtune._studylog import StudyLog
     from adamtune.engine import Study
@@ -52,7 +53,7 @@ def search(
     verbose: int = 1,
     record: dict[str, Any] | None = None,
     heartbeat: int = 30,
-    lr_range: str | None = None,
+    lr_range: str | None = "auto",
     first_trials: Any = "auto",
     trust_storage: bool = False,
     class_weight: Any = None,
@@ -99,10 +100,16 @@ def search(
         heartbeat: seconds between a running trial's signs of life in the storage. A trial whose
             worker fell silent for ``3 x heartbeat`` (a machine lost) is failed and its parameters
             queued again; a trial whose process on this machine died is failed at once.
-        lr_range: ``"auto"`` runs the LR range test (:func:`adamtune.lr_range_test`) once before
-            the study is created and narrows the space's learning rate to its suggestion; the
-            narrowed space and the test's numbers are stored with the study (``meta["lr_range"]``)
-            and reused on resume. Optuna strategies only.
+        lr_range: ``"auto"`` (default) runs the LR range test (:func:`adamtune.lr_range_test`,
+            up to 100 batches) once before a new study is created and narrows the space's
+            learning rate to its suggestion; the narrowed space and the test's numbers are stored
+            with the study (``meta["lr_range"]``), said in a note, and kept on every resume.
+            A suggestion that misses the space's range leaves the space as it is. Where the test
+            cannot run or has nothing to narrow (KerasTuner strategies, a space that fixes the
+            learning rate, streams, several inputs or outputs, a test whose training failed) it
+            steps aside and a note says why. ``None``: no test,
+            the space's range as it is. A resumed study keeps the space it was made with either
+            way.
         first_trials: where a new study starts. ``"auto"`` (default): its first trial is Adam's
             textbook settings put into the space (learning rate 1e-3 at batch size 32, standardized
             inputs, no regularizer, no BatchNorm), so the sampler starts from a sound incumbent;
@@ -136,6 +143,7 @@ def search(
             runs are trials of the study (they count toward ``trials``, the pruner never stops
             them) marked ``repeat_of`` in their attributes. Optuna strategies only.
     """
+    from adamtune._first import clipped_first_rates
     from adamtune._search_args import check_arguments
     from adamtune._tfquiet import start_quietly
     from adamtune.training import preflight
@@ -151,7 +159,7 @@ def search(
     # The arguments hold: TensorFlow starts now, its start-up notices kept off the terminal.
     start_quietly()
     data, prepared, class_weight = _prepare_data(
-        model_fn, data, checked, validation_split, steps_per_epoch, class_weight, lr_range
+        model_fn, data, checked, validation_split, steps_per_epoch, class_weight
     )
     name = study_name or _default_study_name(model_fn)
 
@@ -161,17 +169,20 @@ def search(
     the_space, notes, changes = _fit_to_model(checked.space, report, first_trials, prepared)
     weighting = _class_weighting(class_weight, the_space, prepared)
     notes += [weighting.note()] if weighting else []
+    the_space, narrowed, opened = _narrowed(
+        checked, (lr_range, strategy, storage, name, heartbeat), the_space, model_fn, prepared,
+        report,
+    )  # fmt: skip
+    notes += [narrowed.note] if narrowed.note else []
+    if narrowed.tested:  # the user's own first trials, clipped to the narrowed range, are said
+        notes += clipped_first_rates(first_trials, the_space)
     for note in notes if verbose else ():
         print(f"[adamtune] note: {note}", file=sys.stderr)
-    the_space, narrowed, opened = _narrowed(
-        checked, (lr_range, strategy, storage, name, heartbeat, verbose), the_space, model_fn,
-        prepared, report,
-    )  # fmt: skip
     setup = _trial_setup(
         model_fn, the_space, prepared, report, objective, checked, seed, changes, weighting
     )
     engine_object = _engine_object(checked, strategy, seed, report, setup, storage, trust_storage)
-    meta = _meta(setup, strategy, report, notes, weighting, narrowed)
+    meta = _meta(setup, strategy, report, notes, weighting, narrowed.record)
     if confirm:  # read by the study's loop and by `adamtune worker`; not compared on resume
         meta["confirm"] = confirm
     if pruner is not None and pruner != "hyperband":  # read by `adamtune worker`, likewise
@@ -183,35 +194,32 @@ def search(
         checked, engine_object, storage, name, meta, (trials, record, heartbeat, first, opened)
     )
     with _closing(study, log):
-        for note in notes:
-            log(f"note: {note}")
-        return _open_and_run(study, setup, trials, checked.seconds, max_failures, verbose, log)
+        return _open_and_run(
+            study, setup, trials, checked.seconds, max_failures, (verbose, notes), log
+        )
 
 
 def _narrowed(
     checked: CheckedArgs,
-    args: tuple[str | None, Any, Any, str, int, int],
+    args: tuple[str | None, Any, Any, str, int],
     space: Space,
     model_fn: Callable[..., Any],
     prepared: Any,
     report: PreflightReport,
-) -> tuple[Space, dict[str, Any] | None, Any]:
-    """``(space, narrowed, opened)``: with ``lr_range="auto"``, the space narrowed by the LR range
-    test (or as a resumed study stored it), what was done, and the storage opened to read the
-    stored settings (handed on to the study: opened once); else the space as it is.
-    ``args``: lr_range, strategy, storage, study name, heartbeat, verbose."""
+) -> tuple[Space, Narrowed, Any]:
+    """``(space, narrowed, opened)``: the space narrowed by the LR range test with
+    ``lr_range="auto"`` on a new study, as a resumed study stored it, or as it is; what was done
+    (:class:`~adamtune._narrow.Narrowed`); and the storage opened to read the stored settings
+    (handed on to the study: opened once). ``args``: lr_range, strategy, storage, study name,
+    heartbeat."""
     from adamtune._narrow import narrow_space
 
-    lr_range, strategy, storage, name, heartbeat, verbose = args
-    checked.engine.check_lr_range(lr_range, strategy)
-    if lr_range is None:
-        return space, None, None
+    lr_range, strategy, storage, name, heartbeat = args
     where = checked.engine.default_storage(storage)
     stored, opened = checked.engine.stored_settings(where, name, heartbeat)
-    space, narrowed = narrow_space(
-        lr_range, space, model_fn, prepared, report.loss, stored, name, verbose
-    )
-    return space, narrowed, opened
+    refusal = checked.engine.lr_range_refusal(strategy)
+    narrowed = narrow_space(lr_range, space, model_fn, prepared, report.loss, stored, name, refusal)
+    return narrowed.space, narrowed, opened
 
 
 def _engine_object(
@@ -242,7 +250,6 @@ def _prepare_data(
     validation_split: float,
     steps_per_epoch: int | None,
     class_weight: Any,
-    lr_range: str | None,
 ) -> tuple[Any, Any, Any]:
     """The data as given (its reading resolved), prepared (split, checked), and the checked
     ``class_weight``. The split's seed is fixed: every resume and every worker sees the same."""
@@ -263,8 +270,8 @@ def _prepare_data(
     )
     if isinstance(prepared, Multi):
         prepared.notes = reading
-    check_stream_options(prepared, class_weight, space, lr_range)
-    check_multi_options(prepared, class_weight, space, lr_range)
+    check_stream_options(prepared, class_weight, space)
+    check_multi_options(prepared, class_weight, space)
     class_weight = check_class_weight_arg(
         class_weight, space.class_weight, prepared.w_train is not None
     )
@@ -419,15 +426,20 @@ def _open_and_run(
     target: int,
     seconds: float | None,
     max_failures: int,
-    verbose: int,
+    said: tuple[int, list[str]],
     log: StudyLog,
 ) -> Result:
-    """Open the study, run it to ``target`` finished trials, and return what it holds."""
+    """Open the study, write the notes (``said``: verbosity, notes) to its log, run it to
+    ``target`` finished trials, and return what it holds. Nothing is written before the study
+    opens: a study the engine refuses leaves no log (nor its folder) behind."""
     from adamtune._progress import Progress
     from adamtune.engine import run_study
     from adamtune.result import Result
 
+    verbose, notes = said
     study.open(setup)
+    for note in notes:
+        log(f"note: {note}")
     done = study.finished()
     if not _target_reached(study.name, done, target, verbose):
         progress = Progress(target=target, done=done, objective=setup.objective, verbose=verbose)

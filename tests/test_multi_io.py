@@ -276,9 +276,6 @@ def test_bad_structures_are_refused_with_what_to_pass(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="class weights apply to a model with one output"):
         _search(two_heads, (x, {"head_a": d["head_a"], "head_b": d["head_b"]}), tmp_path,
                 class_weight="balanced")  # fmt: skip
-    with pytest.raises(ValueError, match=r"lr_range='auto'.*one input and one output"):
-        _search(two_heads, (x, {"head_a": d["head_a"], "head_b": d["head_b"]}), tmp_path,
-                lr_range="auto")  # fmt: skip
     assert not (tmp_path / "s.db").exists()  # refused before anything was stored
 
 

@@ -236,13 +236,6 @@ STREAM_ERRORS = [
         r"`class_weight` keys must be classes of y \(0\.\.1\)\. Received: .* key\(s\) \[5\]",
         id="unknown-class",
     ),
-    pytest.param(
-        {"lr_range": "auto"},
-        "plain",
-        r"`lr_range='auto'` narrows the space .* not on a stream\. Received: lr_range='auto' "
-        r"with a tf\.data stream",
-        id="lr-range-auto",
-    ),
 ]
 
 

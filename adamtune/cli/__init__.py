@@ -132,6 +132,14 @@ def _search_plan_args(search: argparse.ArgumentParser) -> None:
         "trials after epochs 1, 3, 9); adamtune worker reads it from the study",
     )
     search.add_argument(
+        "--lr-range",
+        choices=("auto", "off"),
+        default="auto",
+        help="auto (default): a new study first runs the LR range test (up to 100 batches) and "
+        "searches the learning rate over the range it suggests, stored with the study; off: "
+        "the space's range as it is. A resumed study keeps what it was made with",
+    )
+    search.add_argument(
         "--confirm",
         type=int,
         default=0,

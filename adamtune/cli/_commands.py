@@ -150,6 +150,7 @@ def _search_here(
         steps_per_epoch=args.steps_per_epoch,
         confirm=args.confirm,
         pruner=args.pruner,
+        lr_range=None if args.lr_range == "off" else args.lr_range,
     )
 
 

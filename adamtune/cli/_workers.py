@@ -263,6 +263,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
             steps_per_epoch=meta.get("data", {}).get("steps_per_epoch"),
             confirm=meta.get("confirm", 0),  # the second runs of a new best, as the study asks
             pruner=pruner,  # the pruner the study was created with, by name
+            # the study's space is narrowed already, or was made without the test: said by
+            # the process that created it, not again by every worker
+            lr_range="auto" if "lr_range" in meta else None,
         )
 
     log = StudyLog(log_path(args.storage, args.study))

@@ -435,7 +435,7 @@ def resolve_reading(data: Any, model_io: Any) -> tuple[Any, tuple[str, ...]]:
     )
 
 
-def check_multi_options(data: Any, class_weight: Any, space: Any, lr_range: Any) -> None:
+def check_multi_options(data: Any, class_weight: Any, space: Any) -> None:
     """Refuse what several inputs or outputs cannot have, before anything is stored."""
     if not isinstance(data, Multi):
         return
@@ -448,12 +448,6 @@ def check_multi_options(data: Any, class_weight: Any, space: Any, lr_range: Any)
             "class weights apply to a model with one output (keras.Model.fit refuses them with "
             f"several). Received: {what} with {data.n_outputs} outputs; pass per-sample weights "
             "instead, (x, y, sample_weight), computed from the output you want balanced"
-        )
-    if lr_range is not None:
-        raise ValueError(
-            "`lr_range='auto'` runs the LR range test, which takes one input and one output. "
-            f"Received: lr_range={lr_range!r} with {len(data.inputs_train)} input(s) and "
-            f"{data.n_outputs} output(s); drop it, or pass a space with the learning-rate range"
         )
 
 

@@ -273,7 +273,7 @@ def stream_sample(data: Any) -> tuple[Any, Streamed] | None:
     return (train, val), streamed
 
 
-def check_stream_options(data: Any, class_weight: Any, space: Any, lr_range: Any) -> None:
+def check_stream_options(data: Any, class_weight: Any, space: Any) -> None:
     """Refuse what a stream cannot have yet, before anything is stored (no-op for arrays); keep
     the ``class_weight`` argument for the notes."""
     if not isinstance(data, Streamed):
@@ -293,10 +293,3 @@ def check_stream_options(data: Any, class_weight: Any, space: Any, lr_range: Any
                 f"({int(found[0])}). Received: {what}; shuffle the stream before batching "
                 "(ds.shuffle(n)), or pass class_weight={class: weight}"
             )
-    if lr_range is not None:
-        raise ValueError(
-            "`lr_range='auto'` narrows the space with an LR range test on arrays, not on a "
-            f"stream. Received: lr_range={lr_range!r} with a {data.kind} stream; drop it, or "
-            "run adamtune.lr_range_test(model_fn, (train_ds, val_ds)) (on the stream's first "
-            "samples) and pass a space with the range it suggests"
-        )

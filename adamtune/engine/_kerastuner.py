@@ -470,12 +470,11 @@ class _KerasTuner:
         check_kt_storage(storage)
         return None
 
-    def check_lr_range(self, lr_range: str | None, strategy: Any) -> None:
-        if lr_range is not None:
-            raise ValueError(
-                f"`lr_range='auto'` narrows an Optuna study's space; it is not available with "
-                f"strategy={strategy!r}. Received: lr_range={lr_range!r}"
-            )
+    def lr_range_refusal(self, strategy: Any) -> str | None:
+        return (
+            f"strategy={strategy!r} keeps its space in a KerasTuner oracle, which adamtune "
+            "does not narrow"
+        )
 
     def check_engine_object(self, obj: Any, storage: Any, trust_storage: bool) -> None:
         return None  # an oracle keeps its state in JSON files: nothing to unpickle

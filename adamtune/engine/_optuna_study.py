@@ -237,7 +237,7 @@ class _Optuna:
         check_trusted(strategy, storage, trust_storage)  # before any connection
         return the_pruner
 
-    def check_lr_range(self, lr_range: str | None, strategy: Any) -> None:
+    def lr_range_refusal(self, strategy: Any) -> str | None:
         return None
 
     def check_engine_object(self, obj: Any, storage: Any, trust_storage: bool) -> None:
@@ -249,8 +249,11 @@ class _Optuna:
     def stored_settings(
         self, storage: Any, name: str, heartbeat: int
     ) -> tuple[dict[str, Any] | None, Any]:
-        from adamtune.engine._storage import open_storage
+        from adamtune.engine._storage import local_file, open_storage
 
+        path = local_file(storage) if isinstance(storage, str) else None
+        if path is not None and not path.exists():  # no study yet, and no file made to say so
+            return None, None
         with quiet_optuna():
             the_storage = open_storage(storage, heartbeat=heartbeat)
             try:

@@ -9,8 +9,11 @@ The call order, for a search::
 
     engine = engine_for(strategy)                  # the strategy's engine
     engine.check_arguments(...)                    # before any work: nothing opened yet
-    ...                                            # pre-flight, the strategy's engine object
-    engine.stored_settings(storage, name, heartbeat)   # lr_range="auto": what a resume holds
+    ...                                            # pre-flight
+    engine.stored_settings(storage, name, heartbeat)   # what a resume holds (the LR range
+                                                   # test's narrowed space); creates nothing
+    engine.lr_range_refusal(strategy)              # why the test steps aside, or None
+    ...                                            # the strategy's engine object
     study = engine.open_study(obj, storage, name, meta, options)   # no I/O yet
     study.open(objective)    # create, or resume after checking the stored settings match;
                              # objective: a TrialObjective (training.TrialSetup), whose run()
@@ -202,8 +205,9 @@ class Engine(Protocol):
     ) -> Any:
         """Refuse what this engine cannot do, before any work; return the pruner to use."""
 
-    def check_lr_range(self, lr_range: str | None, strategy: Any) -> None:
-        """Refuse ``lr_range='auto'`` where the engine cannot narrow a stored space."""
+    def lr_range_refusal(self, strategy: Any) -> str | None:
+        """Why ``lr_range='auto'`` steps aside on this engine (it cannot narrow a stored
+        space), or None where it runs."""
 
     def check_engine_object(self, obj: Any, storage: Any, trust_storage: bool) -> None:
         """Refuse a strategy's engine object that may not run on ``storage``."""
@@ -213,7 +217,8 @@ class Engine(Protocol):
     ) -> tuple[dict[str, Any] | None, Any]:
         """``(meta, opened)``: the settings study ``name`` was stored with (None when there is no
         such study yet, or it holds none), and the storage opened to read them, to hand the study
-        in :attr:`StudyOptions.opened` (None where there is nothing to keep open)."""
+        in :attr:`StudyOptions.opened` (None where there is nothing to keep open). A local
+        storage file that does not exist yet is not created to say there is no study."""
 
     def open_study(
         self, obj: Any, storage: Any, name: str, meta: dict[str, Any], options: StudyOptions

@@ -96,9 +96,9 @@ def test_first_trials_are_refused_with_a_kerastuner_strategy(tmp_path: Path) -> 
 @pytest.mark.slow  # a search and its resume: about 8 s; CI runs it in the slow pass
 def test_a_new_study_starts_there_and_a_resumed_one_is_left_alone(tmp_path: Path) -> None:
     storage = f"sqlite:///{tmp_path / 's.db'}"
-    first = tiny_study(storage, "auto", seed=3)
+    first = tiny_study(storage, "auto", seed=3, lr_range=None)  # the textbook start, unclipped
     assert adam(first.study.trials[0].params) == TEXTBOOK
-    again = tiny_study(storage, "auto", seed=3, trials=2)
+    again = tiny_study(storage, "auto", seed=3, trials=2, lr_range=None)
     assert [adam(t.params) == TEXTBOOK for t in again.study.trials] == [True, False]
 
     mine = tiny_study(storage, "mine", seed=3, first_trials=[{"batch_size": 64}, {}])

@@ -249,17 +249,25 @@ class _Optuna:
     def stored_settings(
         self, storage: Any, name: str, heartbeat: int
     ) -> tuple[dict[str, Any] | None, Any]:
-        from adamtune.engine._storage import local_file, open_storage
+        from adamtune.engine._diskfull import storage_full_error
+        from adamtune.engine._storage import local_file, mask_url, open_storage
 
         path = local_file(storage) if isinstance(storage, str) else None
         if path is not None and not path.exists():  # no study yet, and no file made to say so
             return None, None
-        with quiet_optuna():
-            the_storage = open_storage(storage, heartbeat=heartbeat)
-            try:
-                meta = _load(the_storage, name).user_attrs.get(META_KEY)
-            except NoStudy:
-                meta = None
+        try:
+            with quiet_optuna():
+                the_storage = open_storage(storage, heartbeat=heartbeat)
+                try:
+                    meta = _load(the_storage, name).user_attrs.get(META_KEY)
+                except NoStudy:
+                    meta = None
+        except Exception as exc:  # a full disk is said as such here too, before the study opens
+            what = mask_url(storage) if isinstance(storage, str) else type(storage).__name__
+            full = storage_full_error(exc, path, what)
+            if full is not None:
+                raise full from exc
+            raise
         return (meta if isinstance(meta, dict) else None), the_storage
 
     def open_study(

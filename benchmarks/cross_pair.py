@@ -23,7 +23,7 @@ from typing import Any
 
 import summary
 
-__all__ = ["ablation_rows", "best_peer_rows", "main"]
+__all__ = ["ablation_rows", "best_peer_rows", "main", "merged"]
 
 
 def best_peer_rows(tool_file: dict[str, Any], tool: str, peers_file: dict[str, Any]) -> list[Any]:
@@ -44,11 +44,14 @@ def best_peer_rows(tool_file: dict[str, Any], tool: str, peers_file: dict[str, A
     return rows
 
 
-def ablation_rows(tool_file: dict[str, Any], tool: str, peers_file: dict[str, Any]) -> list[Any]:
+def ablation_rows(
+    tool_file: dict[str, Any], tool: str, peers_file: dict[str, Any], baseline: str = "adamtune"
+) -> list[Any]:
     """Per task of ``tool_file`` that ``peers_file`` also ran: ``tool``'s runs against
     ``peers_file``'s ``adamtune`` (an ablation suite that did not run adamtune as it ships again:
-    its numbers repeat from a seed, NOTES.md section 13), at ``tool_file``'s checkpoints and on
-    test. ``tool`` must be one of ``summary.ABLATIONS``."""
+    its numbers repeat from a seed, NOTES.md section 13), or against its ``baseline`` tool read
+    as adamtune, at ``tool_file``'s checkpoints and on test. ``tool`` must be one of
+    ``summary.ABLATIONS``."""
     if tool not in summary.ABLATIONS:
         raise ValueError(
             f"tool must be one of summary.ABLATIONS ({', '.join(summary.ABLATIONS)}); "
@@ -57,7 +60,11 @@ def ablation_rows(tool_file: dict[str, Any], tool: str, peers_file: dict[str, An
     rows = []
     for task in sorted({r["task"] for r in tool_file["records"] if r["tool"] == tool}):
         mine = [r for r in tool_file["records"] if r["tool"] == tool and r["task"] == task]
-        base = [r for r in peers_file["records"] if r["tool"] == "adamtune" and r["task"] == task]
+        base = [
+            {**r, "tool": "adamtune"}
+            for r in peers_file["records"]
+            if r["tool"] == baseline and r["task"] == task
+        ]
         if not base:
             continue
         kind = peers_file["task_kinds"][task]
@@ -67,15 +74,36 @@ def ablation_rows(tool_file: dict[str, Any], tool: str, peers_file: dict[str, An
     return rows
 
 
+def merged(paths: list[Path]) -> dict[str, Any]:
+    """The results files as one: the first file's settings, every file's records, tools and
+    task kinds (files of one suite's kind run on different tasks, such as ``levers`` and
+    ``levers-design``)."""
+    files = [json.loads(p.read_text()) for p in paths]
+    out = dict(files[0])
+    out["records"] = [r for f in files for r in f["records"]]
+    out["tools"] = list(dict.fromkeys(t for f in files for t in f["tools"]))
+    out["task_kinds"] = {k: v for f in files for k, v in f["task_kinds"].items()}
+    return out
+
+
 def _cell(value: float | None) -> str:
     return "-" if value is None else f"{value:+.3f}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--tool-file", type=Path, required=True)
+    parser.add_argument(
+        "--tool-file", type=Path, nargs="+", required=True, help="one results file, or several "
+        "of one suite's kind run on other tasks (their records read as one)"
+    )  # fmt: skip
     parser.add_argument("--tool", required=True, help="the tool of --tool-file to compare")
-    parser.add_argument("--peers-file", type=Path, required=True)
+    parser.add_argument("--peers-file", type=Path, nargs="+", required=True)
+    parser.add_argument(
+        "--baseline",
+        default="adamtune",
+        help="with --against adamtune: the tool of --peers-file read as adamtune (default "
+        "adamtune; another ablation to pair two ablations)",
+    )
     parser.add_argument(
         "--against",
         choices=("best-peer", "adamtune"),
@@ -84,7 +112,7 @@ def main() -> None:
         "--peers-file's adamtune as it shipped (--tool must be an ablation)",
     )
     args = parser.parse_args()
-    tool_file = json.loads(args.tool_file.read_text())
+    tool_file = merged(args.tool_file)
     if args.tool not in tool_file["tools"]:
         parser.error(f"--tool {args.tool!r} is not in {args.tool_file} (its tools: "
                      f"{', '.join(tool_file['tools'])})")  # fmt: skip
@@ -92,16 +120,19 @@ def main() -> None:
         parser.error(
             f"--against adamtune: --tool must be an ablation ({', '.join(summary.ABLATIONS)})"
         )
-    peers_file = json.loads(args.peers_file.read_text())
-    pick = ablation_rows if args.against == "adamtune" else best_peer_rows
-    rows = pick(tool_file, args.tool, peers_file)
-    against = "adamtune" if args.against == "adamtune" else "best peer"
+    peers_file = merged(args.peers_file)
+    if args.against == "adamtune":
+        rows = ablation_rows(tool_file, args.tool, peers_file, args.baseline)
+    else:
+        rows = best_peer_rows(tool_file, args.tool, peers_file)
+    against = args.baseline if args.against == "adamtune" else "best peer"
     print(f"| task | metric | {args.tool} | {against} | difference [95% CI] | verdict |")
     print("| --- | --- | --- | --- | --- | --- |")
     for r in rows:
         low, high = r["low"], r["high"]
+        name = args.baseline if args.against == "adamtune" else r["against"]
         print(
-            f"| {r['task']} | {r['metric']} | {r['tool_value']:.3f} | {r['against']} "
+            f"| {r['task']} | {r['metric']} | {r['tool_value']:.3f} | {name} "
             f"{r['against_value']:.3f} | {_cell(r['estimate'])} [{_cell(low)}, {_cell(high)}] "
             f"| {r['verdict']} |"
         )

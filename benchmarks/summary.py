@@ -32,6 +32,8 @@ ABLATIONS = (
     "adamtune-lr-range",
     "adamtune-confirm",
     "adamtune-sha",
+    "adamtune-range-asha",
+    "adamtune-no-lr-range",
 )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -227,3 +228,55 @@ def test_the_notes_quote_the_levers_suite_as_measured() -> None:
     assert f"ahead of adamtune in 8 (italy-gru on test {quoted})" in readme
     assert "ahead of adamtune in 4 and behind in none" in readme
     assert "ahead in 3 and behind in 2" in readme
+
+
+def _rows_in(section: str, rows: list[Any], name: str | None = None) -> None:
+    for r in rows:
+        cell = f"{r['estimate']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}] | {r['verdict']} |"
+        line = f"| {r['task']} | {r['metric']} | {r['tool_value']:.3f} | {name or r['against']} "
+        assert line + f"{r['against_value']:.3f} | {cell}" in section, r
+
+
+def test_the_notes_quote_the_design_levers_and_the_pair_as_measured() -> None:
+    """NOTES.md section 15: the range test on the design tasks, and the two levers together on
+    all six, as ``cross_pair.py`` reads ``results/levers-design.json`` and
+    ``results/levers-range-asha.json``; the README's counts, which made the range test the
+    default."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from cross_pair import ablation_rows, best_peer_rows, merged
+
+    design = json.loads((RESULTS / "levers-design.json").read_text())
+    levers = json.loads((RESULTS / "levers.json").read_text())
+    standard = json.loads((RESULTS / "standard.json").read_text())
+    pair = merged([RESULTS / "levers-range-asha.json", RESULTS / "levers-design.json"])
+    alone = merged([RESULTS / "levers.json", RESULTS / "levers-design.json"])
+    notes = (ROOT / "benchmarks" / "NOTES.md").read_text().split("## 15.", 1)[1]
+
+    lr_design = ablation_rows(design, "adamtune-lr-range", standard)
+    lr_design_peer = best_peer_rows(design, "adamtune-lr-range", standard)
+    pair_peer = best_peer_rows(pair, "adamtune-range-asha", standard)
+    pair_alone = ablation_rows(pair, "adamtune-range-asha", alone, "adamtune-lr-range")
+    assert [len(r) for r in (lr_design, lr_design_peer, pair_peer, pair_alone)] == [8, 8, 24, 24]
+    for rows in (lr_design, lr_design_peer, pair_peer):
+        _rows_in(notes, rows)
+    _rows_in(notes, pair_alone, "adamtune-lr-range")
+    assert f"{design['runs'][0]['wall_minutes']:.1f} min" in notes
+
+    def counts(rows: list[Any]) -> tuple[int, int]:
+        verdicts = [r["verdict"] for r in rows]
+        return verdicts.count("ahead"), verdicts.count("behind")
+
+    lr_all = lr_design + ablation_rows(levers, "adamtune-lr-range", standard)
+    lr_all_peer = lr_design_peer + best_peer_rows(levers, "adamtune-lr-range", standard)
+    assert counts(lr_design) == (2, 0) and counts(lr_design_peer) == (4, 0)
+    assert counts(lr_all) == (10, 0) and counts(lr_all_peer) == (11, 0)
+    assert counts(pair_peer) == (12, 0) and counts(pair_alone) == (6, 0)
+    later = [r for r in pair_peer if r["metric"] in (10, 20, "10", "20")]
+    assert len(later) == 12 and counts(later) == (9, 0)
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "behind in none of 24 against adamtune without it (ahead in 10)" in readme
+    assert "or against the best peer (ahead in 11)" in readme
+    assert "behind the best peer in none of 24 cells, ahead in 12 (9 of the 12 at 10" in readme
+    assert "ahead of the range test alone in 6, by 0.002 to 0.005" in readme

@@ -53,6 +53,8 @@ def narrow_space(
     from adamtune.engine import check_same, diff
     from adamtune.spaces import Space
 
+    lr = space.learning_rate
+    why = _why_not(space, data, refusal)
     if stored is not None:
         if "lr_range" in stored:
             # The space as first given (or the study's own, as `adamtune worker` passes it); a
@@ -65,14 +67,11 @@ def narrow_space(
             kept = Space.from_dict(stored["space"], f"study {name!r}")
             note = None if mode is not None else _kept_note(name, kept)
             return Narrowed(kept, stored["lr_range"], note)
-        said = mode is not None and refusal is None  # nothing to say where it never runs
+        said = mode is not None and why is None  # nothing to say where it could never run
         note = f"study {name!r} was made without the LR range test; it resumes without it"
         return Narrowed(space, None, note if said else None)
     if mode is None:  # search() has checked it is None or "auto"
         return Narrowed(space, None, None)
-    lr = space.learning_rate
-    pinned = f"the space fixes the learning rate at {lr.low:g}" if lr.low == lr.high else None
-    why = refusal or pinned or _data_refusal(data)
     if why is None:
         try:
             return _tested(space, model_fn, data, loss)
@@ -112,6 +111,14 @@ def _kept_note(name: str, kept: Space) -> str:
         f"study {name!r} was made with the LR range test: it keeps the learning rate range the "
         f"test narrowed it to, {lr.low:.2g}..{lr.high:.2g}, with lr_range=None too"
     )
+
+
+def _why_not(space: Space, data: Any, refusal: str | None) -> str | None:
+    """Why the test cannot run or has nothing to narrow, before it is tried: the engine's
+    ``refusal``, a space that fixes the learning rate, the data's form; or None."""
+    lr = space.learning_rate
+    pinned = f"the space fixes the learning rate at {lr.low:g}" if lr.low == lr.high else None
+    return refusal or pinned or _data_refusal(data)
 
 
 def _data_refusal(data: Any) -> str | None:

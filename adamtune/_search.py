@@ -8,6 +8,7 @@ study to ``engine/``: one :class:`~adamtune.engine.Study` per engine, run by
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -88,8 +89,12 @@ def search(
             validation split is always seeded with 0, so resumes and workers share it.
         strategy: how to search: a name from ``adamtune.strategies.available()`` (``tpe`` by
             default, ``random``, ``qmc``, ``cmaes``, ``grid``) or an Optuna sampler instance.
-        pruner: ``hyperband`` (default), ``asha`` (rungs after epochs 1, 3, 9), ``sha`` (Optuna's:
-            after epochs 2, 4, 10), ``median``, ``none`` or an Optuna pruner.
+        pruner: ``asha`` (rungs after epochs 1, 3, 9; the default for a new study),
+            ``hyperband``, ``sha`` (Optuna's: after epochs 2, 4, 10), ``median``, ``none`` or an
+            Optuna pruner. The study stores it by name; None on a resume: the pruner the study
+            was made with (``hyperband`` for one made before ``asha`` was the default, which
+            stored none), as ``adamtune worker`` does. A pruner given on a resume is used by that
+            call, and said in a note where it is not the study's.
         loss, metrics: override the loss and metrics inferred from ``y`` and the model's output.
         validation_split: share held out for validation when ``data`` has no validation set.
         max_failures: stop after this many crashed trials in a row.
@@ -169,11 +174,17 @@ def search(
     the_space, notes, changes = _fit_to_model(checked.space, report, first_trials, prepared)
     weighting = _class_weighting(class_weight, the_space, prepared)
     notes += [weighting.note()] if weighting else []
-    the_space, narrowed, opened = _narrowed(
-        checked, (lr_range, strategy, storage, name, heartbeat), the_space, model_fn, prepared,
-        report,
-    )  # fmt: skip
-    notes += [narrowed.note] if narrowed.note else []
+    stored, opened = checked.engine.stored_settings(
+        checked.engine.default_storage(storage), name, heartbeat
+    )  # read once, the storage kept open for the study
+    narrowed = _narrowed(
+        checked, lr_range, strategy, stored, name, the_space, model_fn, prepared, report
+    )
+    the_space = narrowed.space
+    pruner_now, pruner_label, pruner_note = checked.engine.study_pruner(
+        checked.pruner, stored, name, checked.epochs
+    )
+    notes += [n for n in (narrowed.note, pruner_note) if n]
     if narrowed.tested:  # the user's own first trials, clipped to the narrowed range, are said
         notes += clipped_first_rates(first_trials, the_space)
     for note in notes if verbose else ():
@@ -185,14 +196,15 @@ def search(
     meta = _meta(setup, strategy, report, notes, weighting, narrowed.record)
     if confirm:  # read by the study's loop and by `adamtune worker`; not compared on resume
         meta["confirm"] = confirm
-    if pruner is not None and pruner != "hyperband":  # read by `adamtune worker`, likewise
-        meta["pruner"] = pruner if isinstance(pruner, str) else f"<{type(pruner).__name__}>"
+    if pruner_label is not None:  # a new study stores it: read on resume and by `adamtune
+        meta["pruner"] = pruner_label  # worker`; not compared
 
     # 3. The study: created, or resumed after checking it was made with the same settings.
     first = _first_trials(first_trials, the_space, prepared)
     study, log = _study(
-        checked, engine_object, storage, name, meta, (trials, record, heartbeat, first, opened)
-    )
+        dataclasses.replace(checked, pruner=pruner_now),
+        engine_object, storage, name, meta, (trials, record, heartbeat, first, opened),
+    )  # fmt: skip
     with _closing(study, log):
         return _open_and_run(
             study, setup, trials, checked.seconds, max_failures, (verbose, notes), log
@@ -201,25 +213,22 @@ def search(
 
 def _narrowed(
     checked: CheckedArgs,
-    args: tuple[str | None, Any, Any, str, int],
+    lr_range: str | None,
+    strategy: Any,
+    stored: dict[str, Any] | None,
+    name: str,
     space: Space,
     model_fn: Callable[..., Any],
     prepared: Any,
     report: PreflightReport,
-) -> tuple[Space, Narrowed, Any]:
-    """``(space, narrowed, opened)``: the space narrowed by the LR range test with
-    ``lr_range="auto"`` on a new study, as a resumed study stored it, or as it is; what was done
-    (:class:`~adamtune._narrow.Narrowed`); and the storage opened to read the stored settings
-    (handed on to the study: opened once). ``args``: lr_range, strategy, storage, study name,
-    heartbeat."""
+) -> Narrowed:
+    """The space narrowed by the LR range test with ``lr_range="auto"`` on a new study, as a
+    resumed study (``stored``: its settings) stored it, or as it is; and what was done
+    (:class:`~adamtune._narrow.Narrowed`)."""
     from adamtune._narrow import narrow_space
 
-    lr_range, strategy, storage, name, heartbeat = args
-    where = checked.engine.default_storage(storage)
-    stored, opened = checked.engine.stored_settings(where, name, heartbeat)
     refusal = checked.engine.lr_range_refusal(strategy)
-    narrowed = narrow_space(lr_range, space, model_fn, prepared, report.loss, stored, name, refusal)
-    return narrowed.space, narrowed, opened
+    return narrow_space(lr_range, space, model_fn, prepared, report.loss, stored, name, refusal)
 
 
 def _engine_object(

@@ -49,7 +49,9 @@ def default_study_name(model_fn: Callable[..., Any]) -> str:
 @dataclasses.dataclass(frozen=True)
 class CheckedArgs:
     """What checking the arguments worked out: the timeout in seconds, the direction, the
-    space, the epochs per trial, the strategy's engine and the pruner it runs with."""
+    space, the epochs per trial, the strategy's engine and the ``pruner`` argument, checked (the
+    engine's :meth:`~adamtune.engine.Engine.study_pruner` chooses the pruner from it and the
+    study's stored settings)."""
 
     seconds: float | None
     direction: str

@@ -183,23 +183,28 @@ TOOLS: dict[str, Callable[..., Config]] = {
 PEERS = tuple(name for name in TOOLS if not name.startswith("adamtune"))
 # Ablations, run by name (``--tools``), not part of a suite.
 EXTRA: dict[str, Callable[..., Config]] = {
-    # adamtune without the LR range test before the study: adamtune as it shipped until the
-    # levers suites (results/levers*.json) made lr_range="auto" the default; the standard suite's
-    # "adamtune" rows (results/standard.json, 2 Dec) were measured so
-    "adamtune-no-lr-range": _adamtune("tpe", lr_range=None),
-    # The ablations below were measured before that change, on adamtune without the range test:
-    # pinned to lr_range=None so their recorded rows reproduce.
-    "adamtune-no-first-trial": _adamtune("tpe", first_trials=None, lr_range=None),
-    "adamtune-schedules": _adamtune("tpe", variant="schedules", lr_range=None),
-    "adamtune-default-schedule": _adamtune("tpe", variant="default", lr_range=None),
+    # adamtune without the LR range test before the study and with Hyperband: adamtune as it
+    # shipped until the levers suites (results/levers*.json) made lr_range="auto" and then
+    # pruner="asha" the defaults; the standard suite's "adamtune" rows up to 2 Dec were measured so
+    "adamtune-no-lr-range": _adamtune("tpe", lr_range=None, pruner="hyperband"),
+    # The ablations below were measured before those changes, on adamtune without the range test
+    # and with Hyperband: pinned to both so their recorded rows reproduce.
+    "adamtune-no-first-trial": _adamtune(
+        "tpe", first_trials=None, lr_range=None, pruner="hyperband"
+    ),
+    "adamtune-schedules": _adamtune("tpe", variant="schedules", lr_range=None, pruner="hyperband"),
+    "adamtune-default-schedule": _adamtune(
+        "tpe", variant="default", lr_range=None, pruner="hyperband"
+    ),
     # the range test asked for by name (levers suite, when it was not the default yet)
-    "adamtune-lr-range": _adamtune("tpe", lr_range="auto"),
+    "adamtune-lr-range": _adamtune("tpe", lr_range="auto", pruner="hyperband"),
     # each new best run once more with another seed, the best judged by its mean (issue 20)
-    "adamtune-confirm": _adamtune("tpe", confirm=1, lr_range=None),
+    "adamtune-confirm": _adamtune("tpe", confirm=1, lr_range=None, pruner="hyperband"),
     # asynchronous successive halving with rungs after epochs 1, 3, 9, a third promoted, instead
     # of Hyperband's brackets (pruner="asha"; the levers suite ran it at 48ae485 through the same
     # pruner defined here, before it moved into adamtune/engine/_pruners.py)
     "adamtune-sha": _adamtune("tpe", pruner="asha", lr_range=None),
-    # the two levers of section 14 together: the range test's warm start, then ASHA's rungs
+    # the two levers of section 14 together: the range test's warm start, then ASHA's rungs (the
+    # defaults since section 15: the same search as "adamtune" now, named as it was measured)
     "adamtune-range-asha": _adamtune("tpe", lr_range="auto", pruner="asha"),
 }

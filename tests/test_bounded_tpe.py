@@ -106,7 +106,7 @@ def test_past_the_bound_the_sampler_reads_only_the_bounded_trials(
     assert len(study.trials) == n + 2
 
 
-def test_it_works_under_the_hyperband_pruner_that_adamtune_uses() -> None:
+def test_it_works_under_the_hyperband_pruner_older_studies_resume_with() -> None:
     # HyperbandPruner hands the sampler a per-bracket study that allows only some attributes.
     study = optuna.create_study(
         sampler=_tpe(BoundedTPESampler, 1),

@@ -90,8 +90,9 @@ def test_a_stream_searches_without_it_and_says_why(
     x, y = digits
     train = tf.data.Dataset.from_tensor_slices((x[:1400], y[:1400])).batch(32)
     val = tf.data.Dataset.from_tensor_slices((x[1400:], y[1400:])).batch(32)
-    result: Any = adamtune.search(lambda: mlp(64, 10), (train, val), trials=1,
-                                  storage=f"sqlite:///{tmp_path / 's.db'}", **QUICK)  # fmt: skip
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    result: Any = adamtune.search(lambda: mlp(64, 10), (train, val), trials=1, storage=url,
+                                  study_name="s", **QUICK)  # fmt: skip
     assert "lr_range" not in result.meta and len(result.study.trials) == 1
     notes = _notes(capsys)
     assert any(
@@ -99,6 +100,10 @@ def test_a_stream_searches_without_it_and_says_why(
                      "stream, and the test trains on arrays (run adamtune.lr_range_test(")
         for n in notes
     ), notes  # fmt: skip
+    # resumed, it says nothing of the test: it could never have run on this study
+    adamtune.search(lambda: mlp(64, 10), (train, val), trials=2, storage=url, study_name="s",
+                    **QUICK)  # fmt: skip
+    assert not any("LR range" in n for n in _notes(capsys))
 
 
 def _two_inputs() -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 
 import optuna
 import pytest
-from conftest import mlp
+from conftest import mlp, tiny_study
 
 import adamtune
 from adamtune.engine import make_pruner
@@ -79,29 +79,101 @@ def test_a_real_search_with_asha_cuts_trials_after_their_first_epoch(
         assert t.user_attrs["reason"] == f"after epoch {len(t.intermediate_values)} of 4"
 
 
-def test_a_named_pruner_is_stored_for_workers_and_an_object_is_named(
+def _started(storage: str, study: str) -> list[str]:
+    """The study log's "search started" lines, one per call or worker that ran it."""
+    from adamtune._studylog import log_path
+
+    path = log_path(storage, study)
+    assert path is not None
+    return [line for line in path.read_text().splitlines() if "search started" in line]
+
+
+def _stored(storage: str, study: str) -> dict[str, Any]:
+    return dict(optuna.load_study(study_name=study, storage=storage).user_attrs["adamtune"])
+
+
+def _forget_pruner(storage: str, study: str) -> None:
+    """Make ``study`` look as a study made before ``asha`` became the default: its settings
+    hold no pruner (they stored one only when another than hyperband was asked for)."""
+    meta = _stored(storage, study)
+    del meta["pruner"]
+    optuna.load_study(study_name=study, storage=storage).set_user_attr("adamtune", meta)
+
+
+def test_a_new_study_prunes_with_asha_and_stores_it(tmp_path: Any) -> None:
+    storage = f"sqlite:///{tmp_path / 'p.db'}"
+    result = tiny_study(storage, "default")
+    assert result.meta["pruner"] == "asha"
+    assert isinstance(result.study.pruner, EpochsDoneHalving)
+    assert _started(storage, "default")[-1].endswith("strategy tpe, pruner asha")
+    assert tiny_study(storage, "named", pruner="hyperband").meta["pruner"] == "hyperband"
+
+
+def test_a_resume_keeps_the_studys_pruner_and_one_stored_without_is_hyperband(
     tmp_path: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """``adamtune worker`` rebuilds the study's pruner from its name; an Optuna pruner object
-    cannot be rebuilt, and the worker says it prunes with Hyperband instead."""
-    from conftest import tiny_study
+    """A default changed between versions never changes a study halfway: a study made with
+    hyperband (by name, or by an older adamtune that stored none) resumes with it."""
+    storage = f"sqlite:///{tmp_path / 'p.db'}"
+    tiny_study(storage, "named", pruner="median")
+    resumed = tiny_study(storage, "named", trials=2)
+    assert isinstance(resumed.study.pruner, optuna.pruners.MedianPruner)
+    tiny_study(storage, "old")
+    _forget_pruner(storage, "old")
+    resumed = tiny_study(storage, "old", trials=2)
+    assert isinstance(resumed.study.pruner, optuna.pruners.HyperbandPruner)
+    assert "pruner" not in _stored(storage, "old"), "the stored settings are not rewritten"
+    assert _started(storage, "old")[-1].endswith("pruner hyperband")
+    assert "pruner" not in capsys.readouterr().err, "nothing to say: as it was made"
 
+
+def test_a_pruner_passed_on_resume_is_used_and_the_studys_own_named(tmp_path: Any) -> None:
+    storage = f"sqlite:///{tmp_path / 'p.db'}"
+    tiny_study(storage, "s")
+    resumed = tiny_study(storage, "s", trials=2, pruner="none", verbose=2)
+    assert isinstance(resumed.study.pruner, optuna.pruners.NopPruner)
+    assert _stored(storage, "s")["pruner"] == "asha", "the study keeps its own for its workers"
+    assert any(
+        "study 's' was made with pruner asha; this call prunes with none (workers that join it "
+        "keep asha)" in line
+        for line in _log(storage, "s")
+    )
+
+
+def _log(storage: str, study: str) -> list[str]:
+    from adamtune._studylog import log_path
+
+    path = log_path(storage, study)
+    assert path is not None
+    return path.read_text().splitlines()
+
+
+def test_workers_prune_as_the_study_was_made_and_an_object_is_named(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``adamtune worker`` rebuilds the study's pruner from its name (none stored: hyperband);
+    an Optuna pruner object cannot be rebuilt, which the worker says."""
     from adamtune.cli import main
 
     storage = f"sqlite:///{tmp_path / 'p.db'}"
-    assert tiny_study(storage, "named", pruner="asha").meta["pruner"] == "asha"
-    assert "pruner" not in tiny_study(storage, "default").meta  # hyperband: nothing stored
+    assert tiny_study(storage, "named", pruner="sha").meta["pruner"] == "sha"
+    tiny_study(storage, "old")
+    _forget_pruner(storage, "old")
     halving = optuna.pruners.SuccessiveHalvingPruner()
     assert tiny_study(storage, "object", pruner=halving).meta["pruner"] == (
         "<SuccessiveHalvingPruner>"
     )
     targets = ["--model", "adamtune.testing:conformance_model"]
     targets += ["--data", "adamtune.testing:conformance_data"]
-    assert main(["worker", "--storage", storage, "--study", "object", *targets, "-q"]) == 0
+    for study, pruner in [("named", "sha"), ("old", "hyperband"), ("object", "asha")]:
+        assert main(["worker", "--storage", storage, "--study", study, *targets]) == 0
+        assert _started(storage, study)[-1].endswith(f"pruner {pruner}"), study
     err = capsys.readouterr().err
-    assert "prunes with an Optuna pruner object (SuccessiveHalvingPruner) that a worker" in err
-    assert main(["worker", "--storage", storage, "--study", "named", *targets, "-q"]) == 0
-    assert "pruner object" not in capsys.readouterr().err
+    assert (
+        "study 'object' was made with an Optuna pruner object (SuccessiveHalvingPruner), which "
+        "cannot be rebuilt from the storage: this call prunes with asha" in err
+    )
+    assert err.count("pruner object") == 1, "said for that study only"
 
 
 @pytest.mark.slow  # a search and its helper worker: about a minute on two cores

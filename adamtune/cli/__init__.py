@@ -128,8 +128,9 @@ def _search_plan_args(search: argparse.ArgumentParser) -> None:
         "--pruner",
         choices=("hyperband", "asha", "sha", "median", "none"),
         default=None,
-        help="how trials are cut early, Optuna strategies (default hyperband; asha compares "
-        "trials after epochs 1, 3, 9); adamtune worker reads it from the study",
+        help="how trials are cut early, Optuna strategies (default: asha, which compares "
+        "trials after epochs 1, 3, 9, for a new study; the study's own on a resume); adamtune "
+        "worker reads it from the study",
     )
     search.add_argument(
         "--lr-range",

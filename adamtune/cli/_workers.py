@@ -229,15 +229,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
     meta, run = _wait_for_run(args.storage, args.study, args.wait)
     model_fn, data = _load_targets(args, run)
     space = Space.from_dict(meta["space"], f"study {args.study!r}")
-    pruner = meta.get("pruner")
-    if pruner is not None and pruner.startswith("<"):  # search(pruner=<an Optuna pruner>)
-        print(
-            f"[adamtune] note: study {args.study!r} prunes with an Optuna pruner object "
-            f"({pruner.strip('<>')}) that a worker cannot rebuild; this worker prunes with "
-            "hyperband",
-            file=sys.stderr,
-        )
-        pruner = None
 
     def search(seconds: float | None) -> Any:
         return adamtune.search(
@@ -262,7 +253,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
             # A stream's epoch length is part of the study's data fingerprint: the same here.
             steps_per_epoch=meta.get("data", {}).get("steps_per_epoch"),
             confirm=meta.get("confirm", 0),  # the second runs of a new best, as the study asks
-            pruner=pruner,  # the pruner the study was created with, by name
+            # pruner=None: the pruner the study was made with, by name (engine.choose_pruner;
+            # one made with a pruner object is said in a note, and pruned with the default)
             # the study's space is narrowed already, or was made without the test: said by
             # the process that created it, not again by every worker
             lr_range="auto" if "lr_range" in meta else None,

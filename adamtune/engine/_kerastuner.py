@@ -470,6 +470,11 @@ class _KerasTuner:
         check_kt_storage(storage)
         return None
 
+    def study_pruner(
+        self, asked: Any, stored: dict[str, Any] | None, name: str, epochs: int
+    ) -> tuple[Any, str | None, str | None]:
+        return None, None, None  # kt-hyperband brings its own schedule; the others never cut
+
     def lr_range_refusal(self, strategy: Any) -> str | None:
         return (
             f"strategy={strategy!r} keeps its space in a KerasTuner oracle, which adamtune "

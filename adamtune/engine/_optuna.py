@@ -24,9 +24,15 @@ from adamtune.engine._storage import retry_trial, write_attrs
 from adamtune.engine._study import TrialObjective
 from adamtune.params import Condition
 
-__all__ = ["OptunaSource", "create_or_load", "make_objective", "make_pruner"]
+__all__ = ["OptunaSource", "choose_pruner", "create_or_load", "make_objective", "make_pruner"]
 
 PRUNERS = ("hyperband", "asha", "sha", "median", "none")
+# A new study's pruner when none is asked for (benchmarks/NOTES.md sections 14 and 15).
+DEFAULT_PRUNER = "asha"
+# What a study stored without a pruner was made with: until the default became asha, a study
+# stored its pruner only when one other than hyperband was asked for. It resumes, and its workers
+# prune, with that.
+UNSTORED_PRUNER = "hyperband"
 # The error of a trial closed by a signal: Ctrl-C, SIGTERM, or (a --workers helper) its parent's end.
 INTERRUPTED = "Interrupted: stopped mid-trial by Ctrl-C, SIGTERM or the end of its --workers parent"
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -87,15 +93,55 @@ class OptunaSource:
             return self.trial.suggest_categorical(name, list(choices))
 
 
+def choose_pruner(
+    asked: str | optuna.pruners.BasePruner | None,
+    stored: dict[str, Any] | None,
+    name: str,
+    epochs: int,
+) -> tuple[optuna.pruners.BasePruner, str, str | None]:
+    """``(pruner, label, note)``: the pruner study ``name`` runs with in this call, its name
+    (``<ClassName>`` for a pruner object: a new study stores it as ``meta["pruner"]``, a resumed
+    one keeps what it stored) and what to say, or None.
+
+    ``asked``: the ``pruner`` argument (checked by :func:`make_pruner`); ``stored``: the
+    study's stored settings, None for a new study. Not asked for, a new study prunes with
+    :data:`DEFAULT_PRUNER` and a resumed one with the pruner it was made with (one stored
+    without: :data:`UNSTORED_PRUNER`), so a default changed between versions never changes a
+    study halfway; a pruner object cannot be rebuilt from the storage, which is said. Asked for,
+    it is used, and said where the study was made with another (the study keeps its own for
+    ``adamtune worker``).
+    """
+    kept = None if stored is None else str(stored.get("pruner", UNSTORED_PRUNER))
+    if asked is not None:
+        label = asked if isinstance(asked, str) else f"<{type(asked).__name__}>"
+        note = None
+        if kept is not None and kept != label:
+            note = (
+                f"study {name!r} was made with pruner {kept.strip('<>')}; this call prunes with "
+                f"{label.strip('<>')} (workers that join it keep {kept.strip('<>')})"
+            )
+        return make_pruner(asked, epochs), label, note
+    if kept is None:
+        return make_pruner(DEFAULT_PRUNER, epochs), DEFAULT_PRUNER, None
+    if kept.startswith("<"):
+        note = (
+            f"study {name!r} was made with an Optuna pruner object ({kept.strip('<>')}), which "
+            f"cannot be rebuilt from the storage: this call prunes with {DEFAULT_PRUNER} (pass "
+            "the same object as `pruner=` to prune with it)"
+        )
+        return make_pruner(DEFAULT_PRUNER, epochs), DEFAULT_PRUNER, note
+    return make_pruner(kept, epochs), kept, None
+
+
 def make_pruner(
     pruner: str | optuna.pruners.BasePruner | None, epochs: int
 ) -> optuna.pruners.BasePruner:
-    """``hyperband`` (default), ``asha`` (rungs after epochs 1, 3, 9: :mod:`._pruners`), ``sha``
-    (Optuna's, rungs after epochs 2, 4, 10), ``median`` or ``none``; or an Optuna pruner
-    instance."""
+    """``asha`` (the default, :data:`DEFAULT_PRUNER`: rungs after epochs 1, 3, 9,
+    :mod:`._pruners`), ``hyperband``, ``sha`` (Optuna's, rungs after epochs 2, 4, 10),
+    ``median`` or ``none``; or an Optuna pruner instance."""
     if isinstance(pruner, optuna.pruners.BasePruner):
         return pruner
-    name = "hyperband" if pruner is None else pruner
+    name = DEFAULT_PRUNER if pruner is None else pruner
     if name == "hyperband":
         return optuna.pruners.HyperbandPruner(
             min_resource=1, max_resource=epochs, reduction_factor=3

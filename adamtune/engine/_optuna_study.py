@@ -88,7 +88,7 @@ class OptunaStudy:
             self._study.set_user_attr(RUN_KEY, {**options.record, "trials": options.target})
             options.log(
                 f"search started: target {options.target} finished trials, "
-                f"strategy {self.meta['strategy']}"
+                f"strategy {self.meta['strategy']}, pruner {str(self.meta.get('pruner', '?')).strip('<>')}"
             )
             reclaim(self._study, options.log)
 
@@ -232,10 +232,17 @@ class _Optuna:
         from adamtune.engine._storage import check_storage
         from adamtune.engine._trust import check_trusted
 
-        the_pruner = make_pruner(pruner, epochs)
+        make_pruner(pruner, epochs)  # a wrong name refused now; chosen once the study is read
         check_storage(storage)
         check_trusted(strategy, storage, trust_storage)  # before any connection
-        return the_pruner
+        return pruner
+
+    def study_pruner(
+        self, asked: Any, stored: dict[str, Any] | None, name: str, epochs: int
+    ) -> tuple[Any, str | None, str | None]:
+        from adamtune.engine._optuna import choose_pruner
+
+        return choose_pruner(asked, stored, name, epochs)
 
     def lr_range_refusal(self, strategy: Any) -> str | None:
         return None

@@ -7,8 +7,9 @@ that pruner reading the steps as epochs done, so its rungs fall after epochs 1, 
 the trials that reach a rung go on; ASHA, Li et al. 2020). The stored intermediate values keep
 the epoch index; only the pruner's view of them moves.
 
-Measured against Hyperband (the default) on the benchmark's four held-out tasks:
-``benchmarks/NOTES.md`` section 14.
+Measured against Hyperband (the default until then) on the benchmark's four held-out tasks,
+alone and after the LR range test: ``benchmarks/NOTES.md`` sections 14 and 15; the default for a
+new study since (``engine._optuna.DEFAULT_PRUNER``).
 """
 
 from __future__ import annotations

@@ -203,7 +203,17 @@ class Engine(Protocol):
         trust_storage: bool,
         epochs: int,
     ) -> Any:
-        """Refuse what this engine cannot do, before any work; return the pruner to use."""
+        """Refuse what this engine cannot do, before any work; return the ``pruner`` argument
+        as checked (the pruner itself is chosen by :meth:`study_pruner` once the study's
+        settings are read)."""
+
+    def study_pruner(
+        self, asked: Any, stored: dict[str, Any] | None, name: str, epochs: int
+    ) -> tuple[Any, str | None, str | None]:
+        """``(pruner, label, note)`` for study ``name``: the pruner to run with (None where
+        this engine does not prune), its name (a new study stores it; None: nothing to store)
+        and a note to say, or None. ``asked``: the checked ``pruner`` argument; ``stored``: the study's
+        stored settings, None for a new study."""
 
     def lr_range_refusal(self, strategy: Any) -> str | None:
         """Why ``lr_range='auto'`` steps aside on this engine (it cannot narrow a stored

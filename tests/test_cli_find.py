@@ -197,6 +197,7 @@ def test_studies_lists_name_engine_trials_best_and_last_activity(
     rows = {row["study"]: row for row in json.loads(capsys.readouterr().out)["studies"]}
     digits = rows["digits"]
     assert digits["adamtune"] and (digits["engine"], digits["strategy"]) == ("optuna", "tpe")
+    assert digits["pruner"] == "asha"  # the default, stored by name
     assert (digits["objective"], digits["direction"]) == ("val_loss", "minimize")
     assert digits["trials"] == {"COMPLETE": 2}
     study = optuna.load_study(study_name="digits", storage=f"sqlite:///{db}")
@@ -207,8 +208,15 @@ def test_studies_lists_name_engine_trials_best_and_last_activity(
     assert main(["studies", "--storage", str(db)]) == 0
     text = capsys.readouterr().out
     assert text.startswith(f"2 studies in sqlite:///{db}")
-    assert "optuna/tpe" in text and "val_loss" in text and "(minimize, trial" in text
+    assert "optuna/tpe+asha" in text and "val_loss" in text and "(minimize, trial" in text
     assert "optuna (not adamtune)" in text
+    # a study made before asha was the default stored no pruner: it resumes with hyperband
+    meta = dict(study.user_attrs["adamtune"])
+    del meta["pruner"]
+    study.set_user_attr("adamtune", meta)
+    assert main(["studies", "--storage", str(db), "--json"]) == 0
+    rows = {row["study"]: row for row in json.loads(capsys.readouterr().out)["studies"]}
+    assert rows["digits"]["pruner"] == "hyperband" and rows["plain"]["pruner"] is None
 
 
 def test_studies_and_status_read_a_kerastuner_folder(
@@ -219,6 +227,7 @@ def test_studies_and_status_read_a_kerastuner_folder(
     assert main(["studies", "--storage", str(folder), "--json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)["studies"]
     assert (row["study"], row["engine"], row["strategy"]) == ("ktstudy", "kerastuner", "kt-random")
+    assert row["pruner"] is None  # KerasTuner strategies do not take one
     assert row["trials"] == {"COMPLETE": 1} and row["best"]["trial"] == 0
     assert row["last_activity"] is not None
     assert main(["status", "--storage", str(folder)]) == 0  # the only study, picked

@@ -42,6 +42,17 @@ def _best(values: list[tuple[int, float]], direction: str | None) -> dict[str, A
     return {"value": value, "trial": number}
 
 
+def _pruner(engine: str, meta: dict[str, Any] | None) -> str | None:
+    """The pruner an adamtune Optuna study resumes with: stored by name (a pruner object as
+    ``<ClassName>``), or, stored by a study made before ``asha`` was the default, none, which
+    is hyperband (``engine._optuna.UNSTORED_PRUNER``); None for other studies."""
+    if meta is None or engine != "optuna":
+        return None
+    from adamtune.engine._optuna import UNSTORED_PRUNER
+
+    return str(meta.get("pruner", UNSTORED_PRUNER))
+
+
 def _row(summary: StudySummary) -> dict[str, Any]:
     meta = summary.meta or None
     return {
@@ -49,6 +60,7 @@ def _row(summary: StudySummary) -> dict[str, Any]:
         "adamtune": meta is not None,
         "engine": summary.engine,
         "strategy": meta.get("strategy") if meta else None,
+        "pruner": _pruner(summary.engine, meta),
         "objective": meta.get("objective") if meta else None,
         "direction": summary.direction,
         "trials": dict(sorted(summary.states.items())),
@@ -66,6 +78,7 @@ def study_rows(storage: str) -> list[dict[str, Any]]:
 
 def _cells(row: dict[str, Any]) -> list[str]:
     engine = row["engine"] + (f"/{row['strategy']}" if row["strategy"] else "")
+    engine += f"+{row['pruner'].strip('<>')}" if row["pruner"] else ""
     if not row["adamtune"]:
         engine += " (not adamtune)"
     trials = ", ".join(f"{n} {state.lower()}" for state, n in row["trials"].items()) or "none"

@@ -480,6 +480,12 @@ def main(argv: list[str] | None = None) -> int:
     kinds = {t: task.kind for t, task in chosen.items()}
     tables = _tables(suite, records, oracle, kinds)
     peers = [p for p in tools.PEERS if p in suite.tools]
+    paired = {
+        t: summary.paired(
+            [r for r in records if r["task"] == t], kinds[t], peers, list(suite.checkpoints)
+        )
+        for t in suite.tasks
+    }
     result: dict[str, Any] = {
         "suite": args.suite,
         "about": suite.about,
@@ -497,13 +503,8 @@ def main(argv: list[str] | None = None) -> int:
         "oracle": oracle,
         "tasks": tables,
         "systems": systems,
-        "paired": {
-            t: summary.paired(
-                [r for r in records if r["task"] == t], kinds[t], peers, list(suite.checkpoints)
-            )
-            for t in suite.tasks
-        },
-        "summary": summary.summarize(tables, peers, systems, kinds),
+        "paired": paired,
+        "summary": summary.summarize(tables, peers, systems, kinds, paired),
         "wall_minutes": (time.perf_counter() - started) / 60,
         "jobs_minutes": jobs_minutes,
         "records": records,

@@ -20,10 +20,15 @@ TARGETS: dict[str, tuple[str, float]] = {
     "divergent_compute_fraction": ("<=", 0.05),
     "parallel_speedup_2_workers": (">=", 1.7),
     "full_run_equivalents_to_99pct_oracle": ("<=", math.inf),  # reported, no target
+    "cells_behind_qmc_at_2x_budget": ("<=", 0.0),
 }
 SURVIVAL_STEPS = 100  # the survival curve's budget grid: 0..cap in this many steps
 FIRST_ONLY = "first-trial-only"  # the textbook first config alone: compared with adamtune
 FIRST_SUFFIX = "+first"  # a peer given adamtune's first trial: compared with the peer alone
+# The Google tuning playbook's bar for an adaptive search: it must beat quasi-random search given
+# twice its budget. adamtune at each checkpoint B is paired with this tool at 2B, where the suite
+# has a checkpoint at 2B ("twice the budget" rows).
+QMC = "optuna-qmc"
 # adamtune with one thing changed (tools.EXTRA): compared with adamtune as it ships
 ABLATIONS = (
     "adamtune-schedules",
@@ -158,8 +163,12 @@ def _compare(
     role: str,
     resamples: int,
     seed: int,
+    against_metric: str | None = None,
 ) -> dict[str, Any]:
-    va, vb = _metric_values(by_tool[a], metric), _metric_values(by_tool[b], metric)
+    """``a`` against ``b`` on ``metric`` (``b`` on ``against_metric`` when given: the row adds
+    it as ``against_metric``), paired by seed."""
+    b_metric = against_metric or metric
+    va, vb = _metric_values(by_tool[a], metric), _metric_values(by_tool[b], b_metric)
     seeds = sorted(set(va) & set(vb))
     test = metrics.paired(
         [va[s] for s in seeds], [vb[s] for s in seeds], kind, resamples=resamples, seed=seed
@@ -171,6 +180,7 @@ def _compare(
         "tool_value": _center(_spread(list(va.values())), kind),
         "against": b,
         "against_value": _center(_spread(list(vb.values())), kind),
+        **({"against_metric": against_metric} if against_metric else {}),
         "seeds": seeds,
         **test,
     }
@@ -189,9 +199,11 @@ def paired(
     then the test score): adamtune against the best peer on that metric (best mean for accuracy,
     best median for R^2), every ``<peer>+first`` against its ``<peer>`` ("good start"),
     adamtune against ``first-trial-only`` ("good search") and each of :data:`ABLATIONS` present
-    against adamtune ("ablation"). Each row: ``comparison``, ``metric``,
-    ``tool``/``tool_value``, ``against``/``against_value`` and :func:`metrics.paired`'s fields
-    (difference = tool - against)."""
+    against adamtune ("ablation"), and adamtune at each checkpoint against :data:`QMC` at twice
+    that budget where the suite has that checkpoint ("twice the budget"; the row's
+    ``against_metric``). Each row: ``comparison``, ``metric``, ``tool``/``tool_value``,
+    ``against``/``against_value`` and :func:`metrics.paired`'s fields (difference = tool -
+    against)."""
     metrics._check_kind(kind)
     by_tool: dict[str, list[dict[str, Any]]] = {}
     for r in records:
@@ -226,7 +238,31 @@ def paired(
             rows.append(
                 _compare(by_tool, tool, "adamtune", metric, kind, "ablation", resamples, seed)
             )
+        twice = _twice(metric, checkpoints)
+        if twice is not None and "adamtune" in by_tool and QMC in by_tool:
+            rows.append(
+                _compare(
+                    by_tool,
+                    "adamtune",
+                    QMC,
+                    metric,
+                    kind,
+                    "twice the budget",
+                    resamples,
+                    seed,
+                    against_metric=twice,
+                )
+            )
     return rows
+
+
+def _twice(metric: str, checkpoints: list[float]) -> str | None:
+    """The checkpoint at twice ``metric``'s budget, as its metric name, or None (the test
+    score, or no such checkpoint)."""
+    if metric == "test":
+        return None
+    doubled = 2 * float(metric)
+    return next((str(c) for c in checkpoints if float(c) == doubled), None)
 
 
 def _cap(row: dict[str, Any]) -> float:
@@ -238,6 +274,7 @@ def summarize(
     peers: list[str],
     systems: dict[str, Any],
     kinds: dict[str, str] | None = None,
+    paired_rows: dict[str, list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """The worst case over tasks of adamtune (default strategy) against the best peer per task.
 
@@ -248,7 +285,9 @@ def summarize(
     and medians of R^2 for regression tasks (``kinds``: task -> kind; by default the kind
     :func:`per_task` stored in each row).
     ``full_run_equivalents_to_99pct_oracle``: adamtune's worst median FRE to target (None and
-    ``missed`` when censored). ``notes`` says what each rule did per task.
+    ``missed`` when censored). ``cells_behind_qmc_at_2x_budget``: of the "twice the budget" rows
+    of ``paired_rows`` (task -> :func:`paired` rows), how many say "behind" (None without any).
+    ``notes`` says what each rule did per task.
     """
     kinds = kinds or {}
     ratios, gaps, divergent, fre = [], [], [], []
@@ -308,6 +347,7 @@ def summarize(
         else:
             note(gap_key, f"{task}: every peer's test score is -inf; task left out")
         divergent.append(mine["divergent_fraction"])
+    behind_qmc = _twice_the_budget(paired_rows or {}, note)
     fields = {
         "time_to_target_ratio_vs_best_peer": max(ratios) if ratios else None,
         "test_acc_gap_vs_best_peer": min(gaps) if gaps else None,
@@ -316,6 +356,7 @@ def summarize(
         "divergent_compute_fraction": max(divergent) if divergent else None,
         "parallel_speedup_2_workers": systems.get("parallel_speedup_2_workers"),
         "full_run_equivalents_to_99pct_oracle": max(fre) if fre else None,
+        "cells_behind_qmc_at_2x_budget": behind_qmc,
     }
     for key in missed:
         fields[key] = None
@@ -324,6 +365,31 @@ def summarize(
         "missed": sorted(missed),
         "notes": {key: "; ".join(texts) for key, texts in notes.items()},
     }
+
+
+def _twice_the_budget(paired_rows: dict[str, list[dict[str, Any]]], note: Any) -> int | None:
+    """How many "twice the budget" rows say adamtune is behind; the counts and every cell not
+    ahead noted."""
+    rows = [
+        (task, r)
+        for task, task_rows in paired_rows.items()
+        for r in task_rows
+        if r["comparison"] == "twice the budget"
+    ]
+    if not rows:
+        return None
+    counts = {v: sum(r["verdict"] == v for _, r in rows) for v in ("ahead", "tie", "behind")}
+    cells = "".join(
+        f"; {task} at {float(r['metric']):g} FRE: {r['verdict']}"
+        for task, r in rows
+        if r["verdict"] != "ahead"
+    )
+    note(
+        "cells_behind_qmc_at_2x_budget",
+        f"adamtune at B against {QMC} at 2B, paired by seed: ahead in {counts['ahead']}, tie in "
+        f"{counts['tie']}, behind in {counts['behind']} of {len(rows)} (task, B) cells{cells}",
+    )
+    return counts["behind"]
 
 
 def verdicts(summary: dict[str, Any]) -> dict[str, str]:

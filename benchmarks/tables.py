@@ -102,7 +102,8 @@ def _verdict_lines(result: dict[str, Any]) -> list[str]:
 
 def _start_search_lines(rows: list[dict[str, Any]]) -> list[str]:
     """Per task: ``<peer>+first`` against ``<peer>`` (good start), adamtune against the first
-    trial alone (good search), an adamtune ablation against adamtune (ablation)."""
+    trial alone (good search), an adamtune ablation against adamtune (ablation), adamtune against
+    quasi-random search given twice its budget (twice the budget)."""
     other = [r for r in rows if r["comparison"] != "best peer"]
     if not other:
         return []
@@ -114,11 +115,17 @@ def _start_search_lines(rows: list[dict[str, Any]]) -> list[str]:
     ]
     lines += [
         f"| {r['comparison']} | {_metric_name(r['metric'])} | {r['tool']}, "
-        f"{_fmt(r['tool_value'])} | {r['against']}, {_fmt(r['against_value'])} "
+        f"{_fmt(r['tool_value'])} | {_against(r)}, {_fmt(r['against_value'])} "
         f"| {_diff_cell(r)} | {_p_cell(r)} | {r['verdict']} |"
         for r in other
     ]
     return lines
+
+
+def _against(row: dict[str, Any]) -> str:
+    """The row's other tool, with its own metric where it differs (a "twice the budget" row)."""
+    other = row.get("against_metric")
+    return row["against"] if other is None else f"{row['against']} {_metric_name(other)}"
 
 
 def _heading(result: dict[str, Any], task: str) -> list[str]:

@@ -252,6 +252,49 @@ def test_an_adamtune_ablation_is_paired_against_adamtune_not_ranked_as_a_peer() 
     assert ablation["test"]["verdict"] == "tie"
 
 
+def test_adamtune_is_paired_with_qmc_given_twice_its_budget() -> None:
+    """The tuning playbook's bar: adamtune at B against optuna-qmc at 2B, by seed, where the
+    suite has a checkpoint at 2B; the summary counts the cells it is behind in."""
+    records = []
+    for s in range(8):
+        e = NOISE[s]
+        records += [
+            # incumbents: adamtune 0.90 at 1 FRE, 0.95 at 2; QMC 0.88 at 2, 0.97 at 4
+            rec(s, "adamtune", [0.90 + e, 0.95 + e, 0.95 + e, 0.95 + e], test=[0.93]),
+            rec(s, "optuna-qmc", [0.80 + e, 0.88 + e, 0.95 + e, 0.97 + e], test=[0.93]),
+        ]
+    rows = summary.paired(records, "classification", ["optuna-qmc"], [1, 2, 4])
+    twice = {r["metric"]: r for r in rows if r["comparison"] == "twice the budget"}
+    assert set(twice) == {"1", "2"}, "none at 4 FRE (no 8), none on test"
+    assert (twice["1"]["against"], twice["1"]["against_metric"]) == ("optuna-qmc", "2")
+    assert twice["1"]["verdict"] == "ahead" and twice["1"]["estimate"] == pytest.approx(0.02)
+    assert twice["2"]["verdict"] == "behind" and twice["2"]["estimate"] == pytest.approx(-0.02)
+    oracle = {str(s): {"scores": [0.99] * 5} for s in range(8)}
+    table = summary.per_task(
+        records, oracle, "classification", ["adamtune", "optuna-qmc"], [1, 2, 4], 4
+    )
+    out = summary.summarize({"t": table}, ["optuna-qmc"], {}, paired_rows={"t": rows})
+    assert out["cells_behind_qmc_at_2x_budget"] == 1
+    assert out["notes"]["cells_behind_qmc_at_2x_budget"] == (
+        "adamtune at B against optuna-qmc at 2B, paired by seed: ahead in 1, tie in 0, behind "
+        "in 1 of 2 (task, B) cells; t at 2 FRE: behind"
+    )
+    assert summary.verdicts(out)["cells_behind_qmc_at_2x_budget"] == "MISSED (<= 0)"
+    assert "optuna-qmc best @ 2 FRE" in tables.markdown(
+        {
+            "suite": "s", "seeds": list(range(8)), "budget_fre": 4, "jobs": 1,
+            "wall_minutes": 1.0, "checkpoints": [1, 2, 4], "task_kinds": {"t": "classification"},
+            "tasks": {"t": table}, "paired": {"t": rows}, "summary": out, "oracle": {"t": oracle},
+        }
+    )  # fmt: skip
+    # no QMC in the suite: no rows, and the summary says it was not measured
+    alone = summary.paired([r for r in records if r["tool"] == "adamtune"], "classification",
+                           [], [1, 2, 4])  # fmt: skip
+    assert not [r for r in alone if r["comparison"] == "twice the budget"]
+    none = summary.summarize({"t": table}, ["optuna-qmc"], {}, paired_rows={"t": alone})
+    assert none["cells_behind_qmc_at_2x_budget"] is None
+
+
 # --- summary, markdown and plots -------------------------------------------------------------------
 
 

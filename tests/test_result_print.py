@@ -53,7 +53,7 @@ def test_result_prints_a_short_summary(result: Result) -> None:
     assert f"best: val_loss={best.value:.4g} at trial {best.number}, epoch " in text
     assert f"learning_rate={adam['learning_rate']:.4g}" in text
     assert f"batch_size={adam['batch_size']}" in text
-    counts = [f"{name} {n}" for name, n in result.outcomes.items() if n]
+    counts = [f"{name} {n}" for name, n in result.outcomes.most_common()]  # most first
     assert f"trials: 3 finished ({', '.join(counts)})" in text, (counts, text)
     assert ".summary()" in text
 

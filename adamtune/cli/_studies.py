@@ -45,10 +45,10 @@ def _best(values: list[tuple[int, float]], direction: str | None) -> dict[str, A
 def _pruner(engine: str, meta: dict[str, Any] | None) -> str | None:
     """The pruner an adamtune Optuna study resumes with: stored by name (a pruner object as
     ``<ClassName>``), or, stored by a study made before ``asha`` was the default, none, which
-    is hyperband (``engine._optuna.UNSTORED_PRUNER``); None for other studies."""
+    is hyperband (``engine.UNSTORED_PRUNER``); None for other studies."""
     if meta is None or engine != "optuna":
         return None
-    from adamtune.engine._optuna import UNSTORED_PRUNER
+    from adamtune.engine import UNSTORED_PRUNER
 
     return str(meta.get("pruner", UNSTORED_PRUNER))
 

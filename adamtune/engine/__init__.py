@@ -18,6 +18,7 @@ from adamtune.engine._meta import META_KEY, check_same, diff
 from adamtune.engine._optuna import (
     FINISHED,
     PRUNERS,
+    UNSTORED_PRUNER,
     OptunaSource,
     check_existing,
     finished_count,
@@ -73,6 +74,7 @@ __all__ = [
     "REPEAT_ATTR",
     "RUN_KEY",
     "STATES",
+    "UNSTORED_PRUNER",
     "Callback",
     "Engine",
     "FailureStreak",

@@ -290,13 +290,7 @@ def run_jobs(
             record = future.result()
             records.append(record)
             minutes = before + (time.perf_counter() - started) / 60
-            partial = {
-                "suite": "partial",
-                "budget_fre": suite.budget_fre,
-                "records": records,
-                "runs": data.get("runs", []),
-            }
-            _write(out, {**partial, "jobs_minutes": minutes})
+            _write(out, {**partial(data, suite.budget_fre, records), "jobs_minutes": minutes})
             left = (time.perf_counter() - started) / n * (len(todo) - n)
             _say(
                 f"{n}/{len(todo)} {record['tool']} on {record['task']} seed {record['seed']}: "
@@ -344,7 +338,8 @@ def _parser() -> argparse.ArgumentParser:
         "--redo",
         help="comma-separated tools of the suite whose jobs in --out run again (after a fix to "
         "how that tool runs); the other jobs are kept, the systems numbers too with "
-        "--no-systems (else measured again), and the file's `runs` lists every run that wrote it",
+        "--no-systems (else measured again), and the file's `runs` lists every run that wrote it; "
+        "a redo stopped midway resumes with the same command without --redo",
     )
     parser.add_argument(
         "--tools",
@@ -404,8 +399,48 @@ def drop_jobs(out: Path, redo: list[str]) -> dict[str, Any]:
     longer in it, and the earlier runs' times stay in ``runs``."""
     previous = _load(out)
     kept = [r for r in previous["records"] if r["tool"] not in redo]
-    _write(out, {**previous, "records": kept, "jobs_minutes": 0.0, "runs": runs_of(previous)})
+    pending = {"tools": redo, "kept": len(kept)}  # a resume after a crash finishes this redo
+    _write(
+        out,
+        {
+            **previous,
+            "records": kept,
+            "jobs_minutes": 0.0,
+            "runs": runs_of(previous),
+            "redoing": pending,
+        },
+    )
     return previous
+
+
+def partial(
+    data: dict[str, Any], budget_fre: float, records: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """What ``out`` holds while jobs run: the records so far, and what a resumed run (the same
+    command after a crash or a stop, without ``--redo``) needs from the file it started on: the
+    earlier runs, the systems figures (a ``--no-systems`` run keeps them) and an unfinished
+    redo."""
+    kept: dict[str, Any] = {k: data[k] for k in ("runs", "systems", "redoing") if k in data}
+    return {**kept, "suite": "partial", "budget_fre": budget_fre, "records": records}
+
+
+def previous_of(out: Path, reuse: bool, redo: list[str]) -> dict[str, Any]:
+    """The file this run builds on: ``out`` as it is (a rebuild, or a resumed run: its systems
+    and runs carry over), or, for ``--redo``, as it was before ``redo``'s records were dropped."""
+    return drop_jobs(out, redo) if redo and not reuse else _load(out)
+
+
+def what_is_redone(
+    previous: dict[str, Any], reuse: bool, redo: list[str]
+) -> tuple[list[str], int, bool]:
+    """The tools this run redoes, how many of the file's records were there before its jobs,
+    and whether it resumes a redo that stopped: a resumed redo is written down as that redo,
+    with every job it ran across the stop."""
+    pending = None if (reuse or redo) else previous.get("redoing")
+    if pending is not None:
+        return list(pending["tools"]), int(pending["kept"]), True
+    kept = [r for r in previous.get("records", []) if r["tool"] not in redo]
+    return redo, len(kept), False
 
 
 def runs_of(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -458,9 +493,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     reuse = args.report_only or args.systems_only
     redo = [] if args.redo is None else [t.strip() for t in args.redo.split(",") if t.strip()]
-    previous = _load(args.out) if reuse else drop_jobs(args.out, redo) if redo else {}
-    history = runs_of(previous if (reuse or redo) else _load(args.out))
-    done_before = len(_load(args.out).get("records", []))
+    previous = previous_of(args.out, reuse, redo)
+    history = runs_of(previous)
+    redone, done_before, resumed = what_is_redone(previous, reuse, redo)
     if reuse:
         records, jobs_minutes = previous["records"], float(previous.get("jobs_minutes", 0.0))
     else:
@@ -519,7 +554,8 @@ def main(argv: list[str] | None = None) -> int:
             "wall_minutes": result["wall_minutes"],
             "jobs_minutes": jobs_minutes,
             "jobs": len(records) - done_before,
-            "redo": redo,
+            "redo": redone,
+            **({"resumed": True} if resumed else {}),
             "machine": speed,
         }
         result["runs"] = [*history, this]

@@ -149,8 +149,10 @@ def _runs(runs: list[dict[str, Any]]) -> list[str]:
         return []
     parts = []
     for run in runs:
-        what = f"{run['jobs']} jobs" + (
-            f" of {', '.join(run['redo'])}, run again" if run.get("redo") else ""
+        what = (
+            f"{run['jobs']} jobs"
+            + (f" of {', '.join(run['redo'])}, run again" if run.get("redo") else "")
+            + (", resumed after a stop" if run.get("resumed") else "")
         )
         wall = run.get("wall_minutes")
         took = "" if wall is None else f"{wall:.1f} min, "

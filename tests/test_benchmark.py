@@ -160,6 +160,43 @@ def test_run_refuses_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--redo: missing.json holds no finished run to redo jobs of" in capsys.readouterr().err
 
 
+def test_a_stopped_redo_resumes_as_that_redo_and_keeps_the_files_systems(tmp_path: Path) -> None:
+    import json
+
+    out = tmp_path / "suite.json"
+    rows = [{**record(s, tool, [(100, 0.5, False)]), "tool": tool} for s in (0, 1) for tool in "ab"]
+    finished = {
+        "suite": "standard",
+        "budget_fre": 20,
+        "records": rows,
+        "systems": {"details": {"overhead": 1.0}},
+        "runs": [{"command": "first", "wall_minutes": 9.0, "jobs": 4, "redo": []}],
+    }
+    out.write_text(json.dumps(finished))
+    # --redo b: b's records go, and the file says a redo of b is under way
+    assert run.previous_of(out, reuse=False, redo=["b"]) == finished
+    assert run.what_is_redone(finished, reuse=False, redo=["b"]) == (["b"], 2, False)
+    dropped = json.loads(out.read_text())
+    assert [r["tool"] for r in dropped["records"]] == ["a", "a"]
+    assert dropped["redoing"] == {"tools": ["b"], "kept": 2}
+    # one of b's jobs finished, then the run stopped: what the file holds meanwhile
+    midway = run.partial(dropped, 20, [*dropped["records"], rows[1]])
+    assert midway["systems"] == finished["systems"] and midway["runs"] == finished["runs"]
+    assert midway["redoing"] == {"tools": ["b"], "kept": 2} and len(midway["records"]) == 3
+    out.write_text(json.dumps(midway))
+    # the same command without --redo resumes: the systems and earlier runs carry over, and the
+    # run is written down as the redo of b, both its jobs (the one before the stop counted)
+    resumed = run.previous_of(out, reuse=False, redo=[])
+    assert resumed["systems"] == finished["systems"]
+    assert run.runs_of(resumed) == finished["runs"]
+    assert run.what_is_redone(resumed, reuse=False, redo=[]) == (["b"], 2, True)
+    # a plain resume of an unfinished suite, and a rebuild, are no redo
+    plain = run.partial({}, 20, rows[:1])
+    assert set(plain) == {"suite", "budget_fre", "records"}
+    assert run.what_is_redone(plain, reuse=False, redo=[]) == ([], 1, False)
+    assert run.what_is_redone(midway, reuse=True, redo=[]) == ([], 3, False)
+
+
 def test_the_machine_line_gives_the_cpu_and_each_timing() -> None:
     timed = {"at": "x", "loadavg": [1.5, 1.0, 0.5], "tasks": {"digits": {"seconds": 1.234}}}
     speed = {**machine.describe(), "before": timed, "after": None}

@@ -73,6 +73,11 @@ def _check_plain(verbose: Any, seed: Any, study_name: Any, metrics: Any, lr_rang
         raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise TypeError(f"`seed` must be an int or None. Received: seed={seed!r}")
+    if seed is not None and not 0 <= seed < 2**32:
+        raise ValueError(
+            "`seed` must be between 0 and 2**32 - 1 (the samplers' and Keras' range), or None "
+            f"for a fresh one. Received: seed={seed!r}"
+        )
     if study_name is not None:
         check_study_name(study_name)  # it names folders and files: nothing may escape them
     if metrics is not None and (

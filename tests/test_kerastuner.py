@@ -153,3 +153,26 @@ def test_a_finished_kerastuner_trial_is_not_run_again_on_resume(tmp_path: Path) 
     folder = tmp_path / "kt" / "r" / "adamtune_trials"
     ids = [json.loads(p.read_text())["kt_trial_id"] for p in sorted(folder.glob("trial_*.json"))]
     assert ids == ["0000000000", "0000000001"]
+
+
+@pytest.mark.parametrize("strategy", ["kt-random", "kt-bayesian", "kt-hyperband"])
+def test_a_search_seed_gives_the_oracle_draws_that_repeat_and_differ_from_the_next_seed(
+    strategy: str,
+) -> None:
+    """KerasTuner reads seed 0 as none and seeds draw n with seed + n: adamtune spreads seeds."""
+    import keras_tuner
+
+    from adamtune import strategies
+
+    def draws(seed: int | None) -> list[float]:
+        context = strategies.StrategyContext(adamtune.load_space("quick"), seed=seed)
+        oracle = strategies.get(strategy, context)
+        assert oracle.seed >= 1
+        hps = keras_tuner.HyperParameters()
+        hps.Float("lr", 1e-5, 1e-1, sampling="log")
+        hp = hps.space[0]
+        return [hp.random_sample(oracle.seed + n) for n in range(20)]
+
+    assert draws(0) == draws(0)
+    assert not set(draws(0)) & set(draws(1))
+    assert draws(None) != draws(None)

@@ -229,6 +229,13 @@ def _tutorial_model(units=16):  # type: ignore[no-untyped-def]  # as tutorials w
         (cancer_model, "cancer", {"trials": 0}, ValueError, r"`trials` must be a positive"),
         (cancer_model, "cancer", {"timeout": "soon"}, ValueError, r"`timeout`"),
         (cancer_model, "cancer", {"pruner": "magic"}, ValueError, r"`pruner` must be one of"),
+        (
+            cancer_model,
+            "cancer",
+            {"seed": -1},
+            ValueError,
+            r"`seed` must be between 0 and 2\*\*32 - 1 .* Received: seed=-1",
+        ),
         (cancer_model, "cancer", {"objective": "val_auc"}, ValueError, r"not logged"),
         (cancer_model, "list", {}, TypeError, r"`data` must be \(x, y\)"),
     ],

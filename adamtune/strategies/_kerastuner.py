@@ -6,9 +6,23 @@ from typing import Any
 
 from adamtune.strategies._registry import StrategyContext
 
-__all__ = ["BUILTINS"]
+__all__ = ["BUILTINS", "oracle_seed"]
 
 _UNBOUNDED = 10**9  # adamtune stops on its own target; the oracle must not stop first
+
+
+def oracle_seed(seed: int | None) -> int | None:
+    """The seed a KerasTuner oracle gets for the search's ``seed``.
+
+    An oracle reads seed 0 as none (``seed or random.randint(1, 10000)``: a fresh draw each run)
+    and seeds its n-th sample with ``seed + n``, so seeds 0, 1, 2 would share most of their draws.
+    Each search seed is hashed to its own point in 1..2**31 - 1: it repeats, and seeds stay apart.
+    """
+    if seed is None:
+        return None
+    import numpy as np
+
+    return int(np.random.SeedSequence(seed).generate_state(1)[0]) % (2**31 - 1) + 1
 
 
 def _objective(context: StrategyContext) -> Any:
@@ -23,7 +37,7 @@ def _random(context: StrategyContext) -> Any:
     import keras_tuner
 
     return keras_tuner.oracles.RandomSearchOracle(
-        objective=_objective(context), max_trials=_UNBOUNDED, seed=context.seed
+        objective=_objective(context), max_trials=_UNBOUNDED, seed=oracle_seed(context.seed)
     )
 
 
@@ -34,7 +48,7 @@ def _bayesian(context: StrategyContext) -> Any:
         objective=_objective(context),
         max_trials=_UNBOUNDED,
         num_initial_points=4,
-        seed=context.seed,
+        seed=oracle_seed(context.seed),
     )
 
 
@@ -46,7 +60,7 @@ def _hyperband(context: StrategyContext) -> Any:
         max_epochs=context.epochs,
         factor=3,
         hyperband_iterations=_UNBOUNDED,
-        seed=context.seed,
+        seed=oracle_seed(context.seed),
     )
 
 

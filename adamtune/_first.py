@@ -25,7 +25,13 @@ from adamtune.params import CLIPPING
 from adamtune.params._adam import AdamParams, scale_for_batch
 from adamtune.spaces import Space
 
-__all__ = ["FIRST_KEYS", "clipped_first_rates", "first_trial_params", "regression_lr_scale"]
+__all__ = [
+    "FIRST_KEYS",
+    "clipped_first_rates",
+    "first_trial_params",
+    "range_middle",
+    "regression_lr_scale",
+]
 
 # What a user may set: every Adam parameter a trial has, the learning rate at its batch size.
 FIRST_KEYS = tuple(
@@ -247,20 +253,36 @@ def regression_lr_scale(y: Any, regression: bool) -> float:
     return rms if math.isfinite(rms) and rms > 1.0 else 1.0
 
 
+def range_middle(space: Space) -> float:
+    """The learning rate ``first_trials="lr-range"`` starts at: the geometric middle of the
+    space's range at its reference batch size (after the LR range test narrowed it)."""
+    return math.sqrt(space.learning_rate.low * space.learning_rate.high)
+
+
 def first_trial_params(
-    first_trials: Any, space: Space, strict: bool = True, target_scale: float = 1.0
+    first_trials: Any,
+    space: Space,
+    strict: bool = True,
+    target_scale: float = 1.0,
+    tested: bool = False,
 ) -> list[dict[str, Any]]:
-    """The parameters to enqueue in a new study for ``first_trials`` (``"auto"``, ``None`` or a
-    list of dicts); raises ``ValueError``/``TypeError`` naming the bad entry. ``strict=False``
-    clips a learning rate to the space (after ``lr_range`` narrowed it) instead of refusing it.
-    ``target_scale`` multiplies the ``"auto"`` learning rate (see :func:`regression_lr_scale`)."""
+    """The parameters to enqueue in a new study for ``first_trials`` (``"auto"``, ``"lr-range"``,
+    ``None`` or a list of dicts); raises ``ValueError``/``TypeError`` naming the bad entry.
+    ``strict=False`` clips a learning rate to the space (after ``lr_range`` narrowed it) instead of
+    refusing it. ``target_scale`` multiplies the ``"auto"`` learning rate (see
+    :func:`regression_lr_scale`). ``"lr-range"`` is ``"auto"`` at :func:`range_middle`'s learning
+    rate where the LR range test narrowed ``space`` (``tested``), and ``"auto"`` where it did not.
+    """
     if first_trials is None:
         return []
-    if first_trials == "auto":
-        return [_params(space, {}, 0, strict, target_scale)]
+    if first_trials in ("auto", "lr-range"):
+        params = _params(space, {}, 0, strict, target_scale)
+        if first_trials == "lr-range" and tested:
+            params["base_learning_rate"] = range_middle(space)
+        return [params]
     if isinstance(first_trials, str | bytes) or not isinstance(first_trials, Sequence):
         raise TypeError(
-            "`first_trials` must be 'auto', None or a list of dicts like "
+            "`first_trials` must be 'auto', 'lr-range', None or a list of dicts like "
             "[{'learning_rate': 3e-4, 'batch_size': 64}]. "
             f"Received: first_trials={first_trials!r}"
         )

@@ -118,6 +118,8 @@ def search(
         first_trials: where a new study starts. ``"auto"`` (default): its first trial is Adam's
             textbook settings put into the space (learning rate 1e-3 at batch size 32, standardized
             inputs, no regularizer, no BatchNorm), so the sampler starts from a sound incumbent;
+            ``"lr-range"``: the same, at the geometric middle of the learning rates the LR range
+            test suggested (``"auto"`` where the test did not run; a note says the rate);
             ``None``: the sampler's own start; or a list of dicts of settings to try first
             (``learning_rate`` at that ``batch_size``, ``regularizer``, ``regularizer_strength``,
             ``batch_norm``, ``scaling``, ``beta_1``, ``beta_2``, ``epsilon``, ``class_weight``,
@@ -187,6 +189,7 @@ def search(
     notes += [n for n in (narrowed.note, pruner_note) if n]
     if narrowed.tested:  # the user's own first trials, clipped to the narrowed range, are said
         notes += clipped_first_rates(first_trials, the_space)
+        notes += _range_start_note(first_trials, the_space)
     for note in notes if verbose else ():
         print(f"[adamtune] note: {note}", file=sys.stderr)
     setup = _trial_setup(
@@ -200,7 +203,7 @@ def search(
         meta["pruner"] = pruner_label  # worker`; not compared
 
     # 3. The study: created, or resumed after checking it was made with the same settings.
-    first = _first_trials(first_trials, the_space, prepared)
+    first = _first_trials(first_trials, the_space, prepared, narrowed.tested)
     study, log = _study(
         dataclasses.replace(checked, pruner=pruner_now),
         engine_object, storage, name, meta, (trials, record, heartbeat, first, opened),
@@ -389,8 +392,11 @@ def _meta(
     return meta
 
 
-def _first_trials(first_trials: Any, space: Any, prepared: Any) -> list[dict[str, Any]]:
-    """A new study's first trials, the learning rate scaled to a regression's targets."""
+def _first_trials(
+    first_trials: Any, space: Any, prepared: Any, tested: bool
+) -> list[dict[str, Any]]:
+    """A new study's first trials, the learning rate scaled to a regression's targets (or, with
+    ``"lr-range"`` after the LR range test, at the middle of the range it suggested)."""
     from adamtune._first import first_trial_params, regression_lr_scale
 
     scale = (
@@ -398,7 +404,21 @@ def _first_trials(first_trials: Any, space: Any, prepared: Any) -> list[dict[str
         if _one_output(prepared)
         else 1.0
     )
-    return list(first_trial_params(first_trials, space, False, scale))
+    return list(first_trial_params(first_trials, space, False, scale, tested))
+
+
+def _range_start_note(first_trials: Any, space: Any) -> list[str]:
+    """What ``first_trials="lr-range"`` starts at, once the LR range test has narrowed ``space``."""
+    from adamtune._first import range_middle
+
+    if first_trials != "lr-range":
+        return []
+    lr = space.learning_rate
+    return [
+        f"first trial at learning rate {range_middle(space):.2g} (batch size "
+        f"{lr.reference_batch_size}), the middle of the range the LR range test suggested "
+        "(first_trials='auto' starts at the textbook rate)"
+    ]
 
 
 def _study(

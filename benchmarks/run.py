@@ -156,6 +156,17 @@ SUITES = {
         "held-out tasks with --suite levers --tools adamtune-range-asha); cross_pair.py reads "
         "them against the standard suite's adamtune and peers, 10 seeds",
     ),
+    "range-start": Suite(
+        ("mnist-cnn", "italy-gru", "tokens-embedding", "digits"),
+        tuple(range(10)),
+        20,
+        (5, 10, 20),
+        ("adamtune-range-start",),
+        about="issue 20: the first trial at the middle of the LR range test's suggestion "
+        "(first_trials='lr-range') instead of the textbook rate, on the four held-out tasks; "
+        "cross_pair.py reads it against the standard suite's adamtune (the same search with "
+        "the textbook start) and its peers, 10 seeds",
+    ),
     "full": Suite(
         tuple(tasks.TASKS),
         tuple(range(10)),

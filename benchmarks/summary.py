@@ -39,6 +39,7 @@ ABLATIONS = (
     "adamtune-sha",
     "adamtune-range-asha",
     "adamtune-no-lr-range",
+    "adamtune-range-start",
 )
 
 

@@ -207,4 +207,7 @@ EXTRA: dict[str, Callable[..., Config]] = {
     # the two levers of section 14 together: the range test's warm start, then ASHA's rungs (the
     # defaults since section 15: the same search as "adamtune" now, named as it was measured)
     "adamtune-range-asha": _adamtune("tpe", lr_range="auto", pruner="asha"),
+    # the first trial at the middle of the range the LR range test suggested, not the textbook
+    # 1e-3 clipped to it (first_trials="lr-range"; NOTES.md section 21), with both defaults
+    "adamtune-range-start": _adamtune("tpe", first_trials="lr-range"),
 }

@@ -151,6 +151,39 @@ def test_a_first_trial_clipped_to_the_narrowed_range_is_said(
     ) in _notes(capsys)
 
 
+def test_first_trials_lr_range_starts_at_the_middle_of_the_suggested_range(
+    tmp_path: Path, digits: tuple[np.ndarray, np.ndarray], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``first_trials="lr-range"``: the textbook first trial at the geometric middle of the range
+    the test suggested, said in a note; without the test it is the textbook start."""
+    result: Any = adamtune.search(
+        lambda: mlp(64, 10), digits, trials=1, storage=f"sqlite:///{tmp_path / 'm.db'}",
+        first_trials="lr-range", **QUICK,
+    )  # fmt: skip
+    low, high = result.meta["lr_range"]["after"]
+    middle = (low * high) ** 0.5
+    first = result.study.trials[0].params
+    assert first["base_learning_rate"] == pytest.approx(middle)
+    assert (first["batch_size"], first["scaling"], first["batch_norm"]) == (32, "standard", False)
+    assert (
+        f"first trial at learning rate {middle:.2g} (batch size 32), the middle of the range the "
+        "LR range test suggested (first_trials='auto' starts at the textbook rate)"
+    ) in _notes(capsys)
+
+    untested: Any = adamtune.search(
+        lambda: mlp(64, 10), digits, trials=1, storage=f"sqlite:///{tmp_path / 'n.db'}",
+        first_trials="lr-range", lr_range=None, **QUICK,
+    )  # fmt: skip
+    assert untested.study.trials[0].params["base_learning_rate"] == pytest.approx(1e-3)
+    assert not any("first trial at" in n for n in _notes(capsys))
+    with pytest.raises(TypeError, match=r"must be 'auto', 'lr-range', None or a list of dicts"):
+        adamtune.search(
+            lambda: mlp(64, 10), digits, storage=f"sqlite:///{tmp_path / 'r.db'}",
+            first_trials="range", **QUICK,
+        )  # fmt: skip
+    assert not (tmp_path / "r.db").exists()
+
+
 def _cli_meta(tmp_path: Path, name: str, *extra: str) -> dict[str, Any]:
     data = tmp_path / "data.py"
     data.write_text(

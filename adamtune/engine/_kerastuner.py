@@ -456,7 +456,7 @@ class _KerasTuner:
         trust_storage: bool,
         epochs: int,
     ) -> Any:
-        if first_trials not in (None, "auto"):
+        if first_trials not in (None, "auto", "lr-range"):
             raise ValueError(
                 "`first_trials` enqueues settings in an Optuna study; KerasTuner strategies start "
                 f"from their own. Received: first_trials={first_trials!r} with strategy={strategy!r}"

@@ -7,7 +7,7 @@ target as the issue states it: per task and seed, ``fraction`` x the oracle's be
 (a regression whose best R^2 is not positive gets its best score as the target). For each tool,
 the survival-curve median over seeds (as in the suites: "> cap" when fewer than half reached it).
 
-    python benchmarks/fre_to_oracle.py benchmarks/results/standard.json [--fraction 0.99]
+    python benchmarks/fre_to_oracle.py benchmarks/results/standard.json [--fraction 0.99] [--judge TOOL]
 """
 
 from __future__ import annotations
@@ -63,24 +63,28 @@ def _cell(value: tuple[float | None, int, int], cap: float) -> str:
     return f"{median:.2f} ({reached}/{n})" if median is not None else f"> {cap:g} ({reached}/{n})"
 
 
-def table(result: dict[str, Any], oracle: dict[str, Any], fraction: float) -> str:
+def table(
+    result: dict[str, Any], oracle: dict[str, Any], fraction: float, judged: str = "adamtune"
+) -> str:
+    """The medians of every tool, and whether ``judged``'s is at most :data:`LIMIT` FRE."""
     cap = float(result["budget_fre"])
     found = medians(result, oracle, fraction)
     tools = [t for t in result["tools"] if any(t in row for row in found.values())]
     lines = [
-        "| task | " + " | ".join(tools) + f" | adamtune <= {LIMIT:g} FRE |",
+        "| task | " + " | ".join(tools) + f" | {judged} <= {LIMIT:g} FRE |",
         "| --- | " + " | ".join("---" for _ in tools) + " | --- |",
     ]
     for task, row in found.items():
         cells = [_cell(row[t], cap) if t in row else "-" for t in tools]
         anyone = any(v[0] is not None for v in row.values())
-        mine = row.get("adamtune", (None, 0, 0))[0]
-        if not anyone:
+        if judged not in row:
+            verdict = "-"
+        elif not anyone:
             verdict = "no tool reached it"
-        elif mine is None:
+        elif row[judged][0] is None:
             verdict = "missed (censored)"
         else:
-            verdict = "met" if mine <= LIMIT else "missed"
+            verdict = "met" if row[judged][0] <= LIMIT else "missed"
         lines.append(f"| {task} | " + " | ".join(cells) + f" | {verdict} |")
     return "\n".join(lines)
 
@@ -90,12 +94,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("results", type=Path, help="a suite's results JSON")
     parser.add_argument("--oracle", type=Path, default=ORACLE)
     parser.add_argument("--fraction", type=float, default=0.99, help="of the oracle's best score")
+    parser.add_argument(
+        "--judge", default="adamtune", help=f"the tool held to {LIMIT:g} FRE (default adamtune)"
+    )
     args = parser.parse_args(argv)
     if not 0 < args.fraction <= 1:
         parser.error(f"--fraction must be in (0, 1]. Received: {args.fraction}")
     result = json.loads(args.results.read_text())
     oracle = json.loads(args.oracle.read_text())
-    print(table(result, oracle, args.fraction))
+    print(table(result, oracle, args.fraction, args.judge))
 
 
 if __name__ == "__main__":

@@ -43,6 +43,13 @@ def test_the_target_is_a_fraction_of_each_seeds_best_grid_score() -> None:
     text = fre_to_oracle.table(result, oracle, 0.99)
     assert "| t | 2.00 (2/3) | > 4 (0/3) | met |" in text
     assert "absent" not in text
+    judged = fre_to_oracle.table(result, oracle, 0.99, judged="peer")
+    assert (
+        "| peer <= 3 FRE |" in judged
+        and "| t | 2.00 (2/3) | > 4 (0/3) | missed (censored) |" in judged
+    )
+    other = fre_to_oracle.table(result, oracle, 0.99, judged="other")
+    assert other.endswith("| t | 2.00 (2/3) | > 4 (0/3) | - |")
     assert fre_to_oracle.oracle_target({"scores": [-0.3, -2.0]}, 0.99) == -0.3
     assert fre_to_oracle.oracle_target({"scores": [None]}, 0.99) is None
 

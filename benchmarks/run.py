@@ -167,6 +167,16 @@ SUITES = {
         "cross_pair.py reads it against the standard suite's adamtune (the same search with "
         "the textbook start) and its peers, 10 seeds",
     ),
+    "range-start-design": Suite(
+        ("digits-badscale", "regression-1e4"),
+        tuple(range(10)),
+        20,
+        (5, 10, 20),
+        ("adamtune-range-start",),
+        about="issue 20: the range-start suite's first trial at the middle of the LR range test's "
+        "suggestion on the two tasks adamtune's heuristics were designed on (the regression one "
+        "replaces its targets' RMS rule), 10 seeds",
+    ),
     "full": Suite(
         tuple(tasks.TASKS),
         tuple(range(10)),

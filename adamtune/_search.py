@@ -55,7 +55,7 @@ def search(
     record: dict[str, Any] | None = None,
     heartbeat: int = 30,
     lr_range: str | None = "auto",
-    first_trials: Any = "auto",
+    first_trials: Any = "lr-range",
     trust_storage: bool = False,
     class_weight: Any = None,
     steps_per_epoch: int | None = None,
@@ -115,11 +115,11 @@ def search(
             steps aside and a note says why. ``None``: no test,
             the space's range as it is. A resumed study keeps the space it was made with either
             way.
-        first_trials: where a new study starts. ``"auto"`` (default): its first trial is Adam's
-            textbook settings put into the space (learning rate 1e-3 at batch size 32, standardized
-            inputs, no regularizer, no BatchNorm), so the sampler starts from a sound incumbent;
-            ``"lr-range"``: the same, at the geometric middle of the learning rates the LR range
-            test suggested (``"auto"`` where the test did not run; a note says the rate);
+        first_trials: where a new study starts. ``"lr-range"`` (default): its first trial is
+            Adam's textbook settings put into the space (batch size 32, standardized inputs, no
+            regularizer, no BatchNorm) at the geometric middle of the learning rates the LR range
+            test suggested, so the sampler starts from a sound incumbent (a note says the rate);
+            where the test did not run, as ``"auto"``: the textbook settings at learning rate 1e-3;
             ``None``: the sampler's own start; or a list of dicts of settings to try first
             (``learning_rate`` at that ``batch_size``, ``regularizer``, ``regularizer_strength``,
             ``batch_norm``, ``scaling``, ``beta_1``, ``beta_2``, ``epsilon``, ``class_weight``,

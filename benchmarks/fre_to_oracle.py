@@ -77,14 +77,15 @@ def table(
     for task, row in found.items():
         cells = [_cell(row[t], cap) if t in row else "-" for t in tools]
         anyone = any(v[0] is not None for v in row.values())
+        mine = row[judged][0] if judged in row else None
         if judged not in row:
             verdict = "-"
         elif not anyone:
             verdict = "no tool reached it"
-        elif row[judged][0] is None:
+        elif mine is None:
             verdict = "missed (censored)"
         else:
-            verdict = "met" if row[judged][0] <= LIMIT else "missed"
+            verdict = "met" if mine <= LIMIT else "missed"
         lines.append(f"| {task} | " + " | ".join(cells) + f" | {verdict} |")
     return "\n".join(lines)
 

@@ -16,6 +16,10 @@ BatchNorm) cell. Adam's square-root rule predicts +1 (x2.83), the linear rule +2
 
     python benchmarks/oracle_marginals.py scaling [--doctor]
     python benchmarks/oracle_marginals.py lr-shift
+    python benchmarks/oracle_marginals.py textbook
+
+``textbook`` (where the first trial starts): per task, the median over seeds of each learning
+rate's score in the textbook configuration (batch 32, standardized, no BatchNorm).
 """
 
 from __future__ import annotations
@@ -78,6 +82,38 @@ def lr_shifts(oracle: dict[str, Any], task: str) -> Counter[int]:
     return shifts
 
 
+def textbook_cell(oracle: dict[str, Any], task: str) -> dict[float, float]:
+    """The median over seeds of each learning rate's score in the textbook configuration: batch
+    32, standardized inputs (the task's only scaling where it allows one), no BatchNorm."""
+    per: dict[float, list[float]] = defaultdict(list)
+    for entry in _seeds(oracle, task):
+        points = _stage1(entry)
+        scalings = {config["scaling"] for config, _ in points}
+        scaling = "standard" if "standard" in scalings else min(scalings)
+        for config, score in points:
+            if (config["batch_size"], config["scaling"], config["batch_norm"]) == (
+                SMALL,
+                scaling,
+                False,
+            ):
+                per[config["learning_rate"]].append(score)
+    return {lr: statistics.median(scores) for lr, scores in sorted(per.items())}
+
+
+def textbook_table(oracle: dict[str, Any]) -> str:
+    rates = sorted({lr for task in TASKS for lr in textbook_cell(oracle, task)})
+    lines = [
+        "| task | " + " | ".join(f"{lr:g}" for lr in rates) + " | best |",
+        "| --- | " + " | ".join("---" for _ in rates) + " | --- |",
+    ]
+    for task in TASKS:
+        cell = textbook_cell(oracle, task)
+        best = max(cell, key=cell.__getitem__)
+        cells = [f"{cell[lr]:.3f}" if lr in cell else "-" for lr in rates]
+        lines.append(f"| {task} | " + " | ".join(cells) + f" | {best:g} |")
+    return "\n".join(lines)
+
+
 def _doctor_flags(tasks_: tuple[str, ...]) -> dict[str, str]:
     """Whether the doctor's ``unscaled-features`` check fires on each task's data."""
     sys.path.insert(0, str(ROOT))
@@ -126,14 +162,19 @@ def shift_table(oracle: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("read", choices=("scaling", "lr-shift"))
+    parser.add_argument("read", choices=("scaling", "lr-shift", "textbook"))
     parser.add_argument("--oracle", type=Path, default=ORACLE)
     parser.add_argument(
         "--doctor", action="store_true", help="load each task and run the doctor's scale check"
     )
     args = parser.parse_args(argv)
     oracle = json.loads(args.oracle.read_text())
-    print(scaling_table(oracle, args.doctor) if args.read == "scaling" else shift_table(oracle))
+    tables = {
+        "scaling": lambda: scaling_table(oracle, args.doctor),
+        "lr-shift": lambda: shift_table(oracle),
+        "textbook": lambda: textbook_table(oracle),
+    }
+    print(tables[args.read]())
 
 
 if __name__ == "__main__":

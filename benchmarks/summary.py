@@ -40,6 +40,7 @@ ABLATIONS = (
     "adamtune-range-asha",
     "adamtune-no-lr-range",
     "adamtune-range-start",
+    "adamtune-textbook-start",
 )
 
 

@@ -285,3 +285,40 @@ def test_the_notes_quote_the_design_levers_and_the_pair_as_measured() -> None:
     assert "or against the best peer (ahead in 11)" in readme
     assert "behind the best peer in none of 24 cells, ahead in 12 (9 of the 12 at 10" in readme
     assert "ahead of the range test alone in 6, by 0.002 to 0.005" in readme
+
+
+def test_the_notes_quote_the_range_start_suites_as_measured() -> None:
+    """NOTES.md section 21: ``first_trials="lr-range"`` against adamtune as it ships (the standard
+    suite's adamtune rows, the same search with the textbook start) and against the best peer, as
+    ``cross_pair.py`` reads ``results/range-start.json`` and ``results/range-start-design.json``;
+    and ``fre_to_oracle.py``'s table of the held-out file."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from cross_pair import ablation_rows, best_peer_rows, merged
+    from fre_to_oracle import ORACLE, table
+
+    tool = "adamtune-range-start"
+    both = merged([RESULTS / "range-start.json", RESULTS / "range-start-design.json"])
+    standard = json.loads((RESULTS / "standard.json").read_text())
+    notes = (ROOT / "benchmarks" / "NOTES.md").read_text().split("## 21.", 1)[1]
+    against, peers = ablation_rows(both, tool, standard), best_peer_rows(both, tool, standard)
+    assert len(against) == len(peers) == 24
+    _rows_in(notes, against, "adamtune")
+    _rows_in(notes, peers)
+
+    def counts(rows: list[Any]) -> tuple[int, int]:
+        verdicts = [r["verdict"] for r in rows]
+        return verdicts.count("ahead"), verdicts.count("behind")
+
+    assert counts(against) == (4, 1) and counts(peers) == (17, 0)
+    held_out = [r for r in peers if r["task"] not in ("digits-badscale", "regression-1e4")]
+    assert counts(held_out) == (11, 0)
+    assert "ahead in 4" in notes and "behind in 1:" in notes
+    assert "ahead in 17 of 24 cells and behind in none" in notes and "11 of 16 against 7" in notes
+    held = json.loads((RESULTS / "range-start.json").read_text())
+    oracle = json.loads(ORACLE.read_text())
+    assert table(held, oracle, 0.99, tool) in notes
+    for name in ("range-start.json", "range-start-design.json"):
+        run = json.loads((RESULTS / name).read_text())["runs"][0]
+        assert f"{run['wall_minutes']:.1f} min" in notes

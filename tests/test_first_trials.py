@@ -75,7 +75,7 @@ def test_a_users_settings_are_carried_to_the_reference_batch_size() -> None:
         ([{"batch_norm": 1}], ValueError, r"\['batch_norm'\]` must be one of \[False, True\]"),
         ([{"beta_1": 0.8}], ValueError, r"left out: the space does not tune it"),
         ([{"learning_rate": "fast"}], ValueError, r"must be a positive number"),
-        ("defaults", TypeError, r"must be 'auto', None or a list of dicts"),
+        ("defaults", TypeError, r"must be 'auto', 'lr-range', None or a list of dicts"),
         ([3e-4], TypeError, r"`first_trials\[0\]` must be a dict of settings. Received: 0.0003"),
     ],
 )

@@ -32,7 +32,11 @@ def test_a_new_study_runs_the_range_test_by_default(
     low, high = result.meta["lr_range"]["after"]
     assert result.meta["space"]["learning_rate"]["low"] == low
     assert all(low <= t.params["base_learning_rate"] <= high for t in result.study.trials)
+    # first_trials="lr-range" by default: the first trial at the middle of the suggested range
+    first = result.study.trials[0].params["base_learning_rate"]
+    assert first == pytest.approx((low * high) ** 0.5)
     notes = _notes(capsys)
+    assert any(n.startswith(f"first trial at learning rate {first:.2g}") for n in notes), notes
     assert any(n.startswith("LR range test (batch 32, scaling standard") for n in notes), notes
     assert any(n.startswith("LR range test") for n in result.meta["notes"])  # stored with it
 

@@ -50,6 +50,9 @@ def test_shifts_and_scaling_bests_are_read_from_the_unregularized_grid() -> None
     best = oracle_marginals.best_by_scaling(oracle, "a")
     assert best == {"none": 0.9, "standard": 0.9 + 0.05}  # the regularized 5.0 is not read
     assert oracle_marginals.best_by_scaling(oracle, "b") == {"none": 0.9, "standard": 0.7}
+    # the textbook cell: batch 32, standardized, no BatchNorm; the score falls a tenth a step
+    cell = oracle_marginals.textbook_cell(oracle, "a")
+    assert abs(cell[1e-3] - 0.95) < 1e-9 and abs(cell[1e-2] - 0.75) < 1e-9 and len(cell) == 5
 
 
 def test_notes_19_quotes_the_scripts_tables_on_the_repos_oracle() -> None:
@@ -58,6 +61,7 @@ def test_notes_19_quotes_the_scripts_tables_on_the_repos_oracle() -> None:
     oracle = json.loads(oracle_marginals.ORACLE.read_text())
     notes = (ROOT / "benchmarks" / "NOTES.md").read_text().split("## 19.", 1)[1]
     assert oracle_marginals.shift_table(oracle) in notes
+    assert oracle_marginals.textbook_table(oracle) in notes.split("## 21.", 1)[1]
     for row in oracle_marginals.scaling_table(oracle, doctor=False).splitlines()[2:]:
         task, _, *cells = row.strip("| ").split(" | ")
         assert f"| {task} | " in notes and " | ".join(cells) + " |" in notes, task

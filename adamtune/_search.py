@@ -119,7 +119,8 @@ def search(
             Adam's textbook settings put into the space (batch size 32, standardized inputs, no
             regularizer, no BatchNorm) at the geometric middle of the learning rates the LR range
             test suggested, so the sampler starts from a sound incumbent (a note says the rate);
-            where the test did not run, as ``"auto"``: the textbook settings at learning rate 1e-3;
+            where the test did not run or its suggestion missed the space's range, as ``"auto"``:
+            the textbook settings at learning rate 1e-3;
             ``None``: the sampler's own start; or a list of dicts of settings to try first
             (``learning_rate`` at that ``batch_size``, ``regularizer``, ``regularizer_strength``,
             ``batch_norm``, ``scaling``, ``beta_1``, ``beta_2``, ``epsilon``, ``class_weight``,
@@ -187,8 +188,11 @@ def search(
         checked.pruner, stored, name, checked.epochs
     )
     notes += [n for n in (narrowed.note, pruner_note) if n]
+    # the test's suggestion, where it narrowed the space, is where first_trials="lr-range" starts
+    suggested = narrowed.tested and not (narrowed.record or {}).get("outside", False)
     if narrowed.tested:  # the user's own first trials, clipped to the narrowed range, are said
         notes += clipped_first_rates(first_trials, the_space)
+    if suggested:
         notes += _range_start_note(first_trials, the_space)
     for note in notes if verbose else ():
         print(f"[adamtune] note: {note}", file=sys.stderr)
@@ -203,7 +207,7 @@ def search(
         meta["pruner"] = pruner_label  # worker`; not compared
 
     # 3. The study: created, or resumed after checking it was made with the same settings.
-    first = _first_trials(first_trials, the_space, prepared, narrowed.tested)
+    first = _first_trials(first_trials, the_space, prepared, suggested)
     study, log = _study(
         dataclasses.replace(checked, pruner=pruner_now),
         engine_object, storage, name, meta, (trials, record, heartbeat, first, opened),

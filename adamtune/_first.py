@@ -269,20 +269,21 @@ def first_trial_params(
     space: Space,
     strict: bool = True,
     target_scale: float = 1.0,
-    tested: bool = False,
+    suggested: bool = False,
 ) -> list[dict[str, Any]]:
     """The parameters to enqueue in a new study for ``first_trials`` (``"auto"``, ``"lr-range"``,
     ``None`` or a list of dicts); raises ``ValueError``/``TypeError`` naming the bad entry.
     ``strict=False`` clips a learning rate to the space (after ``lr_range`` narrowed it) instead of
     refusing it. ``target_scale`` multiplies the ``"auto"`` learning rate (see
     :func:`regression_lr_scale`). ``"lr-range"`` is ``"auto"`` at :func:`range_middle`'s learning
-    rate where the LR range test narrowed ``space`` (``tested``), and ``"auto"`` where it did not.
+    rate where the LR range test narrowed ``space`` to its suggestion (``suggested``), and ``"auto"``
+    where it did not.
     """
     if first_trials is None:
         return []
     if first_trials in ("auto", "lr-range"):
         params = _params(space, {}, 0, strict, target_scale)
-        if first_trials == "lr-range" and tested:
+        if first_trials == "lr-range" and suggested:
             params["base_learning_rate"] = range_middle(space)
         return [params]
     if isinstance(first_trials, str | bytes) or not isinstance(first_trials, Sequence):

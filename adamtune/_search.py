@@ -397,7 +397,7 @@ def _meta(
 
 
 def _first_trials(
-    first_trials: Any, space: Any, prepared: Any, tested: bool
+    first_trials: Any, space: Any, prepared: Any, suggested: bool
 ) -> list[dict[str, Any]]:
     """A new study's first trials, the learning rate scaled to a regression's targets (or, with
     ``"lr-range"`` after the LR range test, at the middle of the range it suggested)."""
@@ -408,7 +408,7 @@ def _first_trials(
         if _one_output(prepared)
         else 1.0
     )
-    return list(first_trial_params(first_trials, space, False, scale, tested))
+    return list(first_trial_params(first_trials, space, False, scale, suggested))
 
 
 def _range_start_note(first_trials: Any, space: Any) -> list[str]:

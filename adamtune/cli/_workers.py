@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 from adamtune._util import check_study_name
@@ -208,6 +211,16 @@ def _check_worker_args(args: argparse.Namespace) -> None:
         _missing_storage(args.storage, args.study)
 
 
+def _preflight_for(environ: Mapping[str, str]) -> AbstractContextManager[None]:
+    """A helper of ``adamtune search --workers N`` (it knows its parent's pid) skips the
+    pre-flight's training batch, which that search ran on this machine with the same targets
+    (:func:`adamtune.training.batch_trained_by_parent`); any other worker runs all of it."""
+    from adamtune.cli._signals import PARENT_ENV
+    from adamtune.training import batch_trained_by_parent
+
+    return batch_trained_by_parent() if environ.get(PARENT_ENV) else contextlib.nullcontext()
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     import adamtune
     from adamtune._studylog import StudyLog, log_path
@@ -231,6 +244,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     space = Space.from_dict(meta["space"], f"study {args.study!r}")
 
     def search(seconds: float | None) -> Any:
+        with _preflight_for(os.environ):
+            return _search_as_worker(seconds)
+
+    def _search_as_worker(seconds: float | None) -> Any:
         return adamtune.search(
             model_fn,
             data,

@@ -35,7 +35,12 @@ from adamtune.training._model_facts import (
     token_embeddings,
 )
 from adamtune.training._outcome import DIVERGED, OUTCOMES
-from adamtune.training._preflight import PreflightReport, model_io, preflight
+from adamtune.training._preflight import (
+    PreflightReport,
+    batch_trained_by_parent,
+    model_io,
+    preflight,
+)
 from adamtune.training._records import curves, optimizer_config, result_attrs
 from adamtune.training._state import custom_gradients, forget_custom_gradients, release
 from adamtune.training._task import (
@@ -64,6 +69,7 @@ __all__ = [
     "TrialResult",
     "TrialSetup",
     "apply_choices",
+    "batch_trained_by_parent",
     "build_model",
     "build_user_model",
     "chance_loss",

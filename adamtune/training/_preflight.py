@@ -2,7 +2,8 @@
 
 The model is built and matched to the data by :func:`~adamtune.training.check_model`
 (``_check.py``), the check the doctor and the LR range test make too; the pre-flight adds the one
-training batch.
+training batch, which a local helper of ``adamtune search --workers N`` leaves out
+(:func:`batch_trained_by_parent`).
 
 What it learns goes into :class:`PreflightReport`: the loss to train with (``search(loss=)``, else
 what model_fn compiled, else what the labels and the output imply), what a model compiled in
@@ -13,8 +14,10 @@ one line of ``notes``, said once per search.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +30,27 @@ from adamtune.training._model_facts import ModelFacts
 from adamtune.training._outputs import model_io_counts, output_loss_sum
 from adamtune.training._task import LossSpec, monitored_key
 
-__all__ = ["PreflightReport", "model_io", "preflight"]
+__all__ = ["PreflightReport", "batch_trained_by_parent", "model_io", "preflight"]
+
+_BATCH_TRAINED_BY_PARENT: ContextVar[bool] = ContextVar("batch_trained_by_parent", default=False)
+
+
+@contextlib.contextmanager
+def batch_trained_by_parent() -> Iterator[None]:
+    """Within it, :func:`preflight` builds and checks the model but trains no batch.
+
+    For a helper that ``adamtune search --workers N`` started on its own machine, only: that
+    search trained the batch before it created the study, with the same MODEL and --data targets
+    in the same environment, and joining the study checks the helper's data and model against the
+    fingerprints it stored. The batch would be TensorFlow's first run in the helper's process,
+    1.5-3.5 s spent before its first trial while the other worker trains (benchmarks/NOTES.md
+    section 22). A worker started by hand keeps the whole pre-flight.
+    """
+    token = _BATCH_TRAINED_BY_PARENT.set(True)
+    try:
+        yield
+    finally:
+        _BATCH_TRAINED_BY_PARENT.reset(token)
 
 
 @dataclass(frozen=True)
@@ -97,6 +120,21 @@ def _train_one_batch(
     return {k: float(v[-1]) for k, v in history.history.items()}
 
 
+def _check_logs(logs: dict[str, float], objective: str) -> None:
+    """The batch's loss is finite and ``objective`` is among what it logged."""
+    if not math.isfinite(logs.get("loss", math.nan)):
+        raise PreflightError(
+            f"the loss of the first batch is {logs.get('loss')} at a learning rate of 1e-3; "
+            "check the labels against the loss and the data for extreme values"
+        )
+    if monitored_key(objective) not in logs:
+        shown = sorted(k for k in logs if "data_loss" not in k)
+        raise ValueError(
+            f"`objective` {objective!r} is not logged by this model; it logs "
+            f"{', '.join(shown)}. Pick one of those, or pass `metrics=` that produce it"
+        )
+
+
 def preflight(
     model_fn: Callable[..., Any],
     space: Space,
@@ -116,18 +154,12 @@ def preflight(
     spec, compiled = check.loss, check.compiled
     assert spec is not None  # check_model(labels=True) settles the loss
     weights = None if compiled is None else compiled.loss_weights
-    logs = _train_one_batch(check.model, spec, data, weights)
-    if not math.isfinite(logs.get("loss", math.nan)):
-        raise PreflightError(
-            f"the loss of the first batch is {logs.get('loss')} at a learning rate of 1e-3; "
-            "check the labels against the loss and the data for extreme values"
-        )
-    if monitored_key(objective) not in logs:
-        shown = sorted(k for k in logs if "data_loss" not in k)
-        raise ValueError(
-            f"`objective` {objective!r} is not logged by this model; it logs "
-            f"{', '.join(shown)}. Pick one of those, or pass `metrics=` that produce it"
-        )
+    if _BATCH_TRAINED_BY_PARENT.get():
+        import keras
+
+        keras.backend.clear_session()  # as after the batch
+    else:
+        _check_logs(_train_one_batch(check.model, spec, data, weights), objective)
     notes = list(check.notes)
     lr_params: frozenset[str] = frozenset()
     if compiled is not None:

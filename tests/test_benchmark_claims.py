@@ -18,6 +18,9 @@ RESULTS = ROOT / "benchmarks" / "results"
 # are the best peers those sections read (KerasTuner's from the harness fixed in section 18, whose
 # rows standard.json now holds).
 OLD_DEFAULTS = "standard-old-defaults.json"
+# The standard suite as it stood before the first trial moved to the middle of the range test's
+# suggestion (NOTES.md section 22 ran its adamtune jobs again): NOTES.md sections 20 and 21 read it.
+TEXTBOOK_START = "standard-textbook-start.json"
 
 
 def _table(text: str, header: str) -> list[str]:
@@ -43,7 +46,7 @@ def test_the_readme_quotes_the_standard_runs_time_and_systems_figures() -> None:
         f"{suite_run['wall_minutes']:.1f} min",
         *(f"{run['wall_minutes']:.1f} min" for run in redone),
         f"{systems['overhead']['ratio_vs_tf_data_fed_fit']:.3f}x",
-        f"{systems['rss']['slope_mb_per_100_trials']:.0f} MiB per 100 trials",
+        f"{round(systems['rss']['slope_mb_per_100_trials'])} MiB per 100 trials",
         f"{systems['parallel']['speedup_including_startup']:.3f}x",
         f"{systems['parallel']['speedup_without_startup']:.3f}x without",
     ]
@@ -300,7 +303,7 @@ def test_the_notes_quote_the_range_start_suites_as_measured() -> None:
 
     tool = "adamtune-range-start"
     both = merged([RESULTS / "range-start.json", RESULTS / "range-start-design.json"])
-    standard = json.loads((RESULTS / "standard.json").read_text())
+    standard = json.loads((RESULTS / TEXTBOOK_START).read_text())
     notes = (ROOT / "benchmarks" / "NOTES.md").read_text().split("## 21.", 1)[1]
     against, peers = ablation_rows(both, tool, standard), best_peer_rows(both, tool, standard)
     assert len(against) == len(peers) == 24
@@ -322,3 +325,56 @@ def test_the_notes_quote_the_range_start_suites_as_measured() -> None:
     for name in ("range-start.json", "range-start-design.json"):
         run = json.loads((RESULTS / name).read_text())["runs"][0]
         assert f"{run['wall_minutes']:.1f} min" in notes
+
+
+def test_the_standard_suites_adamtune_rows_repeat_the_range_start_suites() -> None:
+    """NOTES.md section 22: the standard suite's adamtune jobs, run again with the range-middle
+    first trial, trained the fits of the range-start suites' jobs of the same settings and seeds,
+    to the same scores and exports; only the pre-flight's unseeded one-batch fit may differ."""
+    standard = json.loads((RESULTS / "standard.json").read_text())
+    ours = {(r["task"], r["seed"]): r for r in standard["records"] if r["tool"] == "adamtune"}
+    theirs = {
+        (r["task"], r["seed"]): r
+        for name in ("range-start.json", "range-start-design.json")
+        for r in json.loads((RESULTS / name).read_text())["records"]
+        if r["tool"] == "adamtune-range-start"
+    }
+    assert len(ours) == len(theirs) == 60
+
+    def fits(record: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return [(f["examples"], f["score"], f["diverged"]) for f in record["fits"]]
+
+    for key, record in ours.items():
+        other = theirs[key]
+        assert record["fits"][0]["examples"] == 32, key  # the pre-flight's batch
+        assert fits(record)[1:] == fits(other)[1:], key
+        assert record["config"] == other["config"], key
+        assert record["test_scores"] == other["test_scores"], key
+
+
+def test_the_notes_quote_the_budget_split_the_rung_fidelity_and_the_systems_as_measured() -> None:
+    """NOTES.md section 22: ``budget_split.py``'s and ``fre_to_oracle.py``'s tables of the
+    standard suite, ``rung_fidelity.py``'s report of its two files and the systems figures."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import budget_split
+    import rung_fidelity
+    from fre_to_oracle import ORACLE, table
+
+    notes = (ROOT / "benchmarks" / "NOTES.md").read_text().split("## 22.", 1)[1]
+    standard = json.loads((RESULTS / "standard.json").read_text())
+    tools = ["adamtune", "optuna-tpe-hyperband", "kt-hyperband"]
+    found = budget_split.medians(standard, budget_split.task_epochs(None), tools)
+    assert budget_split.table(found, 3, 20.0) in notes
+    assert table(standard, json.loads(ORACLE.read_text()), 0.99) in notes
+    files = [RESULTS / "rung-fidelity-1.json", RESULTS / "rung-fidelity-2.json"]
+    assert rung_fidelity.report(rung_fidelity.merged(files)) in notes
+    systems = standard["systems"]["details"]
+    for figure in (
+        f"{systems['overhead']['ratio_vs_tf_data_fed_fit']:.3f}x",
+        f"{systems['parallel']['speedup_including_startup']:.3f}x with start-up",
+        f"{systems['parallel']['speedup_without_startup']:.3f}x without",
+        f"{standard['runs'][-1]['wall_minutes']:.1f} min",
+    ):
+        assert figure in notes, figure

@@ -43,7 +43,8 @@ def batch_trained_by_parent() -> Iterator[None]:
     search trained the batch before it created the study, with the same MODEL and --data targets
     in the same environment, and joining the study checks the helper's data and model against the
     fingerprints it stored. The batch would be TensorFlow's first run in the helper's process,
-    1.5-3.5 s spent before its first trial while the other worker trains (benchmarks/NOTES.md
+    spent before its first trial while the other worker trains: without it the benchmark's
+    helpers started 0.9-1.1 s after their parent instead of 1.9-2.3 s (benchmarks/NOTES.md
     section 22). A worker started by hand keeps the whole pre-flight.
     """
     token = _BATCH_TRAINED_BY_PARENT.set(True)

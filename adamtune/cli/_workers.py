@@ -245,37 +245,34 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     def search(seconds: float | None) -> Any:
         with _preflight_for(os.environ):
-            return _search_as_worker(seconds)
-
-    def _search_as_worker(seconds: float | None) -> Any:
-        return adamtune.search(
-            model_fn,
-            data,
-            space=space,
-            strategy=meta["strategy"],
-            objective=meta["objective"],
-            direction=meta["direction"],
-            epochs=meta["epochs"],
-            trials=run["trials"],
-            timeout=seconds,
-            storage=args.storage,
-            study_name=args.study,
-            loss=meta["loss"],
-            metrics=meta["metrics"],
-            seed=args.seed,
-            verbose=0 if args.quiet else 2,
-            record=run,
-            heartbeat=args.heartbeat,
-            class_weight=_stored_class_weight(meta),
-            # A stream's epoch length is part of the study's data fingerprint: the same here.
-            steps_per_epoch=meta.get("data", {}).get("steps_per_epoch"),
-            confirm=meta.get("confirm", 0),  # the second runs of a new best, as the study asks
-            # pruner=None: the pruner the study was made with, by name (engine.choose_pruner;
-            # one made with a pruner object is said in a note, and pruned with the default)
-            # the study's space is narrowed already, or was made without the test: said by
-            # the process that created it, not again by every worker
-            lr_range="auto" if "lr_range" in meta else None,
-        )
+            return adamtune.search(
+                model_fn,
+                data,
+                space=space,
+                strategy=meta["strategy"],
+                objective=meta["objective"],
+                direction=meta["direction"],
+                epochs=meta["epochs"],
+                trials=run["trials"],
+                timeout=seconds,
+                storage=args.storage,
+                study_name=args.study,
+                loss=meta["loss"],
+                metrics=meta["metrics"],
+                seed=args.seed,
+                verbose=0 if args.quiet else 2,
+                record=run,
+                heartbeat=args.heartbeat,
+                class_weight=_stored_class_weight(meta),
+                # A stream's epoch length is part of the study's data fingerprint: the same here.
+                steps_per_epoch=meta.get("data", {}).get("steps_per_epoch"),
+                confirm=meta.get("confirm", 0),  # the second runs of a new best, as the study asks
+                # pruner=None: the pruner the study was made with, by name (engine.choose_pruner;
+                # one made with a pruner object is said in a note, and pruned with the default)
+                # the study's space is narrowed already, or was made without the test: said by
+                # the process that created it, not again by every worker
+                lr_range="auto" if "lr_range" in meta else None,
+            )
 
     log = StudyLog(log_path(args.storage, args.study))
     try:

@@ -186,6 +186,22 @@ def test_each_worker_gets_its_own_gpu_and_a_share_of_the_threads() -> None:
     assert "CUDA_VISIBLE_DEVICES" not in worker_env(0, 2, None)
 
 
+def _environ_after_exec(pid: int, timeout: float = 30.0) -> dict[str, str]:
+    """``pid``'s environment once the kernel has finished setting up its new program.
+
+    ``Popen`` returns when the child's close-on-exec pipe closes, which the kernel does early in
+    ``execve``, before it records where the new program's arguments and environment lie: read in
+    that window, ``/proc/PID/cmdline`` and ``/proc/PID/environ`` are empty (a CI run read no
+    ``CUDA_VISIBLE_DEVICES`` there). Wait until the command line names the worker.
+    """
+    give_up = time.monotonic() + timeout
+    while b"worker" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+        assert time.monotonic() < give_up, f"process {pid} never showed its command line"
+        time.sleep(0.01)
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+
+
 def test_spawned_workers_really_run_with_their_device_and_threads(tmp_path: Path) -> None:
     """Read each started worker's environment from /proc, as the kernel sees it."""
     import argparse
@@ -207,8 +223,7 @@ def test_spawned_workers_really_run_with_their_device_and_threads(tmp_path: Path
     try:
         seen = []
         for pid in pids:
-            raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-            env = dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+            env = _environ_after_exec(pid)
             seen.append((env["CUDA_VISIBLE_DEVICES"], env["TF_NUM_INTRAOP_THREADS"]))
             assert env["TF_FORCE_GPU_ALLOW_GROWTH"] == "true"
             assert env["ADAMTUNE_STORAGE"] == url  # not on the command line, which `ps` shows

@@ -13,9 +13,9 @@ parallel (subprocesses, while this process is still idle), overhead, memory:
   ``adamtune/training/_feed.py``), no adamtune code in the loop. The same loop fed NumPy arrays
   (Keras makes new iterators every epoch) is ``details.overhead.ratio_vs_numpy_fed_fit``. The
   three legs (search, tf.data loop, NumPy loop) run ``overhead_rounds`` times, in alternating
-  order (S T N, N T S, ...), in one process after warm-up fits of each kind and a one-trial
-  search (TensorFlow's import and first traces are in none); each figure is the median of the
-  per-round ratios.
+  order (S T N, N T S, ...), each leg in a process of its own after its own warm-up (a fit of its
+  feed, or a one-trial search: TensorFlow's import and first traces are in none); each figure is
+  the median of the per-round ratios.
 * ``search_wall_over_in_trial_time``: the same searches' wall over the sum of their trials' own
   durations (``datetime_complete - datetime_start`` in the study): what adamtune spends outside
   its trials (study set-up, sampling, storage) as a ratio; median over the rounds.
@@ -91,7 +91,7 @@ def measure_systems(
     warn_if_busy(before, "the systems measurements", warnings, log)
     started = time.perf_counter()
     parallel = measure_parallel(plan, workdir, log, warnings)  # subprocesses first: we are idle
-    overhead = measure_overhead(plan, workdir, log)
+    overhead = measure_overhead(plan, suite, workdir, log)
     rss = measure_rss(plan, workdir, log)
     seconds = time.perf_counter() - started
     log(f"systems ({suite}): {seconds:.0f} s")

@@ -1,17 +1,26 @@
 """Measurement 1: ``adamtune.search`` against bare ``fit`` loops on the same configs (see
 ``overhead_ratio_vs_bare_fit`` and ``search_wall_over_in_trial_time`` in benchmarks/systems.py).
+
+Each leg of each round runs in a process of its own (this file run as a script on a job file),
+after its own warm-up: in one process, a search timed after two bare loops paid to collect the
+graphs those loops leaked (rounds of 1.51 and 1.58 beside 0.83 and 1.14 on 3 Dec 2026), so the
+order of the legs, not adamtune, set the spread.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from systems_bare import FEEDS, bare_fit
-from systems_plan import Plan
+from systems_bare import bare_fit
+from systems_plan import Plan, check_suite
 from systems_setup import (
     digits_split,
     finished_trials,
@@ -35,19 +44,29 @@ _WARM_CFG = {
 }
 
 
-def _warm_up(data: tuple[Any, Any, Any, Any], space: Any, workdir: Path) -> dict[str, float]:
-    """One fit of each feed and a one-trial search before anything is timed: TensorFlow's and
-    adamtune's imports and first traces are paid here, by none of the timed legs."""
+def _space(plan: Plan) -> Any:
+    return space_for(
+        "systems-overhead",
+        batch_size=(32, 64, 128),
+        batch_norm=(False, True),
+        scaling=("none", "standard", "minmax"),
+        epochs=plan.overhead_epochs,
+    )
+
+
+def _warm_up(
+    leg: str, data: tuple[Any, Any, Any, Any], space: Any, workdir: Path, round_index: int
+) -> float:
+    """One fit of the leg's feed, or a one-trial search, before the leg is timed: TensorFlow's
+    and adamtune's first traces are paid here, by none of the timed legs."""
     x_tr, y_tr, x_va, y_va = data
-    out: dict[str, float] = {}
-    for feed in FEEDS:
-        started = time.perf_counter()
-        bare_fit(_WARM_CFG, 1, feed, data)
-        out[feed] = time.perf_counter() - started
-    storage = f"sqlite:///{workdir / 'overhead-warm-up.db'}"
-    data_pair = ((x_tr, y_tr), (x_va, y_va))
-    out["search"] = run_search(space, data_pair, storage, "systems-warm-up", 1, 1)[1]
-    return {k: rounded(v) or 0.0 for k, v in out.items()}
+    started = time.perf_counter()
+    if leg == "search":
+        storage = f"sqlite:///{workdir / f'overhead-warm-up-r{round_index}.db'}"
+        run_search(space, ((x_tr, y_tr), (x_va, y_va)), storage, "systems-warm-up", 1, 1)
+    else:
+        bare_fit(_WARM_CFG, 1, leg, data)
+    return time.perf_counter() - started
 
 
 def _search_leg(
@@ -102,14 +121,16 @@ def _bare_leg(
     feed: str,
     data: tuple[Any, Any, Any, Any],
 ) -> dict[str, Any]:
-    """The hand-written loop over ``configs`` with ``feed``, timed fit by fit."""
+    """The hand-written loop over ``configs`` with ``feed``, timed fit by fit; then what
+    adamtune's cleanup would cost with as many objects left around as the loop leaves."""
     each: list[float] = []
     started = time.perf_counter()
     for cfg, epochs in zip(configs, epochs_run, strict=True):
         t0 = time.perf_counter()
         bare_fit(cfg, epochs, feed, data)
         each.append(time.perf_counter() - t0)
-    return {"wall_s": time.perf_counter() - started, "fit_s": [rounded(v) for v in each]}
+    wall = time.perf_counter() - started
+    return {"wall_s": wall, "fit_s": [rounded(v) for v in each], "cleanup_s": _cleanup_costs()}
 
 
 def _cleanup_costs() -> dict[str, list[float | None]]:
@@ -130,26 +151,58 @@ def _cleanup_costs() -> dict[str, list[float | None]]:
     return out
 
 
+def run_leg(job: dict[str, Any]) -> dict[str, Any]:
+    """One leg as its own process runs it (``job``: the leg, the round, the suite, the work
+    directory and, for a bare leg, the configs and epochs the first search ran)."""
+    plan = check_suite(job["suite"])
+    data, space, workdir = digits_split(), _space(plan), Path(job["workdir"])
+    leg, round_index = job["leg"], int(job["round"])
+    warm = _warm_up(leg, data, space, workdir, round_index)
+    if leg == "search":
+        out = _search_leg(plan, space, data, workdir, round_index)
+    else:
+        out = _bare_leg(job["configs"], job["epochs_run"], leg, data)
+    return {**out, "warm_up_s": rounded(warm), "pid": os.getpid()}
+
+
+def _leg_in_its_own_process(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
+    """Run :func:`run_leg` in a new interpreter; its result comes back through a file."""
+    name = f"overhead-r{job['round']}-{job['leg']}"
+    job_file, out_file = workdir / f"{name}.job.json", workdir / f"{name}.out.json"
+    job_file.write_text(json.dumps({**job, "out": str(out_file)}))
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")}
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), str(job_file)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"overhead leg {name} failed ({done.returncode}):\n{done.stderr[-3000:]}"
+        )
+    result: dict[str, Any] = json.loads(out_file.read_text())
+    return result
+
+
 def _overhead_rounds(
-    plan: Plan,
-    space: Any,
-    data: tuple[Any, Any, Any, Any],
-    workdir: Path,
-    log: Callable[[str], None],
+    plan: Plan, suite: str, workdir: Path, log: Callable[[str], None]
 ) -> list[dict[str, dict[str, Any]]]:
-    """``plan.overhead_rounds`` rounds of the three legs in alternating order; round 0 starts
-    with the search, whose configs every bare leg then fits."""
+    """``plan.overhead_rounds`` rounds of the three legs in alternating order, each leg in a
+    process of its own; round 0 starts with the search, whose configs every bare leg fits."""
     rounds: list[dict[str, dict[str, Any]]] = []
     first: dict[str, Any] | None = None
     for r in range(plan.overhead_rounds):
         legs: dict[str, dict[str, Any]] = {}
         for leg in alternating_order(r, OVERHEAD_LEGS):
-            if leg == "search":
-                legs[leg] = _search_leg(plan, space, data, workdir, r)
-                first = first or legs[leg]
-            else:
+            job: dict[str, Any] = {"leg": leg, "round": r, "suite": suite, "workdir": str(workdir)}
+            if leg != "search":
                 assert first is not None, "round 0 starts with the search"
-                legs[leg] = _bare_leg(first["configs"], first["epochs_run"], leg, data)
+                job |= {"configs": first["configs"], "epochs_run": first["epochs_run"]}
+            legs[leg] = _leg_in_its_own_process(job, workdir)
+            if leg == "search":
+                first = first or legs[leg]
             log(f"overhead: round {r} {leg}: {legs[leg]['wall_s']:.1f} s")
         rounds.append(legs)
     return rounds
@@ -163,7 +216,6 @@ def _overhead_details(
     plan: Plan,
     rounds: Sequence[dict[str, dict[str, Any]]],
     figures: tuple[float, float],
-    warm: dict[str, float],
     space: Any,
 ) -> dict[str, Any]:
     """The raw numbers behind the overhead figures (``figures``: the tf.data ratio and the
@@ -194,8 +246,12 @@ def _overhead_details(
         "epochs": plan.overhead_epochs,
         "trials_cut_short": sum(e < plan.overhead_epochs for e in first["epochs_run"]),
         "same_configs_every_round": all(r["search"]["configs"] == first["configs"] for r in rounds),
-        "warm_up_s": warm,
-        "cleanup_s": _cleanup_costs(),
+        # Since 3 Dec 2026 each leg runs in a process of its own; before, all in this one.
+        "leg_pids": [{leg: legs[leg]["pid"] for leg in legs} for legs in rounds],
+        "warm_up_s": [{leg: legs[leg]["warm_up_s"] for leg in legs} for legs in rounds],
+        # After round 0's tf.data loop, in its process (what clear_session and a collection
+        # cost with a loop's leftovers around).
+        "cleanup_s": rounds[0]["bare_tf_data"]["cleanup_s"],
         "legs": [
             {leg: {k: v for k, v in legs[leg].items() if k != "configs"} for leg in legs}
             for legs in rounds
@@ -205,23 +261,20 @@ def _overhead_details(
     }
 
 
-def measure_overhead(plan: Plan, workdir: Path, log: Callable[[str], None]) -> dict[str, Any]:
+def measure_overhead(
+    plan: Plan, suite: str, workdir: Path, log: Callable[[str], None]
+) -> dict[str, Any]:
     """adamtune.search(N trials) wall over bare ``fit`` loops on the same configs: fed like
-    adamtune (tf.data) and fed NumPy arrays; and the search's wall over its trials' durations."""
-    data = digits_split()
-    space = space_for(
-        "systems-overhead",
-        batch_size=(32, 64, 128),
-        batch_norm=(False, True),
-        scaling=("none", "standard", "minmax"),
-        epochs=plan.overhead_epochs,
-    )
-    warm = _warm_up(data, space, workdir)
+    adamtune (tf.data) and fed NumPy arrays; and the search's wall over its trials' durations.
+    ``plan`` is ``SUITES[suite]``: each leg's process looks it up by name."""
+    if check_suite(suite) != plan:
+        raise ValueError(f"`plan` must be SUITES[{suite!r}]. Received: {plan}")
     log(
         f"overhead: {plan.overhead_rounds} rounds of adamtune.search ({plan.overhead_trials} "
-        f"trials x {plan.overhead_epochs} epochs), a tf.data-fed and a NumPy-fed fit loop"
+        f"trials x {plan.overhead_epochs} epochs), a tf.data-fed and a NumPy-fed fit loop, "
+        "each in a process of its own"
     )
-    rounds = _overhead_rounds(plan, space, data, workdir, log)
+    rounds = _overhead_rounds(plan, suite, workdir, log)
     search = _column(rounds, "search", "wall_s")
     ratio = median_of_ratios(search, _column(rounds, "bare_tf_data", "wall_s"))
     in_trial = median_of_ratios(search, _column(rounds, "search", "trials_duration_s"))
@@ -229,5 +282,10 @@ def measure_overhead(plan: Plan, workdir: Path, log: Callable[[str], None]) -> d
     return {
         "ratio": ratio,
         "search_wall_over_in_trial_time": in_trial,
-        "details": _overhead_details(plan, rounds, (ratio, in_trial), warm, space),
+        "details": _overhead_details(plan, rounds, (ratio, in_trial), _space(plan)),
     }
+
+
+if __name__ == "__main__":  # one leg: python systems_overhead.py JOB.json (see run_leg)
+    _job = json.loads(Path(sys.argv[1]).read_text())
+    Path(_job["out"]).write_text(json.dumps(run_leg(_job), default=str))

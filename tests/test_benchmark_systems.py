@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -281,6 +282,11 @@ def test_the_smoke_measurement_reports_every_figure(tmp_path: Path) -> None:
     assert 0.2 < overhead["ratio_vs_numpy_fed_fit"] < 10.0
     assert overhead["same_configs_every_round"] is True
     assert len(overhead["search_wall_s"]) == systems_plan.SUITES["smoke"].overhead_rounds
+    # Each leg ran in a process of its own, none in this one, after its own warm-up.
+    pids = [pid for legs in overhead["leg_pids"] for pid in legs.values()]
+    assert len(set(pids)) == len(pids) == 3 * systems_plan.SUITES["smoke"].overhead_rounds
+    assert os.getpid() not in pids
+    assert all(v > 0 for legs in overhead["warm_up_s"] for v in legs.values())
     # Smoke is not a 100-trial figure, and says so.
     assert result["rss_growth_mb_per_100_trials"] is None
     assert "not a 100-trial figure" in details["rss"]["note"]

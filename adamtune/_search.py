@@ -90,6 +90,7 @@ def search(
         strategy: how to search: a name from ``adamtune.strategies.available()`` (``tpe`` by
             default, ``random``, ``qmc``, ``cmaes``, ``grid``) or an Optuna sampler instance.
         pruner: ``asha`` (rungs after epochs 1, 3, 9; the default for a new study),
+            ``asha-third`` (a rung a third into epoch 1 too, judged on a validation pass there),
             ``hyperband``, ``sha`` (Optuna's: after epochs 2, 4, 10), ``median``, ``none`` or an
             Optuna pruner. The study stores it by name; None on a resume: the pruner the study
             was made with (``hyperband`` for one made before ``asha`` was the default, which

@@ -177,6 +177,16 @@ SUITES = {
         "suggestion on the two tasks adamtune's heuristics were designed on (the regression one "
         "replaces its targets' RMS rule), 10 seeds",
     ),
+    "third-rung": Suite(
+        STANDARD_TASKS,
+        tuple(range(10)),
+        20,
+        (5, 10, 20),
+        ("adamtune-third-rung",),
+        about="issue 20: adamtune as it ships with a pruner rung a third into the first epoch "
+        "(pruner='asha-third') on the standard suite's six tasks; cross_pair.py reads it against "
+        "the standard suite's adamtune (the same search with asha) and its peers, 10 seeds",
+    ),
     "full": Suite(
         tuple(tasks.TASKS),
         tuple(range(10)),

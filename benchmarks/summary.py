@@ -41,6 +41,7 @@ ABLATIONS = (
     "adamtune-no-lr-range",
     "adamtune-range-start",
     "adamtune-textbook-start",
+    "adamtune-third-rung",
 )
 
 

@@ -214,4 +214,7 @@ EXTRA: dict[str, Callable[..., Config]] = {
     # adamtune with the textbook first trial (first_trials="auto", the default until section 21):
     # what the standard suite's "adamtune" rows measured
     "adamtune-textbook-start": _adamtune("tpe", first_trials="auto"),
+    # adamtune as it ships with a rung a third into the first epoch below asha's (pruner=
+    # "asha-third"; NOTES.md section 23)
+    "adamtune-third-rung": _adamtune("tpe", pruner="asha-third"),
 }

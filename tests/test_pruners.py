@@ -12,7 +12,7 @@ from conftest import mlp, tiny_study
 
 import adamtune
 from adamtune.engine import make_pruner
-from adamtune.engine._pruners import EpochsDoneHalving
+from adamtune.engine._pruners import FIRST_PART_ATTR, EpochsDoneHalving, ThirdsDoneHalving
 
 
 def _study(pruner: optuna.pruners.BasePruner) -> optuna.Study:
@@ -56,7 +56,10 @@ def test_asha_promotes_a_third_and_its_second_rung_falls_after_epoch_3() -> None
 
 def test_make_pruner_names_asha_in_its_refusal() -> None:
     assert isinstance(make_pruner("asha", 6), EpochsDoneHalving)
-    with pytest.raises(ValueError, match=r"one of hyperband, asha, sha, median, none.*'ashaa'"):
+    assert isinstance(make_pruner("asha-third", 6), ThirdsDoneHalving)
+    with pytest.raises(
+        ValueError, match=r"one of hyperband, asha, asha-third, sha, median, none.*'ashaa'"
+    ):
         make_pruner("ashaa", 6)
 
 
@@ -77,6 +80,75 @@ def test_a_real_search_with_asha_cuts_trials_after_their_first_epoch(
     # the record (progress lines, status, report) says which epoch a trial was cut after
     for t in cut:
         assert t.user_attrs["reason"] == f"after epoch {len(t.intermediate_values)} of 4"
+
+
+def _run_thirds(study: optuna.Study, third: float | None, curve: list[float]) -> str:
+    """A trial as adamtune runs it under ``asha-third``: the value a third into epoch 1 (stored
+    as the user attribute, no step reported), then one report per epoch. Where it stopped."""
+    trial = study.ask()
+    if third is not None:
+        trial.set_user_attr(FIRST_PART_ATTR, [1 / 3, third])
+        if trial.should_prune():
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            return "third"
+    for epoch, value in enumerate(curve):
+        trial.report(value, epoch)
+        if trial.should_prune():
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            return f"epoch {epoch + 1}"
+    study.tell(trial, curve[-1])
+    return "end"
+
+
+def test_asha_third_judges_a_third_into_epoch_1_then_as_asha() -> None:
+    study = _study(make_pruner("asha-third", epochs=6))
+    for start in (0.5, 0.6, 0.7):  # each leads at every rung when it gets there
+        assert _run_thirds(study, start - 0.1, [start + 0.01 * e for e in range(6)]) == "end"
+    assert _run_thirds(study, 0.1, [0.9] * 6) == "third"  # behind at the third: cut there
+    cut = study.trials[-1]
+    assert cut.intermediate_values == {}, "the stored steps stay epochs; none ran"
+    assert cut.system_attrs["completed_rung_0"] == 0.1
+    # ahead at the third and after epoch 1, behind the others after epoch 3: as asha
+    assert _run_thirds(study, 0.9, [0.9, 0.5, 0.5, 0.5, 0.5, 0.5]) == "epoch 3"
+    stopped = study.trials[-1]
+    assert sorted(stopped.intermediate_values) == [0, 1, 2]
+    assert [stopped.system_attrs[f"completed_rung_{r}"] for r in range(3)] == [0.9, 0.9, 0.5]
+
+
+def test_a_trial_without_a_value_inside_epoch_1_meets_both_first_rungs_at_its_end() -> None:
+    """A stream of unknown length has no third to stop at: the end of epoch 1 stands in."""
+    study = _study(make_pruner("asha-third", epochs=3))
+    assert _run_thirds(study, 0.7, [0.8, 0.85, 0.9]) == "end"
+    assert _run_thirds(study, None, [0.2, 0.3, 0.4]) == "epoch 1"
+    stopped = study.trials[-1]
+    assert stopped.system_attrs["completed_rung_0"] == 0.2
+
+
+def test_a_real_search_with_asha_third_cuts_trials_a_third_into_epoch_1(
+    digits: Any, storage: str
+) -> None:
+    x, y = digits
+    result = adamtune.search(
+        lambda: mlp(64, 10), (x[:900], y[:900]), space="quick", epochs=4, trials=12, seed=0,
+        objective="val_accuracy", storage=storage, study_name="third", pruner="asha-third",
+        verbose=0,
+    )  # fmt: skip
+    assert result.meta["pruner"] == "asha-third"
+    trials = result.study.get_trials(deepcopy=False)
+    judged = [t for t in trials if FIRST_PART_ATTR in t.user_attrs]
+    assert judged, "every trial of at least three batches an epoch is judged at its third"
+    for t in judged:
+        part, value = t.user_attrs[FIRST_PART_ATTR]
+        assert part == pytest.approx(1 / 3) and 0.0 <= value <= 1.0  # a val_accuracy
+    cut = [t for t in trials if t.user_attrs.get("outcome") == "pruned"]
+    at_third = [t for t in cut if not t.intermediate_values]
+    assert at_third, "12 random starts: some are behind a third of the others a third in"
+    for t in at_third:
+        assert t.user_attrs["reason"] == "0.33 of the way into epoch 1 of 4"
+        assert t.user_attrs["epochs_run"] == 1
+    for t in cut:
+        if t.intermediate_values:
+            assert t.user_attrs["reason"] == f"after epoch {len(t.intermediate_values)} of 4"
 
 
 def _started(storage: str, study: str) -> list[str]:

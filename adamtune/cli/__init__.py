@@ -126,11 +126,11 @@ def _search_plan_args(search: argparse.ArgumentParser) -> None:
     )
     search.add_argument(
         "--pruner",
-        choices=("hyperband", "asha", "sha", "median", "none"),
+        choices=("hyperband", "asha", "asha-third", "sha", "median", "none"),
         default=None,
         help="how trials are cut early, Optuna strategies (default: asha, which compares "
-        "trials after epochs 1, 3, 9, for a new study; the study's own on a resume); adamtune "
-        "worker reads it from the study",
+        "trials after epochs 1, 3, 9, for a new study; the study's own on a resume; asha-third "
+        "also compares them a third into epoch 1); adamtune worker reads it from the study",
     )
     search.add_argument(
         "--lr-range",

@@ -384,7 +384,7 @@ class KerasTunerStudy:
         return worst - abs(worst) - 1.0
 
 
-def _no_pruning(value: float, epoch: int) -> bool:
+def _no_pruning(value: float, epoch: int, part: float = 1.0) -> bool:
     return False
 
 

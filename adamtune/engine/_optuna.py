@@ -26,7 +26,7 @@ from adamtune.params import Condition
 
 __all__ = ["OptunaSource", "choose_pruner", "create_or_load", "make_objective", "make_pruner"]
 
-PRUNERS = ("hyperband", "asha", "sha", "median", "none")
+PRUNERS = ("hyperband", "asha", "asha-third", "sha", "median", "none")
 # A new study's pruner when none is asked for (benchmarks/NOTES.md sections 14 and 15).
 DEFAULT_PRUNER = "asha"
 # What a study stored without a pruner was made with: until the default became asha, a study
@@ -137,8 +137,9 @@ def make_pruner(
     pruner: str | optuna.pruners.BasePruner | None, epochs: int
 ) -> optuna.pruners.BasePruner:
     """``asha`` (the default, :data:`DEFAULT_PRUNER`: rungs after epochs 1, 3, 9,
-    :mod:`._pruners`), ``hyperband``, ``sha`` (Optuna's, rungs after epochs 2, 4, 10),
-    ``median`` or ``none``; or an Optuna pruner instance."""
+    :mod:`._pruners`), ``asha-third`` (a rung a third into epoch 1 below those), ``hyperband``,
+    ``sha`` (Optuna's, rungs after epochs 2, 4, 10), ``median`` or ``none``; or an Optuna
+    pruner instance."""
     if isinstance(pruner, optuna.pruners.BasePruner):
         return pruner
     name = DEFAULT_PRUNER if pruner is None else pruner
@@ -150,6 +151,10 @@ def make_pruner(
         from adamtune.engine._pruners import EpochsDoneHalving
 
         return EpochsDoneHalving(min_resource=1, reduction_factor=3)
+    if name == "asha-third":
+        from adamtune.engine._pruners import ThirdsDoneHalving
+
+        return ThirdsDoneHalving()
     if name == "sha":
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     if name == "median":
@@ -261,11 +266,7 @@ class Objective:
         setup = self.setup
         repeat = repeat_of(trial) is not None  # a second run of a best: judged to its end
 
-        def prune(value: float, epoch: int) -> bool:
-            with protected():  # storage work mid-training: a Ctrl-C waits for it
-                trial.report(value, epoch)
-                return not repeat and trial.should_prune()
-
+        prune = _PruneHook(trial, judged=not repeat)
         # Who runs the trial: a later worker fails it at once if this process dies.
         trial.set_user_attr(WORKER_ATTR, worker_identity(trial.number))
         try:
@@ -288,6 +289,28 @@ class Objective:
         if result.outcome == "pruned" or result.value is None:
             raise optuna.TrialPruned("pruned by the engine's pruner")
         return result.value
+
+
+class _PruneHook:
+    """The trial's :class:`adamtune.training.PruneHook`: reports each epoch's value (and a value
+    inside the first epoch, where the study's pruner has a rung there) and asks the pruner. A
+    repeat of a best (``judged=False``) reports but is never pruned."""
+
+    def __init__(self, trial: optuna.Trial, judged: bool) -> None:
+        self.trial, self.judged = trial, judged
+        self.first_epoch_parts: tuple[float, ...] = tuple(
+            getattr(trial.study.pruner, "first_epoch_parts", ())
+        )
+
+    def __call__(self, value: float, epoch: int, part: float = 1.0) -> bool:
+        from adamtune.engine._pruners import FIRST_PART_ATTR
+
+        with protected():  # storage work mid-training: a Ctrl-C waits for it
+            if part < 1.0:
+                self.trial.set_user_attr(FIRST_PART_ATTR, [part, value])
+            else:
+                self.trial.report(value, epoch)
+            return self.judged and self.trial.should_prune()
 
 
 def make_objective(setup: TrialObjective) -> Objective:

@@ -10,6 +10,14 @@ the epoch index; only the pruner's view of them moves.
 Measured against Hyperband (the default until then) on the benchmark's four held-out tasks,
 alone and after the LR range test: ``benchmarks/NOTES.md`` sections 14 and 15; the default for a
 new study since (``engine._optuna.DEFAULT_PRUNER``).
+
+``asha-third`` adds a rung a third of the way into the first epoch, below ``asha``'s: its steps
+are thirds of an epoch done, so with ``min_resource=1, reduction_factor=3`` its rungs fall after a
+third of epoch 1, then after epochs 1, 3, 9, as ``asha``'s. The trial measures the objective there
+with a validation pass (``training/_midepoch.py``) and the engine stores it as the trial's
+:data:`FIRST_PART_ATTR`; the epochs' intermediate values keep the epoch index as ever. Why a third:
+``benchmarks/NOTES.md`` section 22 (on the six tasks' grids a rung there kept a config as good as
+the best in every case, and the first rung spends 15-22% of the budget).
 """
 
 from __future__ import annotations
@@ -18,7 +26,11 @@ import copy
 
 import optuna
 
-__all__ = ["EpochsDoneHalving"]
+__all__ = ["FIRST_PART_ATTR", "EpochsDoneHalving", "ThirdsDoneHalving"]
+
+# The trial's objective inside its first epoch, ``[part, value]`` (a user attribute: the pruner
+# reads it back; ``adamtune report`` shows it with the trial's other attributes).
+FIRST_PART_ATTR = "first_epoch_part_value"
 
 
 class EpochsDoneHalving(optuna.pruners.SuccessiveHalvingPruner):
@@ -28,4 +40,27 @@ class EpochsDoneHalving(optuna.pruners.SuccessiveHalvingPruner):
     def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
         shifted = copy.copy(trial)
         shifted.intermediate_values = {k + 1: v for k, v in trial.intermediate_values.items()}
+        return bool(super().prune(study, shifted))
+
+
+class ThirdsDoneHalving(optuna.pruners.SuccessiveHalvingPruner):
+    """Asynchronous successive halving with the step read as thirds of an epoch done: the value
+    a third into the first epoch (the trial's :data:`FIRST_PART_ATTR`) is step 1 and the end of
+    epoch ``e`` (Keras's index) is step ``3 * (e + 1)``. With ``min_resource=1,
+    reduction_factor=3`` the rungs fall after a third of epoch 1, then after epochs 1, 3, 9. A
+    trial with no value inside its first epoch (an epoch of unknown length, or of under three
+    batches) meets its first two rungs together at the end of epoch 1."""
+
+    first_epoch_parts = (1.0 / 3.0,)
+
+    def __init__(self) -> None:
+        super().__init__(min_resource=1, reduction_factor=3)
+
+    def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
+        shifted = copy.copy(trial)
+        view = {3 * (k + 1): v for k, v in trial.intermediate_values.items()}
+        stored = trial.user_attrs.get(FIRST_PART_ATTR)
+        if stored is not None and not view:  # judged there only while no epoch has ended
+            view[1] = float(stored[1])
+        shifted.intermediate_values = view
         return bool(super().prune(study, shifted))

@@ -98,6 +98,13 @@ class TrialRun(Protocol):
         """The trial's record to store (``TrialRecord.to_attrs()``, JSON-safe)."""
 
 
+class Prune(Protocol):
+    """The engine's answer to a trial's value ``part`` of the way through epoch ``epoch`` (1.0:
+    at its end): stop now? (``adamtune.training.PruneHook`` from the trial's side.)"""
+
+    def __call__(self, value: float, epoch: int, part: float = 1.0) -> bool: ...
+
+
 class TrialObjective(Protocol):
     """What a search hands an engine: it runs trials and says how they are scored. The engine
     never builds or trains a model itself (``adamtune.training.TrialSetup`` is the one there is).
@@ -121,12 +128,13 @@ class TrialObjective(Protocol):
     def run(
         self,
         source: ParamSource,
-        prune: Callable[[float, int], bool],
+        prune: Prune,
         number: int = 0,
         epochs: int | None = None,
     ) -> TrialRun:
-        """One trial: parameters from ``source``; ``prune(value, epoch)`` asked after each epoch;
-        exceptions from user code propagate (the engine records them)."""
+        """One trial: parameters from ``source``; ``prune(value, epoch)`` asked after each epoch
+        (and ``prune(value, 0, part)`` inside the first where the engine's pruner lists
+        ``first_epoch_parts``); exceptions from user code propagate (the engine records them)."""
 
     def probe(self, source: ParamSource, adam: AdamParams) -> None:
         """Ask ``source`` every parameter the model asks for, without training."""

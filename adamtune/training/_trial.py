@@ -28,6 +28,7 @@ from adamtune.params import HP, AdamParams, ParamSource, needs_steps, sample_ada
 from adamtune.spaces import Space
 from adamtune.training._build import build_model, make_optimizer
 from adamtune.training._feed import make_feed
+from adamtune.training._midepoch import mid_epoch_marks, value_mid_epoch
 from adamtune.training._outcome import label_finished, label_stopped
 from adamtune.training._state import (
     build_state,
@@ -41,9 +42,17 @@ __all__ = ["PruneHook", "TrialResult", "TrialSetup", "run_trial"]
 
 
 class PruneHook(Protocol):
-    """The engine's pruning hook: given the epoch's objective value, say whether to stop now."""
+    """The engine's pruning hook: given the objective's value ``part`` of the way through epoch
+    ``epoch`` (1.0: at its end), say whether to stop now. A hook whose pruner also judges
+    inside the first epoch lists those parts as ``first_epoch_parts`` (see :func:`_parts_of`)."""
 
-    def __call__(self, value: float, epoch: int) -> bool: ...
+    def __call__(self, value: float, epoch: int, part: float = 1.0) -> bool: ...
+
+
+def _parts_of(prune: PruneHook) -> tuple[float, ...]:
+    """The parts of the first epoch at which ``prune`` wants the objective (none by default:
+    only epoch ends)."""
+    return tuple(getattr(prune, "first_epoch_parts", ()))
 
 
 @dataclass
@@ -212,23 +221,40 @@ def _history_floats(history: Any) -> dict[str, list[float]]:
     return {k: [float(v) for v in vals] for k, vals in getattr(history, "history", {}).items()}
 
 
-def _make_reporter(setup: TrialSetup, guard: Any, prune: PruneHook) -> Any:
+def _make_reporter(
+    setup: TrialSetup, guard: Any, prune: PruneHook, feed: dict[str, Any], steps: int | None
+) -> Any:
     import keras
 
+    marks = mid_epoch_marks(steps, _parts_of(prune))
+
     class _Reporter(keras.callbacks.Callback):
-        """Reports each epoch's objective to the engine; stops training when it says prune."""
+        """Reports each epoch's objective to the engine, and the first epoch's at the parts its
+        pruner judges there (a validation pass each); stops training when it says prune."""
 
         def __init__(self) -> None:
             super().__init__()
             self.pruned = False
+            self.pruned_at: float | None = None  # the part of the first epoch, if cut inside it
             self.best: float | None = None
             self.best_epoch: int | None = None
             self.epochs_run = 0
 
+        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+            if self.epochs_run or self.pruned or batch + 1 not in marks or guard.outcome:
+                return
+            value = value_mid_epoch(self.model, feed, setup.monitor)
+            if value is None or not math.isfinite(value):
+                return  # the guard judges a non-finite run; the epoch's end is judged as ever
+            part = marks[batch + 1]
+            if prune(value, 0, part):
+                self.pruned, self.pruned_at = True, part
+                self.model.stop_training = True
+
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             self.epochs_run = epoch + 1
-            if guard.outcome is not None:
-                return
+            if guard.outcome is not None or self.pruned:
+                return  # Keras validates an epoch cut short too: the pruner has judged already
             logs = logs or {}
             if setup.monitor not in logs:
                 raise KeyError(
@@ -264,11 +290,11 @@ def _label(guard: Any, reporter: Any, curves: dict[str, list[float]]) -> tuple[s
     """The trial's outcome and its reason: stopped by the guard, pruned, or finished."""
     if guard.outcome is not None:
         return label_stopped(guard.outcome, guard.reason, curves, guard.first_loss)
+    of = reporter.params.get("epochs", "?")
+    if reporter.pruned_at is not None:  # asha-third: a validation pass inside the first epoch
+        return "pruned", f"{reporter.pruned_at:.2g} of the way into epoch 1 of {of}"
     if reporter.pruned:  # the epoch it was cut after: with asha most cuts come after the first
-        return (
-            "pruned",
-            f"after epoch {reporter.epochs_run} of {reporter.params.get('epochs', '?')}",
-        )
+        return "pruned", f"after epoch {reporter.epochs_run} of {of}"
     return label_finished(curves, guard.first_loss)
 
 
@@ -324,14 +350,15 @@ def run_trial(
         adam = sample_adam_params(setup.space, source, class_weight=setup.fixed_class_weight)
         w_train, w_val = setup.sample_weights(adam.class_weight)
         feed, first = setup.feed(adam.scaling, adam.batch_size, w_train, w_val)
-        adam = with_steps(adam, _epoch_steps(feed), setup.epochs)
+        steps = _epoch_steps(feed)
+        adam = with_steps(adam, steps, setup.epochs)
         hp = HP(adam, source, lr_params=setup.lr_params)
         for change in setup.changes:
             hp.record_change(change)
         model = _compiled_model(setup, hp)
         build_state(model, *first)
         guard = DivergenceGuard(chance_loss=setup.chance_for(w_train), monitor=DATA_LOSS)
-        reporter = _make_reporter(setup, guard, prune)
+        reporter = _make_reporter(setup, guard, prune, feed, steps)
         with warnings.catch_warnings():
             # A stream of unknown length ends its first epoch by running out, which Keras
             # warns about once per trial; it then knows the length (nothing is lost).

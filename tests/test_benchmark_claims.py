@@ -238,6 +238,12 @@ def test_the_notes_quote_the_levers_suite_as_measured() -> None:
     assert "ahead in 3 and behind in 2" in readme
 
 
+def _counts(rows: list[Any]) -> tuple[int, int]:
+    """How many of ``rows`` are ahead and how many behind."""
+    verdicts = [r["verdict"] for r in rows]
+    return verdicts.count("ahead"), verdicts.count("behind")
+
+
 def _rows_in(section: str, rows: list[Any], name: str | None = None) -> None:
     for r in rows:
         cell = f"{r['estimate']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}] | {r['verdict']} |"
@@ -272,17 +278,13 @@ def test_the_notes_quote_the_design_levers_and_the_pair_as_measured() -> None:
     _rows_in(notes, pair_alone, "adamtune-lr-range")
     assert f"{design['runs'][0]['wall_minutes']:.1f} min" in notes
 
-    def counts(rows: list[Any]) -> tuple[int, int]:
-        verdicts = [r["verdict"] for r in rows]
-        return verdicts.count("ahead"), verdicts.count("behind")
-
     lr_all = lr_design + ablation_rows(levers, "adamtune-lr-range", standard)
     lr_all_peer = lr_design_peer + best_peer_rows(levers, "adamtune-lr-range", standard)
-    assert counts(lr_design) == (2, 0) and counts(lr_design_peer) == (4, 0)
-    assert counts(lr_all) == (10, 0) and counts(lr_all_peer) == (11, 0)
-    assert counts(pair_peer) == (12, 0) and counts(pair_alone) == (6, 0)
+    assert _counts(lr_design) == (2, 0) and _counts(lr_design_peer) == (4, 0)
+    assert _counts(lr_all) == (10, 0) and _counts(lr_all_peer) == (11, 0)
+    assert _counts(pair_peer) == (12, 0) and _counts(pair_alone) == (6, 0)
     later = [r for r in pair_peer if r["metric"] in (10, 20, "10", "20")]
-    assert len(later) == 12 and counts(later) == (9, 0)
+    assert len(later) == 12 and _counts(later) == (9, 0)
     readme = " ".join((ROOT / "README.md").read_text().split())
     assert "behind in none of 24 against adamtune without it (ahead in 10)" in readme
     assert "or against the best peer (ahead in 11)" in readme
@@ -310,13 +312,9 @@ def test_the_notes_quote_the_range_start_suites_as_measured() -> None:
     _rows_in(notes, against, "adamtune")
     _rows_in(notes, peers)
 
-    def counts(rows: list[Any]) -> tuple[int, int]:
-        verdicts = [r["verdict"] for r in rows]
-        return verdicts.count("ahead"), verdicts.count("behind")
-
-    assert counts(against) == (4, 1) and counts(peers) == (17, 0)
+    assert _counts(against) == (4, 1) and _counts(peers) == (17, 0)
     held_out = [r for r in peers if r["task"] not in ("digits-badscale", "regression-1e4")]
-    assert counts(held_out) == (11, 0)
+    assert _counts(held_out) == (11, 0)
     assert "ahead in 4" in notes and "behind in 1:" in notes
     assert "ahead in 17 of 24 cells and behind in none" in notes and "11 of 16 against 7" in notes
     held = json.loads((RESULTS / "range-start.json").read_text())
@@ -370,7 +368,8 @@ def test_the_notes_quote_the_budget_split_the_rung_fidelity_and_the_systems_as_m
     assert table(standard, json.loads(ORACLE.read_text()), 0.99) in notes
     files = [RESULTS / "rung-fidelity-1.json", RESULTS / "rung-fidelity-2.json"]
     assert rung_fidelity.report(rung_fidelity.merged(files)) in notes
-    systems = standard["systems"]["details"]
+    # Section 22's systems run, kept aside when the part was measured again (section 23).
+    systems = json.loads((RESULTS / "systems-ee8e6f9.json").read_text())["systems"]["details"]
     for figure in (
         f"{systems['overhead']['ratio_vs_tf_data_fed_fit']:.3f}x",
         f"{systems['parallel']['speedup_including_startup']:.3f}x with start-up",
@@ -378,3 +377,56 @@ def test_the_notes_quote_the_budget_split_the_rung_fidelity_and_the_systems_as_m
         f"{standard['runs'][-1]['wall_minutes']:.1f} min",
     ):
         assert figure in notes, figure
+
+
+def test_the_notes_and_readmes_quote_the_third_rung_suite_as_measured() -> None:
+    """NOTES.md section 23: ``pruner="asha-third"`` against adamtune as it ships (the standard
+    suite's adamtune rows, the same search with ``asha``) and against the best peer, as
+    ``cross_pair.py`` reads ``results/third-rung.json``; its FRE to 99% of the oracle and its
+    budget split; and the counts the READMEs quote."""
+    import statistics
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import budget_split
+    from cross_pair import ablation_rows, best_peer_rows
+    from fre_to_oracle import ORACLE, table
+
+    tool = "adamtune-third-rung"
+    third = json.loads((RESULTS / "third-rung.json").read_text())
+    standard = json.loads((RESULTS / "standard.json").read_text())
+    notes = (ROOT / "benchmarks" / "NOTES.md").read_text().split("## 23.", 1)[1]
+    against, peers = ablation_rows(third, tool, standard), best_peer_rows(third, tool, standard)
+    assert len(against) == len(peers) == 24
+    _rows_in(notes, against, "adamtune")
+    _rows_in(notes, peers)
+
+    assert _counts(against) == (2, 1) and _counts(peers) == (17, 0)
+    held_out = [r for r in peers if r["task"] not in ("digits-badscale", "regression-1e4")]
+    assert _counts(held_out) == (10, 0)
+    assert table(third, json.loads(ORACLE.read_text()), 0.99, tool) in notes
+    found = budget_split.medians(third, budget_split.task_epochs(None), [tool])
+    assert budget_split.table(found, 3, 20.0) in notes
+    assert f"{third['runs'][0]['wall_minutes']:.1f} min" in notes
+
+    def wall(data: dict[str, Any], name: str, task: str) -> float:
+        return statistics.median(
+            r["wall_seconds"] for r in data["records"] if r["tool"] == name and r["task"] == task
+        )
+
+    ratios = [wall(third, tool, t) / wall(standard, "adamtune", t) for t in third["tasks"]]
+    quoted = f"{min(ratios):.2f}-{max(ratios):.2f}x"
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"took {quoted} the wall per job" in readme
+    assert "tied `asha` in 21 of 24 cells (ahead in 2, behind in 1)" in readme
+    assert f"median wall was {quoted} adamtune's" in " ".join(notes.split())
+    systems = standard["systems"]["details"]
+    for figure in (
+        f"{systems['overhead']['ratio_vs_tf_data_fed_fit']:.3f}x",
+        f"{systems['parallel']['speedup_including_startup']:.3f}x with start-up",
+        f"{systems['parallel']['speedup_without_startup']:.3f}x without",
+        f"{standard['systems']['seconds'] / 60:.1f} min",
+    ):
+        assert figure in notes, figure
+    rounds = systems["overhead"]["per_round_ratio_vs_tf_data_fed_fit"]
+    assert "rounds " + ", ".join(f"{r:.3f}" for r in rounds) in notes

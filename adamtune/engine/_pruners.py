@@ -28,8 +28,8 @@ import optuna
 
 __all__ = ["FIRST_PART_ATTR", "EpochsDoneHalving", "ThirdsDoneHalving"]
 
-# The trial's objective inside its first epoch, ``[part, value]`` (a user attribute: the pruner
-# reads it back; ``adamtune report`` shows it with the trial's other attributes).
+# The trial's objective inside its first epoch, ``[part, value]`` (a user attribute the pruner
+# reads back; a trial cut there says so in its reason, which status and report show).
 FIRST_PART_ATTR = "first_epoch_part_value"
 
 

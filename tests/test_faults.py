@@ -383,7 +383,11 @@ def test_kill_9_of_a_kerastuner_study_then_the_same_command_reruns_the_lost_tria
         json.loads(p.read_text()) for p in sorted((project / "adamtune_trials").glob("*.json"))
     ]
     assert [r["number"] for r in records] == [0, 1, 2]
-    assert [r["state"] for r in records] == ["COMPLETE"] * 3
+    # Every trial finished: trained to the end, or stopped by the divergence guard (kt-random
+    # samples learning rates up to 0.1; the guard stopped 1 of 36 such trials in a trial run).
+    for r in records:
+        assert r["state"] in ("COMPLETE", "PRUNED"), r
+        assert r["state"] == "COMPLETE" or r["attrs"]["outcome"].startswith("diverged"), r
     assert records[0]["kt_trial_id"] == "0000000000"  # the killed trial, run again
     oracle = json.loads((project / "oracle.json").read_text())
     assert not oracle["ongoing_trials"]

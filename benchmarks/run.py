@@ -378,11 +378,17 @@ def _parser() -> argparse.ArgumentParser:
         + ", ".join(tools.EXTRA)
         + ")",
     )
+    parser.add_argument(
+        "--tasks",
+        help="comma-separated tasks of the suite to run, instead of all of them (the suite's "
+        "seeds, budget and tools otherwise)",
+    )
     return parser
 
 
 def _suite_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Suite:
-    """The chosen suite, with ``--tools`` and ``--task-file`` applied (refused when unknown)."""
+    """The chosen suite, with ``--tools``, ``--task-file`` and ``--tasks`` applied (refused when
+    unknown)."""
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1; got {args.jobs}")
     suite = SUITES[args.suite]
@@ -401,6 +407,15 @@ def _suite_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Suit
         except (ValueError, TypeError) as exc:
             parser.error(f"--task-file: {exc}")
         suite = dataclasses.replace(suite, tasks=tuple(found))
+    if args.tasks is not None:
+        subset = tuple(t.strip() for t in args.tasks.split(",") if t.strip())
+        outside = [t for t in subset if t not in suite.tasks]
+        if outside or not subset:
+            parser.error(
+                f"--tasks: {', '.join(outside) or repr(args.tasks)} not in the suite's tasks; "
+                f"choose from {', '.join(suite.tasks)}"
+            )
+        suite = dataclasses.replace(suite, tasks=subset)
     if args.redo is not None:
         redo = [t.strip() for t in args.redo.split(",") if t.strip()]
         if not redo or any(t not in suite.tools for t in redo):

@@ -217,4 +217,7 @@ EXTRA: dict[str, Callable[..., Config]] = {
     # adamtune as it ships with a rung a third into the first epoch below asha's (pruner=
     # "asha-third"; NOTES.md section 23)
     "adamtune-third-rung": _adamtune("tpe", pruner="asha-third"),
+    # adamtune as it ships with no pruner: every trial runs all its epochs (NOTES.md section 24,
+    # whether the first rung's cuts are what keeps BatchNorm out of regression-1e4's exports)
+    "adamtune-no-pruner": _adamtune("tpe", pruner="none"),
 }

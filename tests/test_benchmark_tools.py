@@ -198,6 +198,23 @@ def test_a_bad_task_file_is_refused_before_any_work(
     assert not (tmp_path / "x.json").exists() and not (tmp_path / "x-oracle.json").exists()
 
 
+def test_tasks_outside_the_suite_are_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "x.json"
+    with pytest.raises(SystemExit):
+        run.main(["--suite", "standard", "--out", str(out), "--tasks", "digits,wine"])
+    err = capsys.readouterr().err
+    assert "--tasks: wine not in the suite's tasks; choose from mnist-cnn" in err
+    with pytest.raises(SystemExit):
+        run.main(["--suite", "standard", "--out", str(out), "--tasks", " , "])
+    assert "--tasks: ' , ' not in the suite's tasks" in capsys.readouterr().err
+    assert not out.exists()
+    parser = run._parser()
+    args = parser.parse_args(["--suite", "standard", "--out", "x", "--tasks", "regression-1e4"])
+    assert run._suite_of(args, parser).tasks == ("regression-1e4",)
+
+
 @pytest.mark.slow
 def test_a_task_file_outside_the_repo_runs_in_the_workers(tmp_path: Path) -> None:
     import json

@@ -3,7 +3,6 @@ learning curve's rung rank configs against their final scores; NOTES section 22 
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
@@ -54,7 +53,6 @@ def test_a_real_grid_point_trains_with_scores_inside_its_first_epoch() -> None:
         assert all(v is not None and 0.0 <= v <= 1.0 for v in run["sub_epoch"] + run["epochs"])
     report = rung_fidelity.report({"tasks": [entry]})
     assert "| digits | 1/3 ep | 1/3 |" in report and "| digits | 3 ep curve | 3 |" in report
-    assert not any(math.isnan(v) for v in entry["runs"][0]["epochs"])
 
 
 def test_bad_arguments_are_refused(capsys: pytest.CaptureFixture[str]) -> None:

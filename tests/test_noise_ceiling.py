@@ -1,0 +1,70 @@
+"""benchmarks/noise_ceiling.py: how often one more run of the oracle's best config reaches 99% of
+the oracle's best score, and the tools' FRE to its median run; NOTES section 24 quotes it."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import noise_ceiling
+
+
+def _entry(oracle_score: float, scores: list[float | None]) -> dict[str, Any]:
+    return {
+        "config": {},
+        "oracle_score": oracle_score,
+        "target": 0.99 * oracle_score,
+        "scores": scores,
+    }
+
+
+def test_the_median_runs_to_a_hit_is_the_geometric_median() -> None:
+    assert noise_ceiling.median_runs(1.0) == 1.0
+    assert noise_ceiling.median_runs(0.5) == 1.0  # half the first runs hit
+    assert noise_ceiling.median_runs(0.25) == 3.0  # 1 - 0.75^2 = 0.44 < 0.5 <= 1 - 0.75^3
+    assert noise_ceiling.median_runs(0.0) == math.inf
+
+
+def test_the_table_counts_repeats_and_hits_over_the_reruns_only() -> None:
+    result = {
+        "fraction": 0.99,
+        "tasks": {
+            "t": {
+                # the own seed repeats; reruns 0.995 (hit), 0.97 (miss)
+                "0": _entry(1.0, [1.0, 0.995, 0.97]),
+                # the own seed does not repeat; reruns: one failed (None), one hit
+                "1": _entry(0.8, [0.79, None, 0.8]),
+            }
+        },
+    }
+    (row,) = noise_ceiling.summarize(result)
+    assert (row["repeated"], row["hits"], row["reruns"], row["p"]) == (1, 2, 4, 0.5)
+    assert row["median_ratio"] == pytest.approx(0.995)  # of 0.97, 0.995, 1.0
+    assert "| t | 1/2 | 2/4 (50%) | 0.9950 | 1 |" in noise_ceiling.report(result)
+    never = {"fraction": 0.99, "tasks": {"t": {"0": _entry(1.0, [1.0, 0.5])}}}
+    assert noise_ceiling.report(never).endswith("| t | 1/1 | 0/1 (0%) | 0.5000 | never |")
+
+
+def test_the_rerun_oracle_is_the_median_run_in_the_oracles_shape() -> None:
+    result = {
+        "fraction": 0.99,
+        "tasks": {"t": {"0": _entry(1.0, [1.0, 0.9, None, 0.95]), "1": _entry(1.0, [None])}},
+    }
+    assert noise_ceiling.rerun_oracle(result) == {
+        "t": {"0": {"scores": [0.95]}, "1": {"scores": []}}
+    }
+
+
+def test_training_needs_an_out_file_and_a_rerun(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        noise_ceiling.main([])
+    assert "--out is required" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        noise_ceiling.main(["--out", "x.json", "--reruns", "0"])
+    assert "--reruns must be at least 1. Received: 0" in capsys.readouterr().err

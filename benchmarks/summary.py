@@ -42,6 +42,7 @@ ABLATIONS = (
     "adamtune-range-start",
     "adamtune-textbook-start",
     "adamtune-third-rung",
+    "adamtune-no-pruner",
 )
 
 

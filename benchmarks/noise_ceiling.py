@@ -163,7 +163,20 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--out is required to train (or pass --report FILE)")
     if args.reruns < 1:
         parser.error(f"--reruns must be at least 1. Received: {args.reruns}")
+    if not 0 < args.fraction <= 1:
+        parser.error(f"--fraction must be in (0, 1]. Received: {args.fraction}")
     oracle = json.loads(ORACLE.read_text())
+    missing = [
+        f"{name} seed {seed}"
+        for name in args.tasks.split(",")
+        for seed in args.seeds.split(",")
+        if not (oracle.get(name, {}).get(seed) or {}).get("config")
+    ]
+    if missing:
+        parser.error(
+            f"--tasks/--seeds: no oracle-best config for {', '.join(missing)} in {ORACLE.name}; "
+            "run `python benchmarks/run.py --oracle-only` for them first"
+        )
     result: dict[str, Any] = {
         "command": "python benchmarks/noise_ceiling.py",
         "fraction": args.fraction,

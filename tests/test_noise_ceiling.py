@@ -68,3 +68,18 @@ def test_training_needs_an_out_file_and_a_rerun(capsys: pytest.CaptureFixture[st
     with pytest.raises(SystemExit):
         noise_ceiling.main(["--out", "x.json", "--reruns", "0"])
     assert "--reruns must be at least 1. Received: 0" in capsys.readouterr().err
+
+
+def test_a_task_or_seed_without_an_oracle_best_is_refused_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "x.json"
+    with pytest.raises(SystemExit):
+        noise_ceiling.main(["--out", str(out), "--tasks", "digits,nope", "--seeds", "0,99"])
+    err = capsys.readouterr().err
+    assert "no oracle-best config for digits seed 99, nope seed 0, nope seed 99" in err
+    assert "--oracle-only" in err
+    with pytest.raises(SystemExit):
+        noise_ceiling.main(["--out", str(out), "--fraction", "1.5"])
+    assert "--fraction must be in (0, 1]. Received: 1.5" in capsys.readouterr().err
+    assert not out.exists()

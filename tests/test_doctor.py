@@ -420,6 +420,8 @@ def test_every_code_is_covered() -> None:
         # crafted in test_doctor_stability.py
         "warmup-needed",
         "exploding-gradients",
+        # crafted in test_doctor_targets.py
+        "unscaled-targets",
     }
     # The notes; stream-sample (a stream was diagnosed on its first samples) is tested in
     # test_stream_weights.py, token-ids in test_doctor_token_ids.py.

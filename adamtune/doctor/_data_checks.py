@@ -22,6 +22,7 @@ __all__ = [
     "check_nonfinite",
     "check_scales",
     "check_size",
+    "check_target_scale",
 ]
 
 # --- thresholds --------------------------------------------------------------------------------
@@ -178,6 +179,44 @@ def check_scales(prepared: Prepared) -> Finding | None:
         "or search with a space whose `scaling` includes standard (the default space tries "
         "none, standard, minmax and robust)",
         data,
+    )
+
+
+def check_target_scale(prepared: Prepared) -> Finding | None:
+    """``unscaled-targets`` when a regression's targets have a root-mean-square magnitude over
+    :data:`UNSCALED_MAX_RMS`: Adam moves each weight by about lr per step, so an output that must
+    reach targets of 1e4 spends its steps growing to their scale (``tests/test_doctor_targets.py``
+    trains the same MLP with Adam(1e-3) on Friedman #1 with standardized targets and at 100x and
+    1e4x that scale; the README gives its numbers)."""
+    if prepared.target.kind != "regression" or not isinstance(prepared.y_train, np.ndarray):
+        return None
+    y = prepared.y_train.reshape(len(prepared.y_train), -1).astype(np.float64)
+    rms = np.sqrt((y**2).mean(axis=0))
+    column = int(rms.argmax())
+    big = float(rms[column])
+    if not big > UNSCALED_MAX_RMS:
+        return None
+    mean, std = float(y[:, column].mean()), float(y[:, column].std())
+    which = "the targets have" if y.shape[1] == 1 else f"target column {column} has"
+    return Finding(
+        "unscaled-targets",
+        "warning",
+        sentence(
+            f"{which} a root-mean-square magnitude of {big:.2g} (mean {mean:.3g}, standard "
+            f"deviation {std:.3g}; over {UNSCALED_MAX_RMS:g}): Adam moves each weight by about "
+            "lr per step, so the output spends its first steps growing to the targets' scale, "
+            "and the learning rates that train sit far above the usual ones"
+        ),
+        "standardize the targets: fit sklearn's StandardScaler on y_train, train on its "
+        "transform and inverse_transform the predictions. adamtune.search leaves your targets "
+        "as they are, so its LR range test then points at the large rates these targets need",
+        {
+            "rms_max": big,
+            "column": column,
+            "mean": mean,
+            "std": std,
+            "outputs": int(y.shape[1]),
+        },
     )
 
 

@@ -497,6 +497,7 @@ class _Doctor:
             n_val=len(prepared.x_val),
         )
         self._add(checks.check_class_balance(prepared))
+        self._add(checks.check_target_scale(prepared))
         self.probes["data"] = "ran" if nonfinite is None else "ran on the rows without NaN/inf"
 
         spec, params = self._labels(prepared)

@@ -29,6 +29,7 @@ CODES: dict[str, str] = {
     "nonfinite-data": "NaN or infinite values in the inputs or labels",
     "label-loss-mismatch": "the labels, the loss and the model's output layer disagree",
     "unscaled-features": "input features far from unit scale, or on very different scales",
+    "unscaled-targets": "regression targets far from unit scale: the output must grow to them",
     "lr-too-high": "the learning rate makes the loss rise or blow up",
     "warmup-needed": "the run fails early at a learning rate that trains when warmed up to",
     "lr-too-low": "the learning rate is too small for the loss to move",

@@ -147,8 +147,9 @@ def lr_caveat(high: float) -> str:
         f" CAUTION: this range reaches lr {_g(high)}, above {ADAM_LR_CAVEAT:g}. Adam above "
         f"{ADAM_LR_CAVEAT:g} almost never trains (every step moves each weight by about lr): "
         "this is most likely a data or scale problem, not a learning rate to use. Check the "
-        "input scales (scaler='standard'), that the loss matches the labels and the output "
-        "layer, and the curve itself (adamtune lr-find MODEL --data DATA --plot lr.png)."
+        "input scales (scaler='standard'), a regression's target scale (unscaled-targets), "
+        "that the loss matches the labels and the output layer, and the curve itself "
+        "(adamtune lr-find MODEL --data DATA --plot lr.png)."
     )
 
 

@@ -388,7 +388,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _suite_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Suite:
     """The chosen suite, with ``--tools``, ``--task-file`` and ``--tasks`` applied (refused when
-    unknown)."""
+    unknown); rebuilding a file (``--report-only``, ``--systems-only``) without ``--tasks`` keeps
+    the tasks it was run on."""
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1; got {args.jobs}")
     suite = SUITES[args.suite]
@@ -416,6 +417,11 @@ def _suite_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Suit
                 f"choose from {', '.join(suite.tasks)}"
             )
         suite = dataclasses.replace(suite, tasks=subset)
+    elif args.report_only or args.systems_only:
+        # a file run with --tasks is rebuilt on its own tasks, not with empty tables for the rest
+        written = tuple(_load(args.out).get("tasks") or ())
+        if written and set(written) < set(suite.tasks):
+            suite = dataclasses.replace(suite, tasks=written)
     if args.redo is not None:
         redo = [t.strip() for t in args.redo.split(",") if t.strip()]
         if not redo or any(t not in suite.tools for t in redo):

@@ -4,6 +4,7 @@ take, and every training step counted (``fit`` and ``train_on_batch`` alike)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import sys
 from pathlib import Path
@@ -213,6 +214,12 @@ def test_tasks_outside_the_suite_are_refused_before_any_work(
     parser = run._parser()
     args = parser.parse_args(["--suite", "standard", "--out", "x", "--tasks", "regression-1e4"])
     assert run._suite_of(args, parser).tasks == ("regression-1e4",)
+    # rebuilt without --tasks, a file run on a subset keeps its tasks
+    out.write_text(json.dumps({"tasks": ["regression-1e4"], "records": []}))
+    rebuild = parser.parse_args(["--suite", "standard", "--out", str(out), "--report-only"])
+    assert run._suite_of(rebuild, parser).tasks == ("regression-1e4",)
+    out.write_text(json.dumps({"tasks": ["wine"], "records": []}))  # not the suite's: ignored
+    assert run._suite_of(rebuild, parser).tasks == run.SUITES["standard"].tasks
 
 
 @pytest.mark.slow

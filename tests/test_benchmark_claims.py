@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -478,3 +479,66 @@ def test_the_notes_quote_the_noise_ceiling_and_the_no_pruner_run_as_measured() -
     ]
     assert (sum(exported), len(exported), sum(shipped)) == (7, 10, 0)
     assert f"{no_pruner['runs'][0]['wall_minutes']:.1f} min" in notes
+
+
+def test_the_notes_and_readmes_quote_the_packing_run_as_measured() -> None:
+    """NOTES.md section 25: ``packing.py``'s report of ``results/packing.json``; the K = 8 ranges
+    the READMEs quote; every member's score the same every way."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import packing
+
+    notes = (ROOT / "benchmarks" / "NOTES.md").read_text().split("## 25.", 1)[1]
+    notes = notes.split("## 26.", 1)[0]
+    result = json.loads((RESULTS / "packing.json").read_text())
+    assert packing.report(result) in notes
+    at_8 = [packing.summarize_pack(e["packs"]["8"]) for e in result["tasks"].values()]
+    assert len(at_8) == 5
+    packed = sorted(rows["packed"]["ratio"] for rows in at_8)
+    reused = sorted(rows["reused"]["ratio"] for rows in at_8)
+    packed_range = f"{packed[0]:.2f}-{packed[-1]:.2f}x"
+    reused_range = f"{reused[0]:.2f}-{reused[-1]:.2f}x"
+    assert (packed_range, reused_range) == ("1.58-3.71x", "1.25-1.68x")
+    flat = " ".join(notes.split())
+    assert f"**Packed**, K = 8: 3.23-{packed[-1]:.2f}x" in flat
+    assert f"**Reused**, K = 8: {reused_range}" in flat
+    diffs = [
+        row["max_score_diff"]
+        for e in result["tasks"].values()
+        for legs in e["packs"].values()
+        for row in packing.summarize_pack(legs).values()
+    ]
+    assert len(diffs) == 45 and max(diffs) < 5e-5  # "0.0000 in all 45 rows"
+    minutes = re.compile(rf"packing\.py[^`]*`, {result['minutes']:.1f} min")
+    readmes = [(ROOT / name).read_text() for name in ("README.md", "benchmarks/README.md")]
+    for text in (notes, *readmes):
+        assert minutes.search(" ".join(text.split()))
+    section_26 = (ROOT / "benchmarks" / "NOTES.md").read_text().split("## 26.", 1)[1]
+    for text in (section_26, *readmes):
+        assert packed_range in " ".join(text.split())
+
+
+def test_section_26_lists_every_lever_issue_20_names() -> None:
+    notes = (ROOT / "benchmarks" / "NOTES.md").read_text().split("## 26.", 1)[1]
+    rows = _table(notes, "| lever | sections | what it moved | decision |")[2:]
+    levers = [r.split("|")[1].strip() for r in rows]
+    for words in (
+        "ASHA-style rungs",
+        "Data subsets as a fidelity",
+        "A portfolio of first trials",
+        "The LR range test as a warm start",
+        "The sqrt rule",
+        "Packing several small trials",
+        "Remove or disclose heuristics",
+        "Schedules and clipping",
+        "learning curve",
+        "The doctor's findings as a prior",
+    ):
+        assert any(words in lever for lever in levers), words
+    sections = {int(n) for r in rows for n in r.split("|")[2].split(",")}
+    present = {
+        int(h.split(".")[0])
+        for h in (ROOT / "benchmarks" / "NOTES.md").read_text().split("\n## ")[1:]
+    }
+    assert sections <= present

@@ -27,8 +27,8 @@ def test_a_packed_or_reused_member_trains_exactly_as_its_sequential_twin(
 ) -> None:
     """Each member of the pack has its own Adam at its own learning rate, and a reused model's
     Adam starts each member afresh: the same initial weights and batches give the same best
-    validation score as the member trained alone. With one optimizer (or one learning rate) for
-    the pack, or Adam's moments carried from one member to the next, they would not match."""
+    validation score as the member trained alone. With one learning rate for the pack, or Adam's
+    moments carried from one member to the next, they would not match."""
     weights = tmp_path / "w.npz"
     packing.make_initial_weights(task, 3, weights)
     alone = packing.sequential_leg(task, 3, weights, epochs=2)

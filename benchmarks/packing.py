@@ -295,8 +295,8 @@ def _in_its_own_process(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
 def measure(
     task_names: list[str], packs: list[int], rounds: int, threads: int, out: Path
 ) -> dict[str, Any]:
-    """Every task at every pack size: the initial weights once, then ``rounds`` rounds of the two
-    legs in alternating order. Writes ``out`` after each task and pack size."""
+    """Every task at every pack size: the initial weights once, then ``rounds`` rounds of the
+    three legs in rotating order. Writes ``out`` after each task and pack size."""
     import tasks
 
     result: dict[str, Any] = {

@@ -1,5 +1,5 @@
-"""benchmarks/packing.py: K trials trained side by side in one model and one ``fit``, against the
-same K trained one after another; NOTES section 25 quotes it."""
+"""benchmarks/packing.py: K trials trained one after another, in one model traced once and reset
+in place, and side by side in one packed model and one ``fit``; NOTES section 25 quotes it."""
 
 from __future__ import annotations
 

@@ -12,12 +12,18 @@ from conftest import mlp, tiny_study
 
 import adamtune
 from adamtune.engine import make_pruner
-from adamtune.engine._pruners import FIRST_PART_ATTR, EpochsDoneHalving, ThirdsDoneHalving
+from adamtune.engine._pruners import (
+    FIRST_PART_ATTR,
+    EpochsDoneHalving,
+    Halving,
+    Hyperband,
+    ThirdsDoneHalving,
+)
 
 
-def _study(pruner: optuna.pruners.BasePruner) -> optuna.Study:
+def _study(pruner: optuna.pruners.BasePruner, name: str | None = None) -> optuna.Study:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna.create_study(direction="maximize", pruner=pruner)
+    return optuna.create_study(direction="maximize", pruner=pruner, study_name=name)
 
 
 def _run(study: optuna.Study, curve: list[float]) -> int:
@@ -54,9 +60,76 @@ def test_asha_promotes_a_third_and_its_second_rung_falls_after_epoch_3() -> None
     assert stopped.system_attrs["completed_rung_1"] == 0.5  # ... and after epoch 3
 
 
+def _fail_after(study: optuna.Study, curve: list[float]) -> None:
+    """A trial that reported ``curve`` (the pruner judging it at each step), then failed: as one
+    interrupted or lost with its worker, whose parameters are queued again."""
+    trial = study.ask()
+    for epoch, value in enumerate(curve):
+        trial.report(value, epoch)
+        assert not trial.should_prune()
+    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+
+
+@pytest.mark.parametrize("name", ["asha", "sha", "hyperband"])
+def test_a_failed_trial_is_no_rungs_competitor(name: str) -> None:
+    """A trial interrupted ahead of the rest (its rung values stored) then failed: the trials
+    after it, its own retry among them, are judged without it. Each is the best of the trials
+    that finished a rung, so each goes on to the end."""
+    # Hyperband's bracket is a CRC of the study's name and the trial's number: in study "b" the
+    # trials 0, 2 and 4 share the first bracket (checked: without the filter 2 and 4 are cut).
+    study = _study(make_pruner(name, epochs=6), name="b")
+    _fail_after(study, [0.99, 0.99, 0.99, 0.99])
+    assert "completed_rung_0" in study.trials[0].system_attrs, "the failed one was judged"
+    assert [_run(study, [0.5 + 0.01 * e for e in range(6)]) for _ in range(4)] == [6] * 4
+
+
+def test_without_the_filter_optunas_halving_cuts_every_trial_behind_a_failed_one() -> None:
+    """Why the filter: Optuna's own pruner counts the failed trial, and cuts each trial behind it
+    at the first rung (under three competitors, only the best goes on)."""
+    study = _study(optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3))
+    _fail_after(study, [0.99, 0.99])
+    assert [_run(study, [0.5 + 0.01 * e for e in range(6)]) for _ in range(4)] == [2] * 4
+
+
+def test_a_failed_trial_is_no_competitor_a_third_into_epoch_1() -> None:
+    study = _study(make_pruner("asha-third", epochs=6))
+    trial = study.ask()
+    trial.set_user_attr(FIRST_PART_ATTR, [1 / 3, 0.99])
+    assert not trial.should_prune()
+    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    assert _run_thirds(study, 0.4, [0.5, 0.6, 0.7]) == "end"
+
+
+def test_a_resumed_search_after_a_failed_leader_completes_its_trials(tmp_path: Any) -> None:
+    """The orphan test's failure (a killed search resumed, every trial then cut, "no completed
+    trial yet"), made certain: a failed trial with a perfect first-rung score in the study, and
+    a resume that prunes with asha. Its trials are judged without it: the first goes on."""
+    storage = f"sqlite:///{tmp_path / 'p.db'}"
+    made = tiny_study(storage, "s", pruner="none", epochs=2)  # no rung values stored
+    best = made.study.best_trial
+    record = {"outcome": "interrupted", "error": "Interrupted: stopped mid-trial by Ctrl-C"}
+    made.study.add_trial(
+        optuna.trial.create_trial(
+            state=optuna.trial.TrialState.FAIL,
+            params=best.params,
+            distributions=best.distributions,
+            intermediate_values={0: 0.0},
+            system_attrs={"completed_rung_0": 0.0},  # a loss nothing can go below
+            user_attrs=record,
+        )
+    )
+    assert made.study.direction == optuna.study.StudyDirection.MINIMIZE
+    resumed = tiny_study(storage, "s", pruner="asha", epochs=2, trials=3)
+    new = [t for t in resumed.study.trials if t.number >= 2]
+    assert new and new[0].state.name == "COMPLETE", [t.user_attrs.get("reason") for t in new]
+    assert len(new[0].intermediate_values) == 2
+
+
 def test_make_pruner_names_asha_in_its_refusal() -> None:
     assert isinstance(make_pruner("asha", 6), EpochsDoneHalving)
     assert isinstance(make_pruner("asha-third", 6), ThirdsDoneHalving)
+    assert isinstance(make_pruner("sha", 6), Halving)
+    assert isinstance(make_pruner("hyperband", 6), Hyperband)
     with pytest.raises(
         ValueError, match=r"one of hyperband, asha, asha-third, sha, median, none.*'ashaa'"
     ):

@@ -144,9 +144,9 @@ def make_pruner(
         return pruner
     name = DEFAULT_PRUNER if pruner is None else pruner
     if name == "hyperband":
-        return optuna.pruners.HyperbandPruner(
-            min_resource=1, max_resource=epochs, reduction_factor=3
-        )
+        from adamtune.engine._pruners import Hyperband
+
+        return Hyperband(min_resource=1, max_resource=epochs, reduction_factor=3)
     if name == "asha":
         from adamtune.engine._pruners import EpochsDoneHalving
 
@@ -156,7 +156,9 @@ def make_pruner(
 
         return ThirdsDoneHalving()
     if name == "sha":
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+        from adamtune.engine._pruners import Halving
+
+        return Halving(min_resource=1, reduction_factor=3)
     if name == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
     if name == "none":

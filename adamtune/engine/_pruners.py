@@ -18,32 +18,92 @@ with a validation pass (``training/_midepoch.py``) and the engine stores it as t
 :data:`FIRST_PART_ATTR`; the epochs' intermediate values keep the epoch index as ever. Why a third:
 ``benchmarks/NOTES.md`` section 22 (on the six tasks' grids a rung there kept a config as good as
 the best in every case, and the first rung spends 15-22% of the budget).
+
+Failed trials are no rung's competitors (:class:`Halving`, :class:`Hyperband`). Optuna's halving
+counts the rung value of every trial that reached the rung, failed ones too. A trial interrupted
+or lost with its worker is failed and its parameters queued again, so its retry was judged
+against its own first attempt: a retry that scored a little below it was cut, and every trial
+after the interrupted first trial (the strongest config, from the first-trial list) could be cut
+in turn, so a resumed study ended with no completed trial. A crashed trial's values are of a run
+that did not finish either.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Container
+from typing import Any
 
 import optuna
+from optuna.trial import FrozenTrial, TrialState
 
-__all__ = ["FIRST_PART_ATTR", "EpochsDoneHalving", "ThirdsDoneHalving"]
+__all__ = ["FIRST_PART_ATTR", "EpochsDoneHalving", "Halving", "Hyperband", "ThirdsDoneHalving"]
 
 # The trial's objective inside its first epoch, ``[part, value]`` (a user attribute the pruner
 # reads back; a trial cut there says so in its reason, which status and report show).
 FIRST_PART_ATTR = "first_epoch_part_value"
 
 
-class EpochsDoneHalving(optuna.pruners.SuccessiveHalvingPruner):
+# The trial states whose rung values a halving pruner compares: every state but FAIL.
+_COMPETING = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
+
+
+class _WithoutFailed:
+    """A study as a halving pruner reads it: its trials without the failed ones; the rest (its
+    direction, its storage, where the pruner writes the rung value) is the study's own."""
+
+    def __init__(self, study: optuna.Study) -> None:
+        self._study = study
+
+    def get_trials(
+        self, deepcopy: bool = True, states: Container[TrialState] | None = None
+    ) -> list[FrozenTrial]:
+        kept = tuple(s for s in _COMPETING if states is None or s in states)
+        return list(self._study.get_trials(deepcopy=deepcopy, states=kept))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._study, name)
+
+
+def _without_failed(study: optuna.Study) -> optuna.Study:
+    view: Any = _WithoutFailed(study)
+    return view  # typed as the study it stands for: the pruner reads it as one
+
+
+class Halving(optuna.pruners.SuccessiveHalvingPruner):
+    """Optuna's asynchronous successive halving (``sha``), its failed trials no competitors."""
+
+    def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
+        return bool(super().prune(_without_failed(study), trial))
+
+
+class Hyperband(optuna.pruners.HyperbandPruner):
+    """Optuna's Hyperband (``hyperband``), its failed trials no competitors in any bracket.
+
+    Optuna's ``prune``, with the bracket's study read without its failed trials; samplers still
+    get Optuna's own bracket study (``optuna.pruners._filter_study``)."""
+
+    def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
+        if not self._pruners:
+            self._try_initialization(study)
+            if not self._pruners:
+                return False
+        bracket = self._get_bracket_id(study, trial)
+        view = _without_failed(self._create_bracket_study(study, bracket))
+        return bool(self._pruners[bracket].prune(view, trial))
+
+
+class EpochsDoneHalving(Halving):
     """Optuna's asynchronous successive halving with the step read as epochs done (Keras's epoch
     index + 1): with ``min_resource=1, reduction_factor=3`` the rungs fall after epochs 1, 3, 9."""
 
-    def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
+    def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         shifted = copy.copy(trial)
         shifted.intermediate_values = {k + 1: v for k, v in trial.intermediate_values.items()}
         return bool(super().prune(study, shifted))
 
 
-class ThirdsDoneHalving(optuna.pruners.SuccessiveHalvingPruner):
+class ThirdsDoneHalving(Halving):
     """Asynchronous successive halving with the step read as thirds of an epoch done: the value
     a third into the first epoch (the trial's :data:`FIRST_PART_ATTR`) is step 1 and the end of
     epoch ``e`` (Keras's index) is step ``3 * (e + 1)``. With ``min_resource=1,
@@ -56,7 +116,7 @@ class ThirdsDoneHalving(optuna.pruners.SuccessiveHalvingPruner):
     def __init__(self) -> None:
         super().__init__(min_resource=1, reduction_factor=3)
 
-    def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
+    def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         shifted = copy.copy(trial)
         view = {3 * (k + 1): v for k, v in trial.intermediate_values.items()}
         stored = trial.user_attrs.get(FIRST_PART_ATTR)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from adamtune._errors import SearchAborted, StorageFullError
 from adamtune._search_args import default_study_name as _default_study_name
 from adamtune._search_args import resolve_direction
+from adamtune._tfquiet import hides_retracing
 from adamtune.engine._loop import run_hooks
 from adamtune.engine._optuna_study import RUN_KEY
 from adamtune.training import release as release_frozen
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["RUN_KEY", "resolve_direction", "run_hooks", "search"]
 
 
+@hides_retracing  # a model a trial or probe: traced anew by design
 def search(
     model_fn: Callable[..., Any],
     data: Any,

@@ -10,7 +10,10 @@ a real error at start-up is still shown. ``TF_CPP_MIN_LOG_LEVEL`` is left alone 
 real errors too, and it is the user's setting).
 
 It also drops TensorFlow's Python warning that a function "triggered tf.function retracing":
-each trial builds a new model, so its functions are traced anew by design.
+each trial builds a new model, so its functions are traced anew by design. Where adamtune starts
+TensorFlow, for the life of the process; where the caller imported it first (``import keras`` at
+the top of a script does), for the length of ``search``, ``diagnose`` and ``lr_range_test`` only
+(:func:`hides_retracing`): the caller's logger is as it was once they return.
 
 ``search``, ``diagnose`` and ``lr_range_test`` call :func:`start_quietly` first: when adamtune is
 the one to import TensorFlow, its notices are sifted; when the caller imported it already, nothing
@@ -21,18 +24,22 @@ descriptor 2 by other threads during the import are held back and written after 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import ParamSpec, TypeVar
 
 __all__ = [
     "NOTICES",
     "TF_LOGS_ENV",
     "RetracingFilter",
+    "hides_retracing",
     "is_notice",
+    "retracing_hidden",
     "start_quietly",
     "start_tensorflow",
 ]
@@ -71,6 +78,43 @@ class RetracingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "triggered tf.function retracing" not in record.getMessage()
+
+
+def _tf_logs_wanted() -> bool:
+    return os.environ.get(TF_LOGS_ENV, "") not in ("", "0")
+
+
+@contextlib.contextmanager
+def retracing_hidden() -> Iterator[None]:
+    """TensorFlow's retracing warning dropped inside, its logger's filter removed on the way out;
+    nothing done with ``$ADAMTUNE_TF_LOGS=1``. For work that builds one model after another (a
+    search's pre-flight, range test and trials; the doctor's probes), whoever imported
+    TensorFlow."""
+    if _tf_logs_wanted():
+        yield
+        return
+    logger = logging.getLogger("tensorflow")
+    hidden = RetracingFilter()
+    logger.addFilter(hidden)
+    try:
+        yield
+    finally:
+        logger.removeFilter(hidden)
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def hides_retracing(call: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``call`` run inside :func:`retracing_hidden`."""
+
+    @functools.wraps(call)
+    def hidden(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with retracing_hidden():
+            return call(*args, **kwargs)
+
+    return hidden
 
 
 @contextlib.contextmanager
@@ -112,7 +156,7 @@ def start_tensorflow(*, gpu_wanted: bool = False) -> None:
 def start_quietly() -> None:
     """:func:`start_tensorflow`, unless ``$ADAMTUNE_TF_LOGS=1`` asks for TensorFlow's own output.
     A failed cuInit is shown when GPUs were asked for (``CUDA_VISIBLE_DEVICES`` names some)."""
-    if os.environ.get(TF_LOGS_ENV, "") not in ("", "0"):
+    if _tf_logs_wanted():
         return
     devices = os.environ.get("CUDA_VISIBLE_DEVICES", "")
     start_tensorflow(gpu_wanted=devices.strip() not in ("", "-1"))

@@ -88,6 +88,53 @@ def test_start_tensorflow_keeps_the_notices_off_and_everything_else_on() -> None
     assert "a real TensorFlow warning" in err and "retracing" not in err
 
 
+# A caller that imported TensorFlow first (as `import keras` at a script's top does), whose
+# model function logs a retracing warning and a real one on each build (pre-flight, range test,
+# trials), then logs both again after the search.
+_IMPORTED_FIRST = """
+import logging, tempfile
+import tensorflow as tf
+import adamtune
+from adamtune.testing import conformance_data, conformance_model
+
+def model(hp):
+    tf.get_logger().warning("7 out of the last 7 calls to f triggered tf.function retracing")
+    tf.get_logger().warning("a real warning inside")
+    return conformance_model(hp)
+
+with tempfile.TemporaryDirectory() as where:
+    adamtune.search(model, conformance_data(), space="quick", epochs=1, trials=2, verbose=0,
+                    storage=f"sqlite:///{where}/s.db")
+print("filters after:", logging.getLogger("tensorflow").filters)
+tf.get_logger().warning("8 out of the last 8 calls to f triggered tf.function retracing")
+tf.get_logger().warning("a real warning after")
+"""
+
+
+def test_a_search_hides_retracing_from_a_caller_who_imported_tensorflow_first() -> None:
+    """Where the caller started TensorFlow, the warning is dropped for the search's length only:
+    the other warnings still show, and the caller's logger is as it was afterwards."""
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTED_FIRST], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "filters after: []" in done.stdout
+    assert done.stderr.count("a real warning inside") >= 3, done.stderr[-3000:]  # every build
+    assert "7 out of the last 7" not in done.stderr
+    assert "8 out of the last 8 calls to f triggered tf.function retracing" in done.stderr
+    assert "a real warning after" in done.stderr
+
+
+def test_tf_logs_shows_the_retracing_warning_during_a_search() -> None:
+    env = {**os.environ, TF_LOGS_ENV: "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTED_FIRST], capture_output=True, text=True, timeout=600,
+        env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "7 out of the last 7 calls to f triggered tf.function retracing" in done.stderr
+
+
 def test_without_it_the_notices_are_there() -> None:
     # The test above can fail: the same import, unsifted, prints them on this machine.
     err = _tf_stderr("import tensorflow as tf\ntf.config.list_physical_devices()\n")

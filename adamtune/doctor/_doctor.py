@@ -38,6 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from adamtune._tfquiet import hides_retracing
 from adamtune._util import check_positive_int
 from adamtune.doctor._findings import CODES, Finding, format_table, jsonable, sort_findings
 from adamtune.doctor._optimizer import ProbedOptimizer, resolve_optimizer
@@ -294,6 +295,7 @@ def _run_lr_range(
     return result, "ran"
 
 
+@hides_retracing  # a model a trial or probe: traced anew by design
 def diagnose(
     model_fn: Callable[..., Any],
     data: Any,

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from adamtune._tfquiet import hides_retracing
+from adamtune._util import _default_mode, check_choice, check_positive_int
+
 if TYPE_CHECKING:
     from adamtune.training import LossSpec
-
-from adamtune._util import _default_mode, check_choice, check_positive_int
 
 __all__ = ["LRRange", "centered_average", "lr_range_test", "suggest_range"]
 
@@ -591,6 +592,7 @@ def _result(run: _Run, settings: _Settings, n: int, scaling: str, streamed: Any)
     )
 
 
+@hides_retracing  # a model a trial or probe: traced anew by design
 def lr_range_test(
     model_fn: Callable[..., Any],
     data: Any,

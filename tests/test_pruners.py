@@ -125,6 +125,37 @@ def test_a_resumed_search_after_a_failed_leader_completes_its_trials(tmp_path: A
     assert len(new[0].intermediate_values) == 2
 
 
+class _AlwaysPrune(optuna.pruners.BasePruner):
+    """Says prune at every step it is asked about (and counts the asks)."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
+        self.asked += 1
+        return True
+
+
+@pytest.mark.parametrize("epochs", [1, 2])
+def test_a_trial_is_judged_at_its_last_epoch_but_never_cut_there(
+    tmp_path: Any, epochs: int
+) -> None:
+    """A cut after the last epoch saves no training and loses the trial's value: the trial is
+    reported and the pruner asked (its rung value is there for the trials after it), and it
+    finishes. Before the last epoch the pruner cuts as ever."""
+    pruner = _AlwaysPrune()
+    result = tiny_study(f"sqlite:///{tmp_path / 'p.db'}", "s", pruner=pruner, epochs=epochs)
+    trial = result.study.trials[0]
+    assert pruner.asked == 1
+    assert len(trial.intermediate_values) == 1
+    if epochs == 1:
+        assert trial.state.name == "COMPLETE" and trial.user_attrs["outcome"] != "pruned"
+        assert trial.value == trial.intermediate_values[0]
+    else:
+        assert trial.state.name == "PRUNED"
+        assert trial.user_attrs["reason"] == "after epoch 1 of 2"
+
+
 def test_make_pruner_names_asha_in_its_refusal() -> None:
     assert isinstance(make_pruner("asha", 6), EpochsDoneHalving)
     assert isinstance(make_pruner("asha-third", 6), ThirdsDoneHalving)

@@ -266,7 +266,10 @@ def _make_reporter(
                 return  # the guard stops a non-finite run; do not report NaN to the engine
             if self.best is None or setup.better(value, self.best):
                 self.best, self.best_epoch = value, epoch
-            if prune(value, epoch):
+            # The last epoch is reported and judged (its rung value is there for the trials
+            # after it) but never cut: a cut then saves nothing and loses the trial's value.
+            last = epoch + 1 >= self.params.get("epochs", math.inf)
+            if prune(value, epoch) and not last:
                 self.pruned = True
                 self.model.stop_training = True
 

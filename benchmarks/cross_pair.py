@@ -9,6 +9,8 @@ own rule (``summary.paired``'s "best peer" rows: best mean for accuracy, best me
 
 ``--against adamtune`` reads the tool against the peers file's ``adamtune`` instead (the
 ``ablation`` rows of a suite that did not run adamtune as it ships again, such as ``levers``).
+With ``--tool adamtune`` it reads one file's adamtune against another's: a rerun after a change
+in adamtune itself against the run before it (``rerun`` rows).
 
 The two files were run on different days: a peer's numbers are its own run's, and the verdict is
 only as good as the peers' runs repeating (NOTES.md section 8 says which did).
@@ -21,9 +23,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import metrics
 import summary
 
-__all__ = ["ablation_rows", "best_peer_rows", "main", "merged"]
+__all__ = ["ablation_rows", "best_peer_rows", "main", "merged", "rerun_rows"]
+
+# What ``--tool adamtune --against adamtune`` calls the tool file's adamtune in its rows.
+RERUN = "adamtune (rerun)"
 
 
 def best_peer_rows(tool_file: dict[str, Any], tool: str, peers_file: dict[str, Any]) -> list[Any]:
@@ -74,6 +80,30 @@ def ablation_rows(
     return rows
 
 
+def rerun_rows(
+    tool_file: dict[str, Any], peers_file: dict[str, Any], resamples: int = metrics.RESAMPLES
+) -> list[dict[str, Any]]:
+    """Per task both files ran: ``tool_file``'s adamtune (as :data:`RERUN`) against
+    ``peers_file``'s, paired by seed, at ``tool_file``'s checkpoints and on test."""
+    rows = []
+    for task in sorted({r["task"] for r in tool_file["records"] if r["tool"] == "adamtune"}):
+        by_tool = {
+            RERUN: [
+                r for r in tool_file["records"] if r["tool"] == "adamtune" and r["task"] == task
+            ],
+            "adamtune": [
+                r for r in peers_file["records"] if r["tool"] == "adamtune" and r["task"] == task
+            ],
+        }
+        if not by_tool["adamtune"]:
+            continue
+        kind = peers_file["task_kinds"][task]
+        for metric in [str(c) for c in tool_file["checkpoints"]] + ["test"]:
+            row = summary._compare(by_tool, RERUN, "adamtune", metric, kind, "rerun", resamples, 0)
+            rows.append({"task": task, **row})
+    return rows
+
+
 def merged(paths: list[Path]) -> dict[str, Any]:
     """The results files as one: the first file's settings, every file's records, tools and
     task kinds (files of one suite's kind run on different tasks, such as ``levers`` and
@@ -109,24 +139,30 @@ def main() -> None:
         choices=("best-peer", "adamtune"),
         default="best-peer",
         help="best-peer (default): the best of --peers-file's peers on each metric; adamtune: "
-        "--peers-file's adamtune as it shipped (--tool must be an ablation)",
+        "--peers-file's adamtune as it shipped (--tool must be an ablation, or adamtune for a "
+        "rerun after a change in adamtune)",
     )
     args = parser.parse_args()
     tool_file = merged(args.tool_file)
     if args.tool not in tool_file["tools"]:
         parser.error(f"--tool {args.tool!r} is not in {args.tool_file} (its tools: "
                      f"{', '.join(tool_file['tools'])})")  # fmt: skip
-    if args.against == "adamtune" and args.tool not in summary.ABLATIONS:
+    rerun = args.against == "adamtune" and args.tool == "adamtune"
+    if args.against == "adamtune" and args.tool not in summary.ABLATIONS and not rerun:
         parser.error(
-            f"--against adamtune: --tool must be an ablation ({', '.join(summary.ABLATIONS)})"
+            f"--against adamtune: --tool must be adamtune (a rerun) or an ablation "
+            f"({', '.join(summary.ABLATIONS)})"
         )
     peers_file = merged(args.peers_file)
-    if args.against == "adamtune":
+    if rerun:
+        rows = rerun_rows(tool_file, peers_file)
+    elif args.against == "adamtune":
         rows = ablation_rows(tool_file, args.tool, peers_file, args.baseline)
     else:
         rows = best_peer_rows(tool_file, args.tool, peers_file)
     against = args.baseline if args.against == "adamtune" else "best peer"
-    print(f"| task | metric | {args.tool} | {against} | difference [95% CI] | verdict |")
+    label = RERUN if rerun else args.tool
+    print(f"| task | metric | {label} | {against} | difference [95% CI] | verdict |")
     print("| --- | --- | --- | --- | --- | --- |")
     for r in rows:
         low, high = r["low"], r["high"]

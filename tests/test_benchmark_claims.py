@@ -192,6 +192,25 @@ def test_cross_pair_against_adamtune_repeats_a_suites_own_ablation_rows() -> Non
         ablation_rows(result, "kt-random", standard)
 
 
+def test_cross_pair_reads_a_file_against_itself_as_a_tie_on_every_row() -> None:
+    """``--tool adamtune --against adamtune`` (a rerun): the same runs on both sides differ by 0
+    on every metric; the rows name the rerun and the file's checkpoints and test."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from cross_pair import RERUN, rerun_rows
+
+    standard = json.loads((RESULTS / "standard.json").read_text())
+    rows = rerun_rows(standard, standard, resamples=200)
+    tasks = {r["task"] for r in standard["records"] if r["tool"] == "adamtune"}
+    assert {r["task"] for r in rows} == tasks
+    assert len(rows) == len(tasks) * (len(standard["checkpoints"]) + 1)
+    assert {(r["tool"], r["against"], r["comparison"]) for r in rows} == {
+        (RERUN, "adamtune", "rerun")
+    }
+    assert all(r["estimate"] == 0 and r["verdict"] == "tie" for r in rows)
+
+
 def test_the_notes_quote_the_levers_suite_as_measured() -> None:
     """Issue 20's two levers: NOTES.md section 14 holds ``cross_pair.py``'s tables for each, against
     the standard suite's adamtune and against its best peer, as ``results/levers.json`` gives them."""
@@ -542,3 +561,38 @@ def test_section_26_lists_every_lever_issue_20_names() -> None:
         for h in (ROOT / "benchmarks" / "NOTES.md").read_text().split("\n## ")[1:]
     }
     assert sections <= present
+
+
+def test_section_27_quotes_the_last_epoch_rerun_as_measured() -> None:
+    """NOTES.md section 27: ``cross_pair.py``'s rerun rows (mnist-cnn with the last epoch never
+    cut, against the standard suite's adamtune) and its best-peer rows, as the files give them."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from cross_pair import best_peer_rows, rerun_rows
+
+    rerun = json.loads((RESULTS / "last-epoch-mnist-cnn.json").read_text())
+    standard = json.loads((RESULTS / "standard.json").read_text())
+    notes = (ROOT / "benchmarks" / "NOTES.md").read_text()
+    section = notes[notes.index("## 27.") :]
+
+    def cell(value: float) -> str:
+        return f"{value:+.3f}"
+
+    rows = rerun_rows(rerun, standard)
+    assert len(rows) == 4
+    for r in rows:
+        line = (
+            f"| mnist-cnn | {r['metric']} | {r['tool_value']:.3f} | adamtune "
+            f"{r['against_value']:.3f} | {cell(r['estimate'])} [{cell(r['low'])}, "
+            f"{cell(r['high'])}] | {r['verdict']} |"
+        )
+        assert line in section, line
+    peers = {r["metric"]: r for r in best_peer_rows(rerun, "adamtune", standard)}
+    ahead = ", ".join(cell(peers[m]["estimate"]) for m in ("5", "10", "20"))
+    assert f"ahead at 5, 10 and 20 FRE\n({ahead})" in section
+    assert all(peers[m]["verdict"] == "ahead" for m in ("5", "10", "20"))
+    test = peers["test"]
+    assert test["verdict"] == "tie"
+    assert f"{cell(test['estimate'])} [{cell(test['low'])}, {cell(test['high'])}]" in section
+    assert f"{rerun['wall_minutes']:.1f} min" in section

@@ -61,8 +61,9 @@ def build_model(hp: Any) -> Any:
     return model
 
 
-def create_model(trial: Any) -> Any:
-    """Optuna's Keras example ``create_model(trial)``, for digits."""
+def create_model(trial: Any, lr_name: str = "learning_rate_init") -> Any:
+    """Optuna's Keras example ``create_model(trial)``, for digits; ``lr_name="learning_rate"`` is
+    the example's own name for its learning rate."""
     n_layers = trial.suggest_int("n_layers", 1, 2)
     model = keras.Sequential()
     model.add(keras.Input(shape=(64,)))
@@ -73,7 +74,7 @@ def create_model(trial: Any) -> Any:
         dropout = trial.suggest_float(f"dropout_l{i}", 0.0, 0.4, step=0.1)
         model.add(layers.Dropout(rate=dropout))
     model.add(layers.Dense(10, activation="softmax"))
-    learning_rate = trial.suggest_float("learning_rate_init", 1e-5, 1e-1, log=True)
+    learning_rate = trial.suggest_float(lr_name, 1e-5, 1e-1, log=True)
     model.compile(
         loss="sparse_categorical_crossentropy",
         optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate),
@@ -294,6 +295,52 @@ def test_optuna_create_model_runs_and_replays(
         cfg.user_params[f"n_units_l{i}"] for i in range(cfg.user_params["n_layers"])
     ]
     assert accuracy > 0.8
+
+
+def _create_model_verbatim(trial: Any) -> Any:
+    return create_model(trial, lr_name="learning_rate")
+
+
+@pytest.mark.parametrize("strategy", RETRAIN_STRATEGIES)
+def test_optunas_example_with_its_own_learning_rate_name_runs_and_replays(
+    digits: tuple[np.ndarray, np.ndarray],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    strategy: str,
+) -> None:
+    """Optuna's example names its float ``learning_rate``, adamtune's own parameter: each trial
+    answers it with the trial's learning rate (said once), it is neither searched nor stored as
+    the model_fn's own, and the exported config builds the model with the exported rate."""
+    x, y = digits
+    result = _search(_create_model_verbatim, (x, y), tmp_path, strategy, verbose=1)
+    err = capsys.readouterr().err
+    assert err.count("model_fn asks for a float 'learning_rate' of its own") == 1, err
+    assert "model_fn's range for it is not used" in err
+    for trial in _finished(result):
+        assert "learning_rate" not in trial.user_attrs["user_params"]
+        assert "n_layers" in trial.user_attrs["user_params"]
+    cfg = adamtune.load_config(result.export(tmp_path / "t.json"))
+    assert "learning_rate" not in cfg.user_params
+    compiled: list[float] = []  # the rate model_fn compiles with, as the config builds it
+
+    def recording(trial: Any) -> Any:
+        model = _create_model_verbatim(trial)
+        compiled.append(float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)))
+        return model
+
+    cfg.build(recording)
+    assert compiled == [pytest.approx(cfg.adam.learning_rate, rel=1e-6)]
+    _, accuracy = _replay_accuracy(cfg, _create_model_verbatim, x, y)
+    assert accuracy > 0.8
+
+
+def test_a_learning_rate_answered_inside_an_inactive_scope_is_none() -> None:
+    hp = HP(AdamParams(learning_rate=3e-3, batch_size=32), DefaultSource())
+    assert hp.suggest_float("learning_rate", 1e-5, 1e-1, log=True) == 3e-3
+    hp.Choice("kind", ["a", "b"], default="a")
+    with hp.conditional_scope("kind", ["b"]):
+        assert hp.Float("learning_rate", 1e-4, 1e-2) is None
+    assert hp.user_params == {"kind": "a"} and hp.answered_learning_rate
 
 
 # -- conditional scopes -------------------------------------------------------------------------
@@ -523,12 +570,17 @@ def test_asking_again_gives_the_same_value_or_a_clear_error() -> None:
 
 
 def test_reserved_names_are_refused_with_a_hint_for_learning_rate() -> None:
+    """KerasTuner's old README asked ``hp.Choice('learning_rate', values=[1e-2, 1e-3, 1e-4])``:
+    a choice is refused (only a float is answered with the trial's rate), and the hint says so."""
     with pytest.raises(
         ValueError,
-        match=r"hp parameter name 'learning_rate' is used by adamtune itself.*read it as "
+        match=r"hp parameter name 'learning_rate' is used by adamtune itself.*asked for as a "
+        r"float \(hp\.Float, hp\.float, trial\.suggest_float\) each trial answers it.*read "
         r"hp\.learning_rate.*for example 'lr'.*replaced by adamtune's coupled learning rate",
     ):
-        _hp(DefaultSource()).Float("learning_rate", 1e-4, 1e-2, sampling="log")
+        _hp(DefaultSource()).Choice("learning_rate", values=[1e-2, 1e-3, 1e-4])
+    with pytest.raises(ValueError, match=r"hp parameter name 'learning_rate' is used by adamtune"):
+        _hp(DefaultSource()).suggest_int("learning_rate", 1, 10)
     with pytest.raises(ValueError, match=r"hp parameter name 'batch_size' is used by adamtune"):
         _hp(DefaultSource()).suggest_categorical("batch_size", [16, 32])
 

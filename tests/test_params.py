@@ -228,10 +228,20 @@ def test_hp_with_fixed_source_replays_values() -> None:
     assert hp.user_params == {"units": 48, "act": "tanh"}
 
 
-@pytest.mark.parametrize("name", sorted(RESERVED))
+@pytest.mark.parametrize("name", sorted(RESERVED - {"learning_rate"}))
 def test_hp_refuses_reserved_names(name: str) -> None:
     with pytest.raises(ValueError, match=rf"hp parameter name '{name}' is used by adamtune itself"):
         _hp().float(name, 0.1, 1.0)
+
+
+def test_a_float_named_learning_rate_is_the_trials_learning_rate() -> None:
+    hp = _hp()
+    assert hp.float("learning_rate", 0.1, 1.0) == hp.learning_rate  # not in its range: the trial's
+    assert hp.user_params == {} and hp.answered_learning_rate
+    with pytest.raises(ValueError, match=r"hp parameter name 'learning_rate' is used by adamtune"):
+        hp.int("learning_rate", 1, 10)
+    with pytest.raises(ValueError, match=r"hp parameter name 'learning_rate' is used by adamtune"):
+        hp.choice("learning_rate", [0.1, 0.01])
 
 
 def test_hp_refuses_asking_twice() -> None:

@@ -125,8 +125,9 @@ class HP(OptunaSpelling, KerasTunerSpelling):
     def float(
         self, name: str, low: builtins.float, high: builtins.float, log: bool = False
     ) -> builtins.float:
-        """A float in [low, high], on a log scale when ``log``."""
-        self._check_name(name)
+        """A float in [low, high], on a log scale when ``log``. Named ``learning_rate``: the
+        trial's learning rate (``hp.learning_rate``), whatever the range."""
+        self._check_name(name, is_float=True)
         check_bounds(f"hp.float({name!r})", ("low", low), ("high", high))
         if low > high:
             raise ValueError(f"hp.float({name!r}): low must be <= high. Received: {low}, {high}")

@@ -14,6 +14,8 @@ from adamtune.params._sources import ParamSource
 
 __all__ = ["HPBase"]
 
+_LEARNING_RATE = "learning_rate"
+
 
 class HPBase:
     """The machinery behind every ``hp.*`` call: check a name, then :meth:`_ask` for its value."""
@@ -28,6 +30,9 @@ class HPBase:
         self._requests: dict[str, tuple[Any, ...]] = {}  # how each active value was asked for
         self._inactive: set[str] = set()
         self._scopes: list[bool] = []  # whether each open conditional_scope is active
+        # model_fn asked for a float named learning_rate (Optuna's own Keras example does):
+        # answered with the trial's learning rate, said by the pre-flight
+        self.answered_learning_rate = False
 
     def _ask(
         self,
@@ -38,7 +43,12 @@ class HPBase:
         is_float: bool = False,
     ) -> Any:
         """The value for ``name``: remembered, ``None`` when inactive, the trial's learning rate
-        for an ``lr_params`` float, else asked from the source and remembered."""
+        for an ``lr_params`` float, else asked from the source and remembered. A float named
+        ``learning_rate`` is the trial's learning rate, never asked nor remembered: it is
+        adamtune's own parameter (``hp.learning_rate``), stored and exported as such."""
+        if is_float and name == _LEARNING_RATE:
+            self.answered_learning_rate = True
+            return self._adam.learning_rate if all(self._scopes) else None
         if not all(self._scopes):  # an inactive scope: the same name may be active elsewhere
             if hasattr(self._source, "scope"):
                 ask()  # KerasTuner registers the conditional parameter; it answers None
@@ -53,18 +63,20 @@ class HPBase:
         self._requests[name] = request
         return value
 
-    def _check_name(self, name: str, *, repeat: bool = False) -> None:
+    def _check_name(self, name: str, *, repeat: bool = False, is_float: bool = False) -> None:
         if type(name) is not str or not name:  # a str subclass would bring its own __repr__
             raise TypeError(
                 "hp parameter names must be non-empty strings (exactly str, not a subclass). "
                 f"Received: {received(name)}"
             )
-        if name in RESERVED:
+        if name in RESERVED and not (is_float and name == _LEARNING_RATE):
             hint = (
-                " It is the trial's Adam learning rate (read it as hp.learning_rate); a float of "
-                "your own used only as a compiled optimizer's learning rate (for example 'lr') is "
-                "replaced by adamtune's coupled learning rate, not searched."
-                if name == "learning_rate"
+                " It is the trial's Adam learning rate: asked for as a float (hp.Float, hp.float, "
+                "trial.suggest_float) each trial answers it with that rate, or read "
+                "hp.learning_rate; a float of your own used only as a compiled optimizer's "
+                "learning rate (for example 'lr') is replaced by adamtune's coupled learning "
+                "rate, not searched."
+                if name == _LEARNING_RATE
                 else ""
             )
             raise ValueError(

@@ -42,7 +42,8 @@ class KerasTunerSpelling(HPBase):
         """KerasTuner's ``hp.Int``: an integer in [min_value, max_value] (both included).
 
         ``step`` is the distance between values (``linear``) or their ratio (``log``,
-        ``reverse_log``); ``default`` is the value the pre-flight builds with.
+        ``reverse_log``); ``default`` is the value the pre-flight builds with. Named
+        ``learning_rate``: the trial's learning rate (``hp.learning_rate``), whatever the range.
         """
         where = f"hp.Int({name!r})"
         self._check_name(name, repeat=True)
@@ -72,10 +73,11 @@ class KerasTunerSpelling(HPBase):
         """KerasTuner's ``hp.Float``: a float in [min_value, max_value].
 
         ``step`` is the distance between values (``linear``) or their ratio (``log``,
-        ``reverse_log``); ``default`` is the value the pre-flight builds with.
+        ``reverse_log``); ``default`` is the value the pre-flight builds with. Named
+        ``learning_rate``: the trial's learning rate (``hp.learning_rate``), whatever the range.
         """
         where = f"hp.Float({name!r})"
-        self._check_name(name, repeat=True)
+        self._check_name(name, repeat=True, is_float=True)
         checked = check_range(where, finite_float, min_value, max_value, step, sampling, default)
         low, high, step, how, default = checked
         source = self._source

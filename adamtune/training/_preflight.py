@@ -162,6 +162,12 @@ def preflight(
     else:
         _check_logs(_train_one_batch(check.model, spec, data, weights), objective)
     notes = list(check.notes)
+    if check.hp.answered_learning_rate:
+        notes.append(
+            "model_fn asks for a float 'learning_rate' of its own: each trial answers it with "
+            "the trial's Adam learning rate (hp.learning_rate), which adamtune searches; "
+            "model_fn's range for it is not used"
+        )
     lr_params: frozenset[str] = frozenset()
     if compiled is not None:
         lr_params = find_lr_params(model_fn, space, check.hp, compiled)

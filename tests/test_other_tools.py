@@ -319,6 +319,10 @@ def test_optunas_example_with_its_own_learning_rate_name_runs_and_replays(
     for trial in _finished(result):
         assert "learning_rate" not in trial.user_attrs["user_params"]
         assert "n_layers" in trial.user_attrs["user_params"]
+        assert (
+            "model_fn's float 'learning_rate' answered with the trial's learning rate, not "
+            "sampled from its own range" in trial.user_attrs["changes"]
+        )
     cfg = adamtune.load_config(result.export(tmp_path / "t.json"))
     assert "learning_rate" not in cfg.user_params
     compiled: list[float] = []  # the rate model_fn compiles with, as the config builds it

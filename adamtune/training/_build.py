@@ -122,6 +122,11 @@ def finish_model(model: Any, hp: HP) -> Any:
             f"optimizer {compiled_optimizer_name(model)} compiled in model_fn replaced by the "
             f"trial's {'AdamW' if hp.adam.regularizer == 'adamw' else 'Adam'}"
         )
+    if hp.answered_learning_rate:
+        hp.record_change(
+            "model_fn's float 'learning_rate' answered with the trial's learning rate, not "
+            "sampled from its own range"
+        )
     adam = hp.adam
     regularizer = (
         None

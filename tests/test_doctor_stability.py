@@ -9,7 +9,12 @@ The verdict rules run on constructed probes (fast); the diagnoses train real Ker
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,6 +38,8 @@ from adamtune.doctor._stability import (
     symptomatic,
     warmup_finding,
 )
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 Arrays = tuple[np.ndarray, np.ndarray]
 
@@ -225,9 +232,29 @@ def wide_mlp() -> Any:
 
 @pytest.fixture(scope="module")
 def wide() -> Diagnosis:
-    """``python examples/doctor_warmup.py``: the diagnosis the README quotes."""
-    diagnosis: Diagnosis = load_example("doctor_warmup").main([])
-    return diagnosis
+    """``python examples/doctor_warmup.py``: the diagnosis the README quotes, from a process of
+    its own, as the README runs it. In the slow pass's test process, after other tests, the same
+    diagnosis once came out otherwise (its constant-rate run ended at data loss 0.838, not 2.02:
+    lr-too-high, no warmup-needed); what in the process moved it is not known yet."""
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "doctor_warmup.py"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout)
+    return Diagnosis(
+        findings=tuple(
+            Finding(f["code"], f["severity"], f["evidence"], f["advice"], f["data"])
+            for f in found["findings"]
+        ),
+        lr_range=None,
+        curves=found["curves"],
+        setup=found["setup"],
+        probes=found["probes"],
+    )
 
 
 @pytest.mark.slow  # three 5-epoch trainings of a 1.1M-parameter MLP: ~20 s

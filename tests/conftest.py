@@ -22,6 +22,19 @@ import numpy as np
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _environment_restored() -> Iterator[None]:
+    """Each test's changes to ``os.environ`` undone after it. ``adamtune search`` run in-process
+    (``main(["search", ...])``) sets its worker-0 threads (``TF_NUM_INTRAOP_THREADS=1`` with
+    two workers) for the rest of the process, as the CLI process should; left there, it reached
+    every later test's subprocesses in the same xdist worker."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @pytest.fixture(scope="session")
 def digits() -> tuple[np.ndarray, np.ndarray]:
     from sklearn.datasets import load_digits

@@ -233,15 +233,18 @@ def wide_mlp() -> Any:
 @pytest.fixture(scope="module")
 def wide() -> Diagnosis:
     """``python examples/doctor_warmup.py``: the diagnosis the README quotes, from a process of
-    its own, as the README runs it. In the slow pass's test process, after other tests, the same
-    diagnosis once came out otherwise (its constant-rate run ended at data loss 0.838, not 2.02:
-    lr-too-high, no warmup-needed); what in the process moved it is not known yet."""
+    its own with TensorFlow's default threads, as the README runs it. The verdict depends on the
+    thread count: with ``TF_NUM_INTRAOP_THREADS=1`` (what an in-process ``adamtune search
+    --workers 2`` left in the test worker's environment) the constant-rate run ends at data loss
+    0.838, not 2.02, and the doctor says lr-too-high instead of warmup-needed."""
+    threads = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
+    env = {k: v for k, v in os.environ.items() if k not in threads}
     done = subprocess.run(
         [sys.executable, str(EXAMPLES / "doctor_warmup.py"), "--json"],
         capture_output=True,
         text=True,
         timeout=600,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        env={**env, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
     assert done.returncode == 0, done.stderr[-3000:]
     found = json.loads(done.stdout)
